@@ -1,0 +1,27 @@
+# flex-channels: every target sets itself up, so on a fresh machine one command is enough.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: test lint up down clean emulator validate bench
+
+# The one test command: README and .ci/run both call it.
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "flex-channels needs Python 3.11 or newer; found " + sys.version.split()[0])'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+emulator: $(STAMP)
+	$(PY) -m flex_provider.emulator --port 8765 --data .emulator/channels.json
+
+clean:
+	rm -rf .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,397 @@
+"""HTTP client for the Flex chat channel API: one keep-alive session, bounded retries, typed errors.
+
+It knows nothing of Pulumi. Retries are urllib3's `Retry`, narrowed so that a POST is only ever
+repeated when the server cannot have acted on it: a 429 answer, or a connection that was never
+opened. A POST whose answer is lost raises `OutcomeUnknownError` instead, because a duplicate
+channel is worse than an error.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import platform
+import re
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+    ResponseError,
+)
+from urllib3.util.retry import Retry
+
+from flex_provider.errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    TransportError,
+    ValidationError,
+)
+from flex_provider.fields import Channel, to_form
+from flex_provider.version import __version__
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "Credentials",
+    "FlexClient",
+    "RetryPolicy",
+    "Timeouts",
+    "resolve_base_url",
+]
+
+DEFAULT_BASE_URL = "https://flex-api.twilio.com"
+CHANNEL_SID = re.compile(r"^CH[0-9a-fA-F]{32}$")
+_USER_AGENT = f"flex-channels/{__version__} requests/{requests.__version__} Python/{platform.python_version()}"
+_ERRORS_BY_STATUS: Mapping[int, type[ApiError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitedError,
+}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """HTTP Basic credentials: Account SID + Auth Token, or API Key SID + secret for an account.
+
+    The secret is kept out of `repr` so it cannot reach a log or a traceback by accident.
+    """
+
+    account_sid: str
+    username: str
+    password: str = field(repr=False)
+
+    @classmethod
+    def from_auth_token(cls, account_sid: str, auth_token: str) -> Credentials:
+        return cls(account_sid, account_sid, auth_token)
+
+    @classmethod
+    def from_api_key(cls, account_sid: str, api_key: str, api_secret: str) -> Credentials:
+        return cls(account_sid, api_key, api_secret)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for a connection and for each read of the answer."""
+
+    connect: float = 5.0
+    read: float = 30.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds on retrying: at most `attempts` retries and `max_elapsed` seconds of retrying.
+
+    A `Retry-After` longer than `max_retry_after` is cut to it, so one answer cannot stall a run.
+    """
+
+    attempts: int = 6
+    backoff_factor: float = 0.25
+    backoff_max: float = 8.0
+    jitter: float = 0.25
+    max_retry_after: float = 30.0
+    max_elapsed: float = 90.0
+
+
+def resolve_base_url(api_url: str | None = None, region: str | None = None, edge: str | None = None) -> str:
+    """Pick the API's base URL: an explicit URL, else Twilio's regional form, else the default.
+
+    Regional form as Twilio's SDKs build it: `flex-api.{edge}.{region}.twilio.com`, with region
+    `us1` when only an edge is given. Plain HTTP is accepted for loopback hosts only, so that
+    credentials never cross a network unencrypted.
+    """
+    if api_url:
+        url = api_url.rstrip("/")
+    elif region or edge:
+        host = ".".join(part for part in ("flex-api", edge, region or "us1", "twilio.com") if part)
+        url = f"https://{host}"
+    else:
+        url = DEFAULT_BASE_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(
+            f"Flex API URL '{url}' is not an absolute http(s) URL; set flex:apiUrl / FLEX_API_URL "
+            "to something like https://flex-api.twilio.com or http://127.0.0.1:8080"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.username or parts.password:
+        raise ConfigurationError(
+            f"Flex API URL '{parts.scheme}://{parts.hostname}…' must be a scheme, host and port only "
+            "(no path, query or user info)"
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"Flex API URL '{url}' uses plain http to a non-loopback host; credentials would travel "
+            "unencrypted. Use https://, or http:// only for a local emulator on 127.0.0.1 / localhost."
+        )
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _FlexRetry(Retry):
+    """urllib3 `Retry` with the POST rule and a time budget.
+
+    GET and DELETE are retried on connection errors, 429 and 5xx. POST is retried on a 429 (the
+    server refused before acting) and on connection errors before anything was sent (urllib3
+    counts those as connect errors for every method); never on a read error or a 5xx.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        max_elapsed: float = 90.0,
+        max_retry_after: float = 30.0,
+        started: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_elapsed = max_elapsed
+        self.max_retry_after = max_retry_after
+        self.started = started
+
+    def new(self, **kw: Any) -> Self:
+        kw.setdefault("max_elapsed", self.max_elapsed)
+        kw.setdefault("max_retry_after", self.max_retry_after)
+        kw.setdefault("started", self.started)
+        return super().new(**kw)
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method.upper() == "POST":
+            return status_code == 429 and bool(self.total)
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        return min(super().parse_retry_after(retry_after), self.max_retry_after)
+
+    def increment(self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any) -> Self:
+        started = self.started if self.started is not None else time.monotonic()
+        if time.monotonic() - started > self.max_elapsed:
+            error = kwargs.get("error")
+            raise MaxRetryError(
+                kwargs.get("_pool"), url or "", error or ResponseError(f"retried for over {self.max_elapsed:g} s")
+            )
+        retry = super().increment(method, url, *args, **kwargs)
+        retry.started = started
+        return retry
+
+
+def _make_retry(policy: RetryPolicy) -> _FlexRetry:
+    return _FlexRetry(
+        total=policy.attempts,
+        connect=policy.attempts,
+        read=policy.attempts,
+        status=policy.attempts,
+        other=0,
+        redirect=0,
+        allowed_methods=frozenset({"GET", "DELETE"}),
+        status_forcelist=frozenset({429, 500, 502, 503, 504}),
+        backoff_factor=policy.backoff_factor,
+        backoff_max=policy.backoff_max,
+        backoff_jitter=policy.jitter,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        raise_on_redirect=False,
+        max_elapsed=policy.max_elapsed,
+        max_retry_after=policy.max_retry_after,
+    )
+
+
+class FlexClient:
+    """Create, fetch, list and delete Flex chat channels.
+
+    One `requests.Session` per client keeps connections alive across calls. It is safe to share
+    between threads: the connection pool is thread-safe and cookies, the session's only other
+    mutable state, are switched off (the API sets none we need).
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeouts: Timeouts = Timeouts(),
+        retry: RetryPolicy = RetryPolicy(),
+        pool_size: int = 8,
+    ) -> None:
+        self.base_url = resolve_base_url(base_url)
+        self.timeouts = timeouts
+        session = requests.Session()
+        session.auth = (credentials.username, credentials.password)
+        session.headers.update({"User-Agent": _USER_AGENT, "Accept": "application/json"})
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=_make_retry(retry))
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        self._session = session
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._session.close()
+
+    def create_channel(self, inputs: Mapping[str, Any]) -> Channel:
+        """POST /v1/Channels with the channel's inputs (snake_case names, as in `fields`).
+
+        Raises OutcomeUnknownError when the request was sent but its answer lost.
+        """
+        body = self._request("POST", "/v1/Channels", data=to_form(inputs))
+        return self._channel(body, "POST", "/v1/Channels")
+
+    def fetch_channel(self, sid: str) -> Channel:
+        """GET /v1/Channels/{sid}; raises NotFoundError when it does not exist."""
+        path = f"/v1/Channels/{_check_sid(sid)}"
+        return self._channel(self._request("GET", path), "GET", path)
+
+    def list_channels(self, page_size: int = 1000) -> Iterator[Channel]:
+        """Every channel of the account, following `meta.next_page_url` through every page."""
+        url: str | None = f"{self.base_url}/v1/Channels?PageSize={page_size}"
+        while url:
+            self._check_same_origin(url)
+            page = self._request("GET", url)
+            for item in page.get("flex_chat_channels") or []:
+                yield self._channel(item, "GET", url)
+            url = (page.get("meta") or {}).get("next_page_url")
+
+    def delete_channel(self, sid: str) -> None:
+        """DELETE /v1/Channels/{sid}; raises NotFoundError when it does not exist."""
+        self._request("DELETE", f"/v1/Channels/{_check_sid(sid)}")
+
+    def _request(self, method: str, path_or_url: str, data: Mapping[str, str] | None = None) -> dict[str, Any]:
+        url = path_or_url if path_or_url.startswith(("http://", "https://")) else self.base_url + path_or_url
+        try:
+            response = self._session.request(
+                method, url, data=data, timeout=(self.timeouts.connect, self.timeouts.read), allow_redirects=False
+            )
+        except requests.RequestException as exc:
+            raise _transport_error(method, url, exc) from exc
+        if response.status_code >= 300:
+            raise _api_error(method, url, response)
+        if response.status_code == 204 or not response.content:
+            return {}
+        try:
+            body = response.json()
+        except ValueError as exc:
+            reason = f"HTTP {response.status_code} with a body that is not JSON"
+            if method == "POST":
+                raise OutcomeUnknownError(method, url, reason) from exc
+            raise TransportError(method, url, reason) from exc
+        if not isinstance(body, dict):
+            raise TransportError(method, url, f"HTTP {response.status_code} with a JSON body that is not an object")
+        return body
+
+    def _channel(self, body: Mapping[str, Any], method: str, url: str) -> Channel:
+        try:
+            return Channel.from_json(body)
+        except KeyError as exc:
+            error_type = OutcomeUnknownError if method == "POST" else TransportError
+            raise error_type(method, url, "the answer has no channel 'sid'") from exc
+
+    def _check_same_origin(self, url: str) -> None:
+        """Refuse to follow a page link off the API's origin: it would carry our credentials there."""
+        ours, theirs = urlsplit(self.base_url), urlsplit(url)
+        if (ours.scheme, ours.netloc) != (theirs.scheme, theirs.netloc):
+            raise TransportError("GET", f"{theirs.scheme}://{theirs.netloc}/…", "page link points off the API's origin")
+
+
+def _check_sid(sid: str) -> str:
+    if not CHANNEL_SID.match(sid):
+        raise ValueError(f"'{sid}' is not a Flex chat channel SID ('CH' and 32 hex digits)")
+    return sid
+
+
+def _api_error(method: str, url: str, response: requests.Response) -> ApiError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    code = body.get("code")
+    message = body.get("message") or response.reason or "no message"
+    error_type = _ERRORS_BY_STATUS.get(response.status_code, ApiError)
+    return error_type(
+        method=method,
+        url=url,
+        status=response.status_code,
+        code=code if isinstance(code, int) else None,
+        message=str(message),
+        more_info=body.get("more_info") if isinstance(body.get("more_info"), str) else None,
+    )
+
+
+def _transport_error(method: str, url: str, exc: requests.RequestException) -> TransportError:
+    """Map a requests exception to our tree; a POST that may have reached the server is 'outcome unknown'."""
+    if isinstance(exc, requests.ConnectTimeout) or _in_chain(exc, _NEVER_SENT):
+        return TransportError(method, url, f"could not connect: {_root_reason(exc)}")
+    if isinstance(exc, requests.ReadTimeout) or _in_chain(exc, (ReadTimeoutError,)):
+        reason = "no answer before the read timeout"
+    else:
+        reason = f"connection lost: {_root_reason(exc)}"
+    if method == "POST":
+        return OutcomeUnknownError(method, url, reason)
+    return TransportError(method, url, reason)
+
+
+_NEVER_SENT = (NewConnectionError, ConnectTimeoutError, requests.exceptions.SSLError)
+"""Failures while opening the connection, before the request left."""
+
+
+def _in_chain(exc: BaseException, types: tuple[type[BaseException], ...]) -> bool:
+    """True when `exc` or anything it wraps (args, causes, MaxRetryError reasons) is one of `types`."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, types):
+            return True
+        if isinstance(current, MaxRetryError) and current.reason is not None:
+            stack.append(current.reason)
+        stack.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        for linked in (current.__cause__, current.__context__):
+            if linked is not None:
+                stack.append(linked)
+    return False
+
+
+def _root_reason(exc: BaseException) -> str:
+    """A short reason without the nested reprs requests builds (which can be very long)."""
+    reason: BaseException = exc
+    while True:
+        if isinstance(reason, MaxRetryError) and reason.reason is not None:
+            reason = reason.reason
+        elif reason.args and isinstance(reason.args[0], BaseException):
+            reason = reason.args[0]
+        else:
+            break
+    text = str(reason.args[-1] if reason.args else reason) or type(reason).__name__
+    return text.split(": ", 1)[-1] if text.startswith("<") else text

@@ -1,0 +1,46 @@
+"""Shared fixtures: a fresh emulator per test and clients pointed at it over real HTTP."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts
+from flex_provider.emulator import Emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOW = "FO" + "a" * 32
+FAST_RETRY = RetryPolicy(attempts=6, backoff_factor=0.01, backoff_max=0.05, jitter=0.0, max_retry_after=0.05)
+
+
+def channel_inputs(identity: str = "customer-1", **extra: object) -> dict[str, object]:
+    """The four required inputs, plus any extras."""
+    return {"flex_flow_sid": FLOW, "identity": identity, "chat_user_friendly_name": "Customer",
+            "chat_friendly_name": "Support chat", **extra}
+
+
+@pytest.fixture
+def auth_token() -> str:
+    """A random token per test, so a leak test can grep for a value nothing else contains."""
+    return "tok-" + secrets.token_urlsafe(24)
+
+
+@pytest.fixture
+def emulator(auth_token: str) -> Iterator[Emulator]:
+    with Emulator(auth_token=auth_token) as emu:
+        yield emu
+
+
+@pytest.fixture
+def client(emulator: Emulator) -> Iterator[FlexClient]:
+    with make_client(emulator) as flex:
+        yield flex
+
+
+def make_client(emulator: Emulator, *, token: str | None = None, read_timeout: float = 5.0,
+                retry: RetryPolicy = FAST_RETRY) -> FlexClient:
+    credentials = Credentials.from_auth_token(emulator.account_sid, token or emulator.auth_token)
+    return FlexClient(credentials, base_url=emulator.base_url, timeouts=Timeouts(2.0, read_timeout), retry=retry)

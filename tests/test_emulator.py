@@ -1,0 +1,173 @@
+"""The emulator against the API contract, and against Twilio's own Python library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+import pytest
+import requests
+
+from flex_provider.emulator import Emulator
+from tests import spec_contract
+from tests.conftest import FLOW, ROOT
+
+CONTRACT = spec_contract.load_fixture()
+
+
+def _json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 `nullable` becomes a JSON Schema union with null."""
+    if isinstance(node, dict):
+        out = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
+        if node.get("nullable"):
+            out["type"] = [node["type"], "null"]
+            if "pattern" in out:
+                out = {"anyOf": [{"type": "null"}, {**out, "type": node["type"]}]}
+        return out
+    return node
+
+
+def _assert_valid_channel(body: dict[str, Any]) -> None:
+    jsonschema.validate(body, _json_schema(CONTRACT["channel"]))
+    assert set(body) == set(CONTRACT["channel"]["properties"])
+    for stamp in (body["date_created"], body["date_updated"]):
+        assert stamp.endswith("Z") and datetime.fromisoformat(stamp)
+    assert urlsplit(body["url"]).scheme in ("http", "https")
+
+
+def _session(emulator: Emulator) -> requests.Session:
+    session = requests.Session()
+    session.auth = (emulator.account_sid, emulator.auth_token)
+    return session
+
+
+FORM = {"FlexFlowSid": FLOW, "Identity": "c1", "ChatUserFriendlyName": "C", "ChatFriendlyName": "Chat"}
+
+
+def test_create_fetch_list_delete_answer_as_the_spec_says(emulator: Emulator) -> None:
+    http = _session(emulator)
+    created = http.post(f"{emulator.base_url}/v1/Channels", data={**FORM, "TaskSid": "WT" + "b" * 32})
+    assert str(created.status_code) in CONTRACT["create_status"]
+    _assert_valid_channel(created.json())
+    assert created.json()["task_sid"] == "WT" + "b" * 32
+    sid = created.json()["sid"]
+    jsonschema.validate(sid, CONTRACT["sid_parameter"])
+
+    fetched = http.get(f"{emulator.base_url}/v1/Channels/{sid}")
+    assert fetched.status_code == 200
+    _assert_valid_channel(fetched.json())
+
+    listed = http.get(f"{emulator.base_url}/v1/Channels", params={"PageSize": 1})
+    jsonschema.validate(listed.json(), _json_schema(CONTRACT["list_response"]))
+    assert sorted(listed.json()["meta"]) == CONTRACT["list_example_meta_keys"]
+    assert listed.json()["meta"]["key"] == "flex_chat_channels"
+
+    deleted = http.delete(f"{emulator.base_url}/v1/Channels/{sid}")
+    assert str(deleted.status_code) in CONTRACT["delete_status"]
+    assert deleted.content == b""
+
+
+@pytest.mark.parametrize(("form", "message"), [
+    ({k: v for k, v in FORM.items() if k != "Identity"}, "Missing required parameter Identity in the post body"),
+    ({**FORM, "FlexFlowSid": "FO1"}, "Invalid FlexFlowSid: 'FO1' does not match ^FO[0-9a-fA-F]{32}$"),
+    ({**FORM, "TaskSid": "XX"}, "Invalid TaskSid: 'XX' does not match ^WT[0-9a-fA-F]{32}$"),
+    ({**FORM, "LongLived": "maybe"}, "Invalid LongLived: 'maybe' is not true or false"),
+    ({**FORM, "TaskAttributes": "{"}, "Invalid TaskAttributes: not valid JSON"),
+])
+def test_bad_create_is_a_twilio_style_400(emulator: Emulator, form: dict[str, str], message: str) -> None:
+    answer = _session(emulator).post(f"{emulator.base_url}/v1/Channels", data=form)
+    assert answer.status_code == 400
+    assert answer.json() == {"code": 20001, "message": message,
+                             "more_info": "https://www.twilio.com/docs/errors/20001", "status": 400}
+    assert list(emulator.channels()) == []
+
+
+@pytest.mark.parametrize("size", ["0", "1001", "x"])
+def test_page_size_outside_1_to_1000_is_refused(emulator: Emulator, size: str) -> None:
+    answer = _session(emulator).get(f"{emulator.base_url}/v1/Channels", params={"PageSize": size})
+    assert answer.status_code == 400
+    assert answer.json()["code"] == 20001
+
+
+def test_missing_or_wrong_auth_is_401_code_20003(emulator: Emulator) -> None:
+    for auth in (None, (emulator.account_sid, "nope"), ("AC" + "1" * 32, emulator.auth_token)):
+        answer = requests.get(f"{emulator.base_url}/v1/Channels", auth=auth)
+        assert answer.status_code == 401
+        assert answer.json()["code"] == 20003
+
+
+def test_unknown_channel_is_404_code_20404(emulator: Emulator) -> None:
+    answer = _session(emulator).delete(f"{emulator.base_url}/v1/Channels/CH{'0' * 32}")
+    assert answer.status_code == 404
+    assert answer.json()["code"] == 20404
+
+
+def test_channels_survive_a_restart_with_the_same_data_file(tmp_path: Path) -> None:
+    data = tmp_path / "channels.json"
+    with Emulator(data_file=data) as first:
+        sid = _session(first).post(f"{first.base_url}/v1/Channels", data=FORM).json()["sid"]
+    with Emulator(data_file=data) as second:
+        assert [c["sid"] for c in second.channels()] == [sid]
+        assert _session(second).get(f"{second.base_url}/v1/Channels/{sid}").status_code == 200
+    assert [p.name for p in tmp_path.iterdir()] == ["channels.json"], "a temporary file was left behind"
+
+
+def test_only_loopback_addresses_are_served() -> None:
+    with pytest.raises(ValueError, match=r"loopback only, not on '0\.0\.0\.0'"):
+        Emulator(host="0.0.0.0")
+
+
+def test_faults_and_stats_are_set_and_read_over_the_admin_api(emulator: Emulator) -> None:
+    admin = f"{emulator.base_url}/_emulator"
+    assert requests.post(f"{admin}/faults", json={"rate_5xx": 1.0, "status_5xx": 500}).status_code == 200
+    assert _session(emulator).get(f"{emulator.base_url}/v1/Channels").status_code == 500
+    bad = requests.post(f"{admin}/faults", json={"rate_9xx": 1})
+    assert bad.status_code == 400 and "unknown fields ['rate_9xx']" in bad.json()["message"]
+    stats = requests.get(f"{admin}/stats").json()
+    assert stats["requests"] == 1 and stats["channels"] == 0
+    assert requests.post(f"{admin}/reset").json()["requests"] == 0
+
+
+def test_command_line_prints_url_and_test_credentials(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flex_provider.emulator", "--port", "0", "--auth-token", "cli-token",
+         "--data", str(tmp_path / "d.json")],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().strip()
+        second = process.stdout.readline().strip()
+        assert first.startswith("Flex API emulator listening on http://127.0.0.1:")
+        assert second == f"test credentials: account SID AC{'0' * 32}, auth token cli-token"
+        base_url = first.rsplit(" ", 1)[1]
+        answer = requests.post(f"{base_url}/v1/Channels", data=FORM, auth=("AC" + "0" * 32, "cli-token"))
+        assert answer.status_code == 201
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert len(json.loads((tmp_path / "d.json").read_text())["channels"]) == 1
+
+
+def test_twilio_python_library_works_against_the_emulator(emulator: Emulator) -> None:
+    """An independent client: if Twilio's own SDK is happy, the emulator speaks the real protocol."""
+    from twilio.rest import Client
+
+    twilio = Client(emulator.account_sid, emulator.auth_token)
+    twilio.flex_api.base_url = emulator.base_url
+    channels = twilio.flex_api.v1.channel
+    created = [channels.create(flex_flow_sid=FLOW, identity=f"c{i}", chat_user_friendly_name="C",
+                               chat_friendly_name="Chat", long_lived=True) for i in range(3)]
+    assert all(c.sid.startswith("CH") and c.flex_flow_sid == FLOW for c in created)
+    assert channels(created[0].sid).fetch().user_sid == created[0].user_sid
+    assert sorted(c.sid for c in channels.list(page_size=2)) == sorted(c.sid for c in created)
+    assert channels(created[0].sid).delete() is True
+    assert sorted(c.sid for c in channels.list()) == sorted(c.sid for c in created[1:])
+    [post, *_] = emulator.requests("POST")
+    assert post.form["LongLived"] == "true"
