@@ -14,6 +14,9 @@ from flex_provider.errors import (
     ValidationError,
 )
 from flex_provider.fields import CHANNEL_FIELDS, Channel, FieldSpec
+from flex_provider.provider import FlexChannelProvider
+from flex_provider.resource import FlexChannel, FlexChannelArgs
+from flex_provider.settings import ProviderSettings
 from flex_provider.version import __version__
 
 __all__ = [
@@ -25,10 +28,14 @@ __all__ = [
     "ConflictError",
     "Credentials",
     "FieldSpec",
+    "FlexChannel",
+    "FlexChannelArgs",
+    "FlexChannelProvider",
     "FlexClient",
     "FlexError",
     "NotFoundError",
     "OutcomeUnknownError",
+    "ProviderSettings",
     "RateLimitedError",
     "RetryPolicy",
     "Timeouts",

@@ -90,8 +90,22 @@ _PATTERNS = {f.name: re.compile(f.pattern) for f in CHANNEL_FIELDS if f.pattern}
 
 
 def canonical_json(value: Any) -> str:
-    """Serialize JSON data so equal data always gives equal text (sorted keys, no spaces)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Serialize JSON data so equal data always gives equal text (sorted keys, no spaces).
+
+    Integral floats are written as integers: a mapping that crossed Pulumi's gRPC boundary has
+    only doubles (protobuf Struct), and `2.0` must encode as the `2` the user wrote.
+    """
+    return json.dumps(_integral(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _integral(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: _integral(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_integral(item) for item in value]
+    return value
 
 
 def validate_value(spec: FieldSpec, value: Any) -> str | None:
@@ -153,7 +167,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, int | float):
-        return f"the number {value}"
+        return f"the number {_integral(value)}"
     if isinstance(value, list | tuple):
         return "a list"
     if isinstance(value, Mapping):
