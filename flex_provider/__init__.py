@@ -17,6 +17,15 @@ from flex_provider.fields import CHANNEL_FIELDS, Channel, FieldSpec
 from flex_provider.provider import FlexChannelProvider
 from flex_provider.resource import FlexChannel, FlexChannelArgs
 from flex_provider.settings import ProviderSettings
+from flex_provider.stackfile import (
+    ChannelDeclaration,
+    ChannelOptions,
+    Problem,
+    StackFile,
+    StackFileError,
+    check_stack_file,
+    load_stack_file,
+)
 from flex_provider.version import __version__
 
 __all__ = [
@@ -24,6 +33,8 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "Channel",
+    "ChannelDeclaration",
+    "ChannelOptions",
     "ConfigurationError",
     "ConflictError",
     "Credentials",
@@ -35,12 +46,17 @@ __all__ = [
     "FlexError",
     "NotFoundError",
     "OutcomeUnknownError",
+    "Problem",
     "ProviderSettings",
     "RateLimitedError",
     "RetryPolicy",
+    "StackFile",
+    "StackFileError",
     "Timeouts",
     "TransportError",
     "ValidationError",
     "__version__",
+    "check_stack_file",
+    "load_stack_file",
     "resolve_base_url",
 ]

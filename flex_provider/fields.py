@@ -172,7 +172,9 @@ def _describe(value: Any) -> str:
         return "a list"
     if isinstance(value, Mapping):
         return "a mapping"
-    return type(value).__name__
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    return f"a {type(value).__name__}"
 
 
 @dataclass(frozen=True)

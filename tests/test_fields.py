@@ -35,7 +35,7 @@ def test_outputs_are_the_channel_schema_properties() -> None:
     ("task_sid", "WT" + "g" * 32, "must be a WT SID: 'WT' and 32 hex digits (pattern ^WT[0-9a-fA-F]{32}$)"),
     ("identity", 42, "must be a string, not the number 42"),
     ("identity", "  ", "must not be empty"),
-    ("long_lived", "yes", "must be true or false, not str"),
+    ("long_lived", "yes", "must be true or false, not the string 'yes'"),
     ("pre_engagement_data", "{nope", "is not valid JSON: Expecting property name enclosed in double quotes: "
                                      "line 1 column 2 (char 1)"),
     ("task_attributes", [1], "must be a mapping or a JSON string, not a list"),

@@ -64,7 +64,7 @@ def test_check_reports_every_problem_by_property() -> None:
         ("pre_engagement_data", "is not valid JSON: Expecting property name enclosed in double quotes: "
                                 "line 1 column 2 (char 1)"),
         ("task_sid", "must be a WT SID: 'WT' and 32 hex digits (pattern ^WT[0-9a-fA-F]{32}$)"),
-        ("long_lived", "must be true or false, not str"),
+        ("long_lived", "must be true or false, not the string 'yes'"),
     ]
 
 

@@ -1,0 +1,85 @@
+"""Run the Pulumi program under Pulumi's own mocks and record what it asked the engine for.
+
+`MockMonitor` hands `Mocks.new_resource` only part of a registration; the recording monitor
+keeps the whole `RegisterResourceRequest`, so tests can assert options (protect, aliases,
+import id, retain on delete) as the engine would receive them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ChannelMocks(pulumi.runtime.Mocks):
+    """Stands in for the engine and provider: every resource gets SIDs derived from its name."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        digits = hashlib.sha256(args.name.encode()).hexdigest()[:32]
+        state = {**args.inputs, "sid": "CH" + digits, "user_sid": "US" + digits,
+                 "url": f"https://flex-api.twilio.com/v1/Channels/CH{digits}"}
+        return args.resource_id or state["sid"], state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    def __init__(self, channel_mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(channel_mocks)
+        self.requests: list[Any] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        if request.type != "pulumi:pulumi:Stack":
+            self.requests.append(request)
+        return super().RegisterResource(request)
+
+
+@dataclass
+class ProgramRun:
+    registrations: list[Any] = field(default_factory=list)
+    exports: dict[str, Any] = field(default_factory=dict)
+
+    def by_name(self) -> dict[str, Any]:
+        return {r.name: r for r in self.registrations}
+
+    def inputs(self, name: str) -> dict[str, Any]:
+        request = self.by_name()[name]
+        props = pulumi.runtime.rpc.deserialize_properties(request.object)
+        return {k: v for k, v in props.items() if k != "__provider" and v is not None}
+
+
+def run_program(stack: str, config: dict[str, str] | None = None, program: Path = ROOT / "__main__.py") -> ProgramRun:
+    """Run `program` as the stack `stack`, in a fresh context so runs do not share a root resource."""
+    run = ProgramRun()
+
+    def go() -> None:
+        settings.ROOT.set(None)
+        pulumi.runtime.set_all_config({key: str(value) for key, value in (config or {}).items()})
+        monitor = RecordingMonitor(ChannelMocks())
+        pulumi.runtime.set_mocks(ChannelMocks(), project="flex-channels", stack=stack, preview=False,
+                                 monitor=monitor)
+
+        async def body() -> None:
+            runpy.run_path(str(program), run_name="__main__")
+            root = settings.get_root_resource()
+            run.exports.update(await pulumi.Output.from_input(root.outputs).future())
+
+        try:
+            _sync_await(run_pulumi_func(body))
+        finally:
+            run.registrations = monitor.requests
+
+    contextvars.copy_context().run(go)
+    return run

@@ -1,0 +1,103 @@
+"""`__main__.py` under Pulumi's mocks: what it declares for each stack, and how it refuses bad files."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from flex_provider.fields import CHANNEL_FIELDS
+from flex_provider.resource import FlexChannelArgs
+from tests.pulumi_mocks import ProgramRun, run_program
+
+TYPE = "pulumi-python:dynamic/flex:FlexChannel"
+
+
+def test_dev_stack_declares_its_channels_with_inputs_and_exports() -> None:
+    run = run_program("dev")
+    assert [r.name for r in run.registrations] == ["web-support", "billing"]
+    assert {r.type for r in run.registrations} == {TYPE}
+    assert run.inputs("web-support") == {
+        "flex_flow_sid": "FO00000000000000000000000000000001", "identity": "web-support-bot",
+        "chat_user_friendly_name": "Web visitor", "chat_friendly_name": "Web support",
+        "chat_unique_name": "dev-web-support", "long_lived": True,
+        "pre_engagement_data": '{"friendlyName":"Web visitor","question":"How can we help?"}',
+    }
+    assert run.inputs("billing")["task_attributes"] == '{"priority":2,"team":"billing"}'
+    assert run.inputs("billing")["target"] == "+15005550006"
+    web = run.exports["channels"]["web-support"]
+    assert set(web) == {"sid", "user_sid", "task_sid", "url"}
+    assert web["sid"].startswith("CH")
+    assert web["url"].endswith(web["sid"])
+
+
+def test_prod_stack_passes_protect_retain_import_and_aliases() -> None:
+    run = run_program("prod")
+    by_name = run.by_name()
+    assert all(r.protect for r in run.registrations)
+    assert [a.spec.name for a in by_name["web-support"].aliases] == ["website"]
+    assert by_name["vip"].retainOnDelete is True
+    assert by_name["vip"].importId == "CH00000000000000000000000000000003"
+    assert by_name["billing"].importId == ""
+    assert by_name["billing"].retainOnDelete is False
+
+
+def test_every_example_stack_runs() -> None:
+    counts = {stack: len(run_program(stack).registrations) for stack in ("dev", "staging", "prod")}
+    assert counts == {"dev": 2, "staging": 3, "prod": 3}
+
+
+def test_serialized_provider_is_small_and_plain_in_every_registration() -> None:
+    run = run_program("staging")
+    for request in run.registrations:
+        provider = pulumi.runtime.rpc.deserialize_properties(request.object)["__provider"]
+        assert isinstance(provider, str), "it would be stored as a secret"
+        assert len(provider) <= 200
+
+
+def test_stack_file_config_overrides_the_stack_name() -> None:
+    run = run_program("anything", {"flex:stackFile": "stacks/staging.yaml"})
+    assert [r.name for r in run.registrations] == ["web-support", "billing", "vip"]
+
+
+def test_a_bad_stack_file_stops_the_run_before_any_resource(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("channels:\n  web:\n    identity: 7\n    flex_flow_sid: FO1\n")
+    registrations: list[object] = []
+    with pytest.raises(pulumi.RunError) as caught:
+        registrations = run_program("dev", {"flex:stackFile": str(bad)}).registrations
+    assert str(caught.value).splitlines() == [
+        "4 problems in stack file:",
+        f"  {bad}:2:3: channels.web.chat_user_friendly_name: is required (set it on the channel or in `defaults:`)",
+        f"  {bad}:2:3: channels.web.chat_friendly_name: is required (set it on the channel or in `defaults:`)",
+        f"  {bad}:3:15: channels.web.identity: must be a string, not the number 7; quote it to make it a string",
+        f"  {bad}:4:20: channels.web.flex_flow_sid: must be a FO SID: 'FO' and 32 hex digits "
+        "(pattern ^FO[0-9a-fA-F]{32}$)",
+    ]
+    assert registrations == []
+
+
+def test_a_stack_without_a_file_says_how_to_make_one() -> None:
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program("qa")
+    assert str(caught.value) == (
+        "no stack file for stack 'qa': stacks/qa.yaml does not exist. Create it (stacks/dev.yaml is a worked "
+        "example) or point `pulumi config set flex:stackFile <path>` at another file.")
+
+
+def test_args_class_has_exactly_the_field_table() -> None:
+    assert [f.name for f in dataclasses.fields(FlexChannelArgs)] == [f.name for f in CHANNEL_FIELDS]
+
+
+def test_mappings_become_canonical_json_before_they_cross_grpc(tmp_path: Path) -> None:
+    """A mapping sent as-is would arrive with every number a double (protobuf Struct)."""
+    program = tmp_path / "__main__.py"
+    program.write_text(
+        "from flex_provider import FlexChannel, FlexChannelArgs\n"
+        "FlexChannel('c', FlexChannelArgs(flex_flow_sid='FO' + '1' * 32, identity='i', chat_user_friendly_name='u',"
+        " chat_friendly_name='c', pre_engagement_data={'n': 2, 'a': [1.5, True]}))\n"
+    )
+    run: ProgramRun = run_program("dev", program=program)
+    assert run.inputs("c")["pre_engagement_data"] == '{"a":[1.5,true],"n":2}'

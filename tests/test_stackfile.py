@@ -1,0 +1,311 @@
+"""Stack files: the examples load; every bad file gets every problem, exactly, with its place."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from flex_provider.stackfile import (
+    MAX_BYTES,
+    ChannelOptions,
+    StackFileError,
+    check_stack_file,
+    iter_stack_files,
+    load_stack_file,
+)
+from flex_provider.stackfile_schema import SCHEMA_FILE, build_schema
+from tests.conftest import ROOT
+
+FLOW = "FO" + "1" * 32
+
+
+def problems(tmp_path: Path, text: str | bytes) -> list[str]:
+    path = tmp_path / "stack.yaml"
+    if isinstance(text, str):
+        path.write_text(text)
+    else:
+        path.write_bytes(text)
+    stack, found = check_stack_file(path, "stacks/dev.yaml")
+    assert (stack is None) == bool(found)
+    return [str(p) for p in found]
+
+
+def test_example_stacks_load() -> None:
+    files = list(iter_stack_files(ROOT / "stacks"))
+    assert [f.name for f in files] == ["dev.yaml", "prod.yaml", "staging.yaml"]
+    prod = load_stack_file(ROOT / "stacks" / "prod.yaml")
+    vip = {c.name: c for c in prod.channels}["vip"]
+    assert vip.options == ChannelOptions(protect=True, retain_on_delete=True,
+                                         import_id="CH00000000000000000000000000000003")
+    assert vip.inputs["long_lived"] is True
+
+
+def test_defaults_merge_and_channel_values_win(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        defaults:
+          flex_flow_sid: {FLOW}
+          chat_user_friendly_name: Visitor
+          long_lived: false
+          protect: true
+        channels:
+          a:
+            identity: a
+            chat_friendly_name: A
+            long_lived: true
+            task_attributes: {{b: [1, 2.5], a: {{x: null}}}}
+          b:
+            identity: b
+            chat_friendly_name: B
+            protect: false
+            aliases: [old-b, "urn:pulumi:dev::flex-channels::pulumi-python:dynamic/flex:FlexChannel::bee"]
+    """))
+    channels = {c.name: c for c in load_stack_file(path).channels}
+    assert dict(channels["a"].inputs) == {"flex_flow_sid": FLOW, "chat_user_friendly_name": "Visitor",
+                                          "identity": "a", "chat_friendly_name": "A", "long_lived": True,
+                                          "task_attributes": '{"a":{"x":null},"b":[1,2.5]}'}
+    assert channels["a"].options.protect is True
+    assert channels["b"].inputs["long_lived"] is False
+    assert channels["b"].options.protect is False
+    assert channels["b"].options.aliases[0] == "old-b"
+    assert (channels["a"].line, channels["b"].line) == (7, 12)
+
+
+CH_A = "CH" + "a" * 32
+BAD_FILES = {
+    "unknown keys with suggestions": (f"""\
+defualts: {{}}
+channels:
+  web:
+    flex_flow_sid: {FLOW}
+    identity: bot
+    chat_user_friendly_name: Visitor
+    chat_friendly_name: Support
+    chat_unqiue_name: x
+    colour: blue
+""", [
+        "stacks/dev.yaml:1:1: defualts: is not a known key; did you mean 'defaults'?",
+        "stacks/dev.yaml:8:5: channels.web.chat_unqiue_name: is not a known key; did you mean 'chat_unique_name'?",
+        "stacks/dev.yaml:9:5: channels.web.colour: is not a known key; known keys: flex_flow_sid, identity, "
+        "chat_user_friendly_name, chat_friendly_name, target, chat_unique_name, pre_engagement_data, task_sid, "
+        "task_attributes, long_lived, protect, retain_on_delete, import, aliases",
+    ]),
+    "wrong types": (f"""\
+channels:
+  web:
+    flex_flow_sid: {FLOW}
+    identity: 12345
+    chat_user_friendly_name: yes
+    chat_friendly_name: [a, b]
+    long_lived: "true"
+    protect: 1
+    pre_engagement_data: 3
+    aliases: web-old
+""", [
+        "stacks/dev.yaml:4:15: channels.web.identity: must be a string, not the number 12345; quote it to make it "
+        "a string",
+        "stacks/dev.yaml:5:30: channels.web.chat_user_friendly_name: must be a string, not the boolean true; "
+        "quote it to make it a string",
+        "stacks/dev.yaml:6:25: channels.web.chat_friendly_name: must be a string, not a list or mapping",
+        "stacks/dev.yaml:7:17: channels.web.long_lived: must be true or false, not the string 'true'",
+        "stacks/dev.yaml:8:14: channels.web.protect: must be true or false",
+        "stacks/dev.yaml:9:26: channels.web.pre_engagement_data: must be a mapping or a JSON string, not the number 3",
+        "stacks/dev.yaml:10:14: channels.web.aliases: must be a list of former channel names (or URNs)",
+    ]),
+    "required fields missing after defaults": ("""\
+defaults:
+  chat_user_friendly_name: Visitor
+channels:
+  web:
+    identity: bot
+""", [
+        "stacks/dev.yaml:4:3: channels.web.flex_flow_sid: is required (set it on the channel or in `defaults:`)",
+        "stacks/dev.yaml:4:3: channels.web.chat_friendly_name: is required (set it on the channel or in `defaults:`)",
+    ]),
+    "SIDs and JSON": (f"""\
+defaults:
+  chat_user_friendly_name: Visitor
+  chat_friendly_name: Support
+channels:
+  web:
+    flex_flow_sid: {FLOW}
+    identity: bot
+    task_sid: WT123
+    task_attributes: '{{"a": }}'
+    import: CHxyz
+  mobile:
+    flex_flow_sid: FOzz
+    identity: app
+""", [
+        "stacks/dev.yaml:8:15: channels.web.task_sid: must be a WT SID: 'WT' and 32 hex digits "
+        "(pattern ^WT[0-9a-fA-F]{32}$)",
+        "stacks/dev.yaml:9:22: channels.web.task_attributes: is not valid JSON: Expecting value: line 1 column 7 "
+        "(char 6)",
+        "stacks/dev.yaml:10:13: channels.web.import: must be the SID of an existing channel: 'CH' and 32 hex digits",
+        "stacks/dev.yaml:12:20: channels.mobile.flex_flow_sid: must be a FO SID: 'FO' and 32 hex digits "
+        "(pattern ^FO[0-9a-fA-F]{32}$)",
+    ]),
+    "duplicates within the file": (f"""\
+defaults:
+  flex_flow_sid: {FLOW}
+  chat_user_friendly_name: Visitor
+  chat_friendly_name: Support
+channels:
+  web:
+    identity: bot
+    chat_unique_name: support
+    import: {CH_A}
+  web:
+    identity: other
+  mobile:
+    identity: bot
+    chat_unique_name: support
+    import: {CH_A}
+""", [
+        "stacks/dev.yaml:10:3: channels.web: is defined twice (first on line 6)",
+        "stacks/dev.yaml:13:15: channels.mobile.identity: channel 'web' has the same flex_flow_sid and identity; "
+        "Flex would hand back that channel instead of creating a second one",
+        "stacks/dev.yaml:14:23: channels.mobile.chat_unique_name: 'support' is already the unique name of channel "
+        "'web'; unique names must differ within the account",
+        f"stacks/dev.yaml:15:13: channels.mobile.import: channel 'web' already imports {CH_A}",
+    ]),
+    "bad channel names": (f"""\
+defaults:
+  flex_flow_sid: {FLOW}
+  chat_user_friendly_name: Visitor
+  chat_friendly_name: Support
+channels:
+  "web support":
+    identity: a
+  42:
+    identity: b
+""", [
+        "stacks/dev.yaml:6:3: channels.web support: channel names become Pulumi resource names: start with a "
+        "letter or digit, then letters, digits, '.', '_' or '-' (100 at most)",
+        "stacks/dev.yaml:8:3: channels: keys must be plain strings, not the int '42'",
+    ]),
+    "channels missing": ("defaults: {}\n", [
+        "stacks/dev.yaml:1:1: channels: is required: a mapping from channel name to its fields"]),
+    "a list where a mapping belongs": ("channels:\n  - web\n", [
+        "stacks/dev.yaml:2:3: channels: must be a mapping from channel name to its fields, not a list"]),
+    "a list at the top": ("- channels\n", [
+        "stacks/dev.yaml:1:1: (file): expected a mapping with `channels:` (and optional `defaults:`), not a list"]),
+    "channel given as a string": ("channels:\n  web: yes\n", [
+        "stacks/dev.yaml:2:8: channels.web: must be a mapping of channel fields, not the bool 'yes'"]),
+    "empty file": ("# nothing here\n", [
+        "stacks/dev.yaml:1:1: (file): is empty; expected a mapping with `channels:`"]),
+    "tabs": ("channels:\n\tweb: {}\n", [
+        "stacks/dev.yaml:2:1: (yaml): a tab character; YAML indentation must use spaces"]),
+    "syntax error": ("channels:\n  web: {identity: [}\n", [
+        "stacks/dev.yaml:2:20: (yaml): invalid YAML: while parsing a flow node, did not find expected node content"]),
+    "two documents": ("channels: {}\n---\nchannels: {}\n", [
+        "stacks/dev.yaml:2:1: (yaml): invalid YAML: expected a single document in the stream, but found another "
+        "document"]),
+    "object-constructing tags": (f"""\
+channels:
+  web:
+    flex_flow_sid: {FLOW}
+    identity: !!python/object/apply:os.system ["echo pwned"]
+    chat_user_friendly_name: Visitor
+    chat_friendly_name: Support
+""", ["stacks/dev.yaml:4:15: channels.web.identity: the YAML tag !!python/object/apply:os.system is not "
+          "allowed; only plain strings, numbers, booleans, mappings and lists"]),
+    "anchors and aliases": (f"""\
+channels:
+  web: &base
+    flex_flow_sid: {FLOW}
+    identity: bot
+    chat_user_friendly_name: Visitor
+    chat_friendly_name: Support
+  mobile: *base
+""", ["stacks/dev.yaml:2:8: channels.mobile: anchors and aliases are not supported; put shared values in "
+          "`defaults:`"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_file_reports_every_problem_exactly(tmp_path: Path, case: str) -> None:
+    text, expected = BAD_FILES[case]
+    assert problems(tmp_path, text) == expected
+
+
+def test_load_raises_one_error_listing_all_problems(tmp_path: Path) -> None:
+    path = tmp_path / "dev.yaml"
+    path.write_text("channels:\n  web:\n    identity: 1\n")
+    with pytest.raises(StackFileError) as caught:
+        load_stack_file(path, "stacks/dev.yaml")
+    assert str(caught.value).splitlines()[0] == "4 problems in stack file:"
+    assert len(caught.value.problems) == 4
+
+
+def test_non_utf8_bytes_are_located(tmp_path: Path) -> None:
+    assert problems(tmp_path, b"channels:\n  web:\n    identity: caf\xe9\n") == [
+        "stacks/dev.yaml:3:18: (file): is not UTF-8 text (byte 0xe9); save it as UTF-8"]
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    """Nine levels of nine aliases would be 387 million values if anything expanded them."""
+    lines = ["      a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"      a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    bomb = (f"channels:\n  web:\n    flex_flow_sid: {FLOW}\n    identity: bot\n    chat_user_friendly_name: V\n"
+            "    chat_friendly_name: S\n    pre_engagement_data:\n" + "\n".join(lines) + "\n")
+    started = time.monotonic()
+    found = problems(tmp_path, bomb)
+    assert time.monotonic() - started < 5, "the walk expanded the aliases"
+    assert found[0] == ("stacks/dev.yaml:8:11: channels.web.pre_engagement_data.a1[0]: anchors and aliases are "
+                        "not supported; put shared values in `defaults:`")
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "stack.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(MAX_BYTES + 1)
+    assert [str(p) for p in check_stack_file(path, "big.yaml")[1]] == [
+        "big.yaml:1:1: (file): is 16.0 MiB; stack files are limited to 16 MiB"]
+
+
+def test_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    found = problems(tmp_path, "channels: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert found == ["stacks/dev.yaml:1:1010: (yaml): invalid YAML: while increasing flow level, exceeded maximum "
+                     "nesting depth"]
+
+
+def test_shipped_schema_is_the_built_one() -> None:
+    shipped = json.loads((ROOT / "flex_provider" / SCHEMA_FILE).read_text())
+    assert shipped == build_schema()
+
+
+def test_schema_and_validator_agree_on_the_examples_and_the_bad_corpus(tmp_path: Path) -> None:
+    validator = jsonschema.Draft202012Validator(build_schema())
+    for path in iter_stack_files(ROOT / "stacks"):
+        assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == [], path
+    schema_catches = ["unknown keys with suggestions", "wrong types", "SIDs and JSON", "bad channel names",
+                      "channels missing", "a list where a mapping belongs", "a list at the top",
+                      "channel given as a string"]
+    for case in schema_catches:
+        data = yaml.safe_load(BAD_FILES[case][0])
+        assert list(validator.iter_errors(data)), case
+
+
+def test_validate_command_exit_codes(tmp_path: Path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "flex_provider", "validate"], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0
+    assert ok.stdout.splitlines() == ["stacks/dev.yaml: 2 channels, valid", "stacks/prod.yaml: 3 channels, valid",
+                                      "stacks/staging.yaml: 3 channels, valid"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("channels:\n  web:\n    identity: [x]\n")
+    failed = subprocess.run([sys.executable, "-m", "flex_provider", "validate", str(bad)], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert failed.stdout.splitlines()[0] == f"{bad}:2:3: channels.web.flex_flow_sid: is required (set it on the " \
+                                            "channel or in `defaults:`)"
+    assert failed.stderr == "validate: 1 of 1 stack files have problems\n"
+    assert "Traceback" not in failed.stdout + failed.stderr
