@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint up down clean emulator validate bench
+.PHONY: test lint setup up destroy down clean emulator validate bench
 
 # The one test command: README and .ci/run both call it.
 test: $(STAMP)
@@ -20,8 +20,24 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
+setup: $(STAMP)
+
+# The main job: pulumi up of stacks/dev.yaml, on the local emulator when no credentials are set.
+up:
+	@scripts/quickstart.sh up
+
+destroy:
+	@scripts/quickstart.sh destroy
+
+down:
+	@scripts/quickstart.sh down
+
+validate: $(STAMP)
+	$(PY) -m flex_provider validate
+
 emulator: $(STAMP)
 	$(PY) -m flex_provider.emulator --port 8765 --data .emulator/channels.json
 
-clean:
-	rm -rf .pytest_cache .ruff_cache .hypothesis
+# Forget local state: the emulator's channels and the project-local Pulumi state.
+clean: down
+	rm -rf .emulator .pulumi-state .pytest_cache .ruff_cache .hypothesis

@@ -7,6 +7,7 @@ import id, retain on delete) as the engine would receive them.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
 import runpy
@@ -65,6 +66,8 @@ def run_program(stack: str, config: dict[str, str] | None = None, program: Path 
     run = ProgramRun()
 
     def go() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config({key: str(value) for key, value in (config or {}).items()})
         monitor = RecordingMonitor(ChannelMocks())
@@ -80,6 +83,8 @@ def run_program(stack: str, config: dict[str, str] | None = None, program: Path 
             _sync_await(run_pulumi_func(body))
         finally:
             run.registrations = monitor.requests
+            asyncio.set_event_loop(None)
+            loop.close()
 
     contextvars.copy_context().run(go)
     return run

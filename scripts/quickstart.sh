@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The main job on the embedded default, for `make up`, `make destroy` and `make down`.
+#   up       set up .venv, validate stacks/$STACK.yaml, start the local Flex API emulator when no
+#            Twilio credentials are configured, use a Pulumi state backend inside the project,
+#            select or create the stack, `pulumi up`, print the channels.
+#   destroy  `pulumi destroy` the stack (against the same API), then stop the emulator.
+#   down     stop the emulator (its channels stay in .emulator/channels.json).
+# STACK (default dev) and FLEX_EMULATOR_PORT (default 8765) can be set in the environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command=${1:-up}
+STACK=${STACK:-dev}
+PORT=${FLEX_EMULATOR_PORT:-8765}
+PY=.venv/bin/python
+EMULATOR_DIR=.emulator
+EMULATOR_ACCOUNT_SID=AC00000000000000000000000000000000
+EMULATOR_AUTH_TOKEN=emulator-auth-token
+
+step() { printf '==> %s\n' "$*"; }
+
+emulator_running() {
+  [ -f "$EMULATOR_DIR/pid" ] && kill -0 "$(cat "$EMULATOR_DIR/pid")" 2>/dev/null
+}
+
+stop_emulator() {
+  if emulator_running; then
+    step "Stopping the local Flex API emulator (pid $(cat "$EMULATOR_DIR/pid"))"
+    kill "$(cat "$EMULATOR_DIR/pid")"
+  fi
+  rm -f "$EMULATOR_DIR/pid"
+}
+
+start_emulator() {
+  mkdir -p "$EMULATOR_DIR"
+  if ! emulator_running; then
+    step "Starting the local Flex API emulator on http://127.0.0.1:$PORT (log: $EMULATOR_DIR/emulator.log)"
+    nohup "$PY" -m flex_provider.emulator --port "$PORT" --data "$EMULATOR_DIR/channels.json" \
+      >"$EMULATOR_DIR/emulator.log" 2>&1 &
+    echo $! >"$EMULATOR_DIR/pid"
+  fi
+  "$PY" - "$PORT" <<'PYTHON'
+import sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/_emulator/stats"
+for _ in range(100):
+    try:
+        urllib.request.urlopen(url, timeout=1).read()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(f"the emulator did not answer on {url} within 10 s; see .emulator/emulator.log")
+PYTHON
+  export TWILIO_ACCOUNT_SID=$EMULATOR_ACCOUNT_SID TWILIO_AUTH_TOKEN=$EMULATOR_AUTH_TOKEN
+  export FLEX_API_URL="http://127.0.0.1:$PORT"
+}
+
+has_credentials() {
+  if [ -n "${TWILIO_ACCOUNT_SID:-}" ] && { [ -n "${TWILIO_AUTH_TOKEN:-}" ] ||
+       { [ -n "${TWILIO_API_KEY:-}" ] && [ -n "${TWILIO_API_SECRET:-}" ]; }; }; then
+    return 0
+  fi
+  pulumi config get twilio:accountSid --stack "$STACK" >/dev/null 2>&1
+}
+
+if [ "$command" = down ]; then
+  stop_emulator
+  exit 0
+fi
+
+if ! command -v pulumi >/dev/null 2>&1; then
+  echo "The Pulumi CLI is missing: install it with 'curl -fsSL https://get.pulumi.com | sh', then run 'make $command' again." >&2
+  exit 1
+fi
+
+step "Setting up .venv"
+make --no-print-directory setup
+
+# A state backend inside the project, unless the user chose one; an empty passphrase unless set.
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}
+if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+  export PULUMI_CONFIG_PASSPHRASE=""
+fi
+mkdir -p .pulumi-state
+
+if [ "$command" = up ]; then
+  step "Validating stacks/$STACK.yaml"
+  "$PY" -m flex_provider validate "stacks/$STACK.yaml"
+fi
+
+step "Selecting stack '$STACK' (state: $PULUMI_BACKEND_URL)"
+pulumi stack select "$STACK" --create
+
+if has_credentials; then
+  step "Using the Twilio credentials from the stack's config or the environment"
+else
+  start_emulator
+fi
+
+case "$command" in
+  up)
+    step "pulumi up: making the account match stacks/$STACK.yaml"
+    pulumi up --yes --stack "$STACK"
+    step "Channels of stack '$STACK'"
+    pulumi stack output channels --json --stack "$STACK"
+    ;;
+  destroy)
+    step "pulumi destroy: deleting the channels of stack '$STACK'"
+    pulumi destroy --yes --stack "$STACK"
+    stop_emulator
+    ;;
+  *)
+    echo "usage: scripts/quickstart.sh up|destroy|down" >&2
+    exit 2
+    ;;
+esac

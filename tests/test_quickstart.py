@@ -1,0 +1,162 @@
+"""The README's quick start, followed literally in a temporary copy of the repository.
+
+The Pulumi CLI cannot be installed here, so where the script calls `pulumi` a recording stand-in
+answers: the test checks what the script asks of Pulumi (stack, backend, credentials, emulator)
+and that the emulator it started really serves at that moment. Everything else runs for real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.pulumi_mocks import run_program
+
+STUB = """#!{python}
+import json, os, sys, urllib.request
+args = sys.argv[1:]
+entry = {{"args": args, **{{k: os.environ.get(k) for k in
+         ("FLEX_API_URL", "TWILIO_ACCOUNT_SID", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE")}}}}
+if args[:1] == ["up"] and entry["FLEX_API_URL"]:
+    entry["emulator"] = json.load(urllib.request.urlopen(entry["FLEX_API_URL"] + "/_emulator/stats"))
+with open(os.environ["STUB_LOG"], "a") as log:
+    log.write(json.dumps(entry) + "\\n")
+if args[:2] == ["config", "get"]:
+    sys.exit(1)
+if args[:2] == ["stack", "output"]:
+    print("{{}}")
+"""
+
+
+def _sh_blocks(markdown: str, heading: str) -> list[list[str]]:
+    section = markdown.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    return [[line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()]
+            for block in blocks]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    """The repository's files, copied with their times, sharing this checkout's .venv (already set up)."""
+    copy = tmp_path / "flex-channels"
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    for name in listed:
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+    (copy / ".venv").symlink_to(ROOT / ".venv")
+    yield copy
+    subprocess.run(["make", "down"], cwd=copy, capture_output=True, check=False)
+
+
+def _env(tmp_path: Path, with_pulumi: bool, **extra: str) -> dict[str, str]:
+    path = "/usr/local/bin:/usr/bin:/bin"
+    if with_pulumi:
+        stub_dir = tmp_path / "bin"
+        stub_dir.mkdir(exist_ok=True)
+        stub = stub_dir / "pulumi"
+        stub.write_text(STUB.format(python=sys.executable))
+        stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
+        path = f"{stub_dir}:{path}"
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "FLEX_", "PULUMI_", "MAKE"))}
+    return {**keep, "PATH": path, "STUB_LOG": str(tmp_path / "pulumi.log"), **extra}
+
+
+def _gone(pid: int) -> bool:
+    """Wait up to 5 s for the process to end; a zombie (ended, not yet reaped) counts as ended."""
+    for _ in range(50):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _calls(tmp_path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (tmp_path / "pulumi.log").read_text().splitlines()]
+
+
+def test_readme_quick_start_is_two_commands_and_ci_runs_the_same_tests() -> None:
+    commands = _sh_blocks((ROOT / "README.md").read_text(), "Quick start")[0]
+    assert commands == ["make up", "make test"]
+    assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), re.M)
+
+
+def test_make_up_without_the_pulumi_cli_stops_at_once_saying_how_to_install_it(project: Path, tmp_path: Path) -> None:
+    done = subprocess.run(["make", "up"], cwd=project, env=_env(tmp_path, with_pulumi=False),
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == ("The Pulumi CLI is missing: install it with 'curl -fsSL "
+                                           "https://get.pulumi.com | sh', then run 'make up' again.")
+    assert not (project / ".emulator").exists()
+    assert not (project / ".pulumi-state").exists()
+
+
+def test_make_up_starts_the_emulator_and_runs_pulumi_on_local_state(project: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    env = _env(tmp_path, with_pulumi=True, FLEX_EMULATOR_PORT=str(port))
+    done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "==> Validating stacks/dev.yaml" in done.stdout
+    assert "stacks/dev.yaml: 2 channels, valid" in done.stdout
+    assert f"==> Starting the local Flex API emulator on http://127.0.0.1:{port}" in done.stdout
+    calls = _calls(tmp_path)
+    assert [c["args"] for c in calls] == [
+        ["stack", "select", "dev", "--create"],
+        ["config", "get", "twilio:accountSid", "--stack", "dev"],
+        ["up", "--yes", "--stack", "dev"],
+        ["stack", "output", "channels", "--json", "--stack", "dev"],
+    ]
+    up = calls[2]
+    assert up["PULUMI_BACKEND_URL"] == f"file://{project}/.pulumi-state"
+    assert up["PULUMI_CONFIG_PASSPHRASE"] == ""
+    assert up["FLEX_API_URL"] == f"http://127.0.0.1:{port}"
+    assert up["TWILIO_ACCOUNT_SID"] == "AC" + "0" * 32
+    assert (up["emulator"]["requests"], up["emulator"]["channels"]) == (0, 0), "serving, and nothing sent yet"
+    pid = int((project / ".emulator" / "pid").read_text())
+
+    stopped = subprocess.run(["make", "down"], cwd=project, env=env, capture_output=True, text=True)
+    assert stopped.returncode == 0
+    assert f"==> Stopping the local Flex API emulator (pid {pid})" in stopped.stdout
+    assert _gone(pid), "the emulator is still running"
+
+
+def test_make_up_with_credentials_uses_them_and_starts_no_emulator(project: Path, tmp_path: Path) -> None:
+    env = _env(tmp_path, with_pulumi=True, TWILIO_ACCOUNT_SID="AC" + "9" * 32, TWILIO_AUTH_TOKEN="from-env")
+    done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "==> Using the Twilio credentials from the stack's config or the environment" in done.stdout
+    up = _calls(tmp_path)[1]
+    assert up["args"] == ["up", "--yes", "--stack", "dev"]
+    assert (up["FLEX_API_URL"], up["TWILIO_ACCOUNT_SID"]) == (None, "AC" + "9" * 32)
+    assert not (project / ".emulator" / "pid").exists()
+    assert "from-env" not in done.stdout + done.stderr
+
+
+def test_the_copied_program_runs_under_mocks_and_validates(project: Path) -> None:
+    assert [r.name for r in run_program("dev", program=project / "__main__.py").registrations] == [
+        "web-support", "billing"]
+    done = subprocess.run(["make", "validate"], cwd=project, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
