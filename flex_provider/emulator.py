@@ -97,8 +97,11 @@ class ChannelBackend:
         self._unique_names: dict[str, str] = {}
         self._seq: dict[str, int] = {}
         self._next_seq = 0
-        if data_file and data_file.exists():
-            self._load(data_file)
+        if data_file:
+            for orphan in data_file.parent.glob(f".{data_file.name}.*"):
+                orphan.unlink(missing_ok=True)  # a write cut short by a kill; the data file is intact
+            if data_file.exists():
+                self._load(data_file)
 
     def __len__(self) -> int:
         return len(self._channels)

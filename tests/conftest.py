@@ -28,6 +28,21 @@ def auth_token() -> str:
     return "tok-" + secrets.token_urlsafe(24)
 
 
+@pytest.fixture(autouse=True)
+def _no_credential_in_artifacts(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture,
+                                auth_token: str) -> Iterator[None]:
+    """After every test: its token is in no captured log and no file it wrote (host logs, data files)."""
+    tmp_path = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    yield
+    leaks = [f"log record: {r.getMessage()[:120]}" for r in caplog.records if auth_token in r.getMessage()]
+    if tmp_path is not None:
+        for path in tmp_path.rglob("*"):
+            if path.is_file() and not path.is_symlink() and path.stat().st_size < 16 << 20:
+                if auth_token.encode() in path.read_bytes():
+                    leaks.append(str(path))
+    assert leaks == [], f"the auth token leaked into {leaks}"
+
+
 @pytest.fixture
 def emulator(auth_token: str) -> Iterator[Emulator]:
     with Emulator(auth_token=auth_token) as emu:
