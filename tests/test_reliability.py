@@ -135,7 +135,7 @@ def test_sigkill_mid_run_loses_no_acknowledged_channel(tmp_path: Path, kill_afte
         process, base_url = _start_emulator(data)
         stop = threading.Event()
 
-        def create_until_killed(url: str = base_url, round_: int = round_) -> None:
+        def create_until_killed(url: str = base_url, round_: int = round_, stop: threading.Event = stop) -> None:
             flex = FlexClient(credentials, base_url=url, retry=RetryPolicy(attempts=0))
             for i in range(500):
                 if stop.is_set():
