@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import Resource
+from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
 from flex_provider.fields import OUTPUT_FIELDS, canonical_json
 from flex_provider.provider import FlexChannelProvider
 
-__all__ = ["FlexChannel", "FlexChannelArgs"]
+__all__ = ["FlexChannel", "FlexChannelArgs", "serialized_provider"]
 
 JsonInput = pulumi.Input[str] | dict[str, Any]
 
@@ -59,6 +61,20 @@ def _json_text(value: Mapping[str, Any]) -> pulumi.Input[str]:
         return pulumi.Output.from_input(value).apply(canonical_json)
 
 
+@functools.cache
+def serialized_provider() -> str:
+    """The `__provider` value of every FlexChannel, made once per process.
+
+    `pulumi.dynamic.Resource.__init__` pickles its provider again for every resource, and each
+    pickling wraps `pickle._Pickler._batch_setitems` once more (pulumi 3.x on Python < 3.14):
+    after about 980 resources in one program, pickling fails with RecursionError. The provider
+    is stateless, so one pickling serves every channel, with the same bytes. It is plain, not
+    secret, exactly as `Resource` stores a provider with `serialize_as_secret_always = False`
+    that captured no secret Output.
+    """
+    return serialize_provider(FlexChannelProvider())
+
+
 class FlexChannel(Resource, module="flex", name="FlexChannel"):
     """A Flex chat channel (type `pulumi-python:dynamic/flex:FlexChannel`); its id is the channel SID.
 
@@ -77,4 +93,6 @@ class FlexChannel(Resource, module="flex", name="FlexChannel"):
     def __init__(self, resource_name: str, args: FlexChannelArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         props: dict[str, Any] = dict.fromkeys(OUTPUT_FIELDS)
         props.update(args.to_props())
-        super().__init__(FlexChannelProvider(), resource_name, props, opts)
+        props[PROVIDER_KEY] = serialized_provider()
+        # What Resource.__init__ does after pickling, without pickling again: see serialized_provider.
+        pulumi.CustomResource.__init__(self, f"pulumi-python:{self._resource_type_name}", resource_name, props, opts)

@@ -101,3 +101,22 @@ def test_mappings_become_canonical_json_before_they_cross_grpc(tmp_path: Path) -
     )
     run: ProgramRun = run_program("dev", program=program)
     assert run.inputs("c")["pre_engagement_data"] == '{"a":[1.5,true],"n":2}'
+
+
+def test_more_channels_than_pulumi_can_pickle_providers_for(tmp_path: Path) -> None:
+    """pulumi.dynamic.Resource re-pickles per resource and fails near 985 (RecursionError); we pickle once."""
+    stack = tmp_path / "big.yaml"
+    channels = "".join(f"  c{i}:\n    identity: id{i}\n" for i in range(1200))
+    stack.write_text(f"defaults:\n  flex_flow_sid: FO{'1' * 32}\n  chat_user_friendly_name: U\n"
+                     f"  chat_friendly_name: C\nchannels:\n{channels}")
+    run = run_program("dev", {"flex:stackFile": str(stack)})
+    assert len(run.registrations) == 1200
+    assert len(run.exports["channels"]) == 1200
+
+
+def test_provider_value_is_the_one_pulumi_dynamic_resource_would_store() -> None:
+    from tests.provider_host import serialized_provider as as_resource_makes_it
+
+    run = run_program("dev")
+    values = {pulumi.runtime.rpc.deserialize_properties(r.object)["__provider"] for r in run.registrations}
+    assert values == {as_resource_makes_it()}
