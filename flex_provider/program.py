@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -39,12 +40,23 @@ def declare_channels(stack_file: StackFile) -> dict[str, FlexChannel]:
     }
 
 
+GC_YOUNG_THRESHOLD = 50_000
+"""Allocations between young-generation collections in the program process (Python's default: 700)."""
+
+
 def run(project_dir: Path) -> None:
     """Load and validate the current stack's file, declare its channels, export `channels`.
 
     A stack file with problems stops the run before any resource is declared, with every
     problem listed as `file:line:column: field: message` and no traceback.
+
+    Each resource makes the Pulumi SDK allocate thousands of long-lived objects (outputs,
+    futures, tasks), which the cyclic collector would rescan every 700 allocations; the
+    registrations run after this function returns, so the threshold is raised for the process.
+    Measured under Pulumi's mocks: 1,000 channels in 1.7 s instead of 3.0 s (BENCHMARKS.md).
     """
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, old)
     stack = pulumi.get_stack()
     path = stack_file_path(project_dir, stack, pulumi.Config("flex").get("stackFile"))
     display = os.path.relpath(path, project_dir) if path.is_relative_to(project_dir) else str(path)
