@@ -8,7 +8,6 @@ channel is worse than an error.
 
 from __future__ import annotations
 
-import ipaddress
 import platform
 import re
 import time
@@ -41,6 +40,7 @@ from flex_provider.errors import (
     ValidationError,
 )
 from flex_provider.fields import Channel, to_form
+from flex_provider.loopback import is_loopback
 from flex_provider.version import __version__
 
 __all__ = [
@@ -133,21 +133,12 @@ def resolve_base_url(api_url: str | None = None, region: str | None = None, edge
             f"Flex API URL '{parts.scheme}://{parts.hostname}…' must be a scheme, host and port only "
             "(no path, query or user info)"
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigurationError(
             f"Flex API URL '{url}' uses plain http to a non-loopback host; credentials would travel "
             "unencrypted. Use https://, or http:// only for a local emulator on 127.0.0.1 / localhost."
         )
     return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _FlexRetry(Retry):

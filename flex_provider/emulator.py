@@ -15,7 +15,6 @@ import argparse
 import base64
 import binascii
 import contextlib
-import ipaddress
 import json
 import os
 import re
@@ -34,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from flex_provider.loopback import is_loopback
 
 __all__ = [
     "DEFAULT_ACCOUNT_SID",
@@ -540,7 +541,7 @@ class Emulator:
         data_file: Path | None = None,
         faults: Faults | None = None,
     ) -> None:
-        if not _is_loopback(host):
+        if not is_loopback(host):
             raise ValueError(f"the emulator listens on loopback only, not on {host!r}")
         credentials = {account_sid: auth_token}
         if api_key and api_secret:
@@ -594,15 +595,6 @@ class Emulator:
         """Every channel the emulator holds, for tests to assert on."""
         items, _ = self.backend.list_channels(page_size=10**9, page=0, page_token=None)
         return iter(items)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,8 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.dynamic.dynamic import PROVIDER_KEY
+from pulumi.runtime.rpc import UNKNOWN
 
 from flex_provider.client import CHANNEL_SID, FlexClient
 from flex_provider.errors import FlexError, NotFoundError
@@ -31,10 +33,6 @@ from flex_provider.fields import CHANNEL_FIELDS, FIELDS_BY_NAME, OUTPUT_FIELDS, 
 from flex_provider.settings import ProviderSettings
 
 __all__ = ["FlexChannelProvider"]
-
-PROVIDER_KEY = "__provider"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-"""How the engine marks a value not known until apply (pulumi.runtime.rpc.UNKNOWN)."""
 
 _API_SET = frozenset(OUTPUT_FIELDS) & frozenset(FIELDS_BY_NAME)
 """Inputs the API also returns: left unset, the server's value stands and is no change."""
