@@ -261,3 +261,42 @@ def test_a_page_link_to_another_origin_is_not_followed() -> None:
     finally:
         server.shutdown()
     assert len(seen) == 1
+
+
+def test_retrying_stops_at_the_time_budget(emulator: Emulator) -> None:
+    emulator.set_faults(Faults(rate_5xx=1.0, status_5xx=503))
+    policy = RetryPolicy(attempts=50, backoff_factor=0.05, backoff_max=0.1, jitter=0.0, max_elapsed=0.3)
+    started = time.monotonic()
+    with make_client(emulator, retry=policy) as flex, pytest.raises(ApiError) as caught:
+        flex.fetch_channel(MISSING)
+    assert caught.value.status == 503
+    assert len(emulator.requests("GET")) < 10, "the count bound, not the time budget, stopped it"
+    assert time.monotonic() - started < 5.0
+
+
+def test_a_redirect_is_not_followed() -> None:
+    """Following one could carry our Basic credentials to another host."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.2:1/steal")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        credentials = Credentials.from_auth_token("AC" + "0" * 32, "t")
+        flex = FlexClient(credentials, base_url=f"http://127.0.0.1:{server.server_port}", retry=FAST_RETRY)
+        with pytest.raises(ApiError) as caught:
+            flex.fetch_channel(MISSING)
+    finally:
+        server.shutdown()
+    assert caught.value.status == 302
+    assert seen == [f"/v1/Channels/{MISSING}"]
