@@ -38,6 +38,10 @@ validate: $(STAMP)
 emulator: $(STAMP)
 	$(PY) -m flex_provider.emulator --port 8765 --data .emulator/channels.json
 
+# Benchmarks (not part of the tests): results in bench/results/, write-up in BENCHMARKS.md.
+bench: $(STAMP)
+	$(PY) bench/run.py
+
 # Forget local state: the emulator's channels and the project-local Pulumi state.
 clean: down
 	rm -rf .emulator .pulumi-state .pytest_cache .ruff_cache .hypothesis

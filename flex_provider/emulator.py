@@ -78,6 +78,12 @@ def _not_found(path: str) -> EmulatorError:
     return EmulatorError(404, 20404, f"The requested resource {path} was not found")
 
 
+def _not_saved(exc: OSError) -> EmulatorError:
+    """The data file could not be written: nothing changed, as a failed write must leave it."""
+    return EmulatorError(500, 20500, f"The emulator could not save its data file ({exc.strerror or exc}); "
+                                     "nothing was changed")
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -99,6 +105,7 @@ class ChannelBackend:
         self._seq: dict[str, int] = {}
         self._next_seq = 0
         if data_file:
+            data_file.parent.mkdir(parents=True, exist_ok=True)
             for orphan in data_file.parent.glob(f".{data_file.name}.*"):
                 orphan.unlink(missing_ok=True)  # a write cut short by a kill; the data file is intact
             if data_file.exists():
@@ -141,7 +148,11 @@ class ChannelBackend:
             }
             record = {"channel": channel, "unique_name": unique_name}
             self._insert(record)
-            self._persist()
+            try:
+                self._persist()
+            except OSError as exc:
+                self._remove(sid)
+                raise _not_saved(exc) from exc
             return dict(channel)
 
     def fetch_channel(self, sid: str) -> dict[str, Any]:
@@ -174,13 +185,15 @@ class ChannelBackend:
 
     def delete_channel(self, sid: str) -> None:
         with self._lock:
-            record = self._channels.pop(sid, None)
-            if record is None:
+            if sid not in self._channels:
                 raise _not_found(f"/v1/Channels/{sid}")
-            self._seq.pop(sid)
-            if record["unique_name"]:
-                self._unique_names.pop(record["unique_name"], None)
-            self._persist()
+            seq = self._seq[sid]
+            record = self._remove(sid)
+            try:
+                self._persist()
+            except OSError as exc:
+                self._insert(record, seq)
+                raise _not_saved(exc) from exc
 
     def reset(self) -> None:
         with self._lock:
@@ -189,13 +202,21 @@ class ChannelBackend:
             self._seq.clear()
             self._persist()
 
-    def _insert(self, record: dict[str, Any]) -> None:
+    def _insert(self, record: dict[str, Any], seq: int | None = None) -> None:
         sid = record["channel"]["sid"]
         self._channels[sid] = record
-        self._seq[sid] = self._next_seq
-        self._next_seq += 1
+        if seq is None:
+            seq, self._next_seq = self._next_seq, self._next_seq + 1
+        self._seq[sid] = seq
         if record["unique_name"]:
             self._unique_names[record["unique_name"]] = sid
+
+    def _remove(self, sid: str) -> dict[str, Any]:
+        record = self._channels.pop(sid)
+        self._seq.pop(sid)
+        if record["unique_name"]:
+            self._unique_names.pop(record["unique_name"], None)
+        return record
 
     def _load(self, path: Path) -> None:
         try:

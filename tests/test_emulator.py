@@ -171,3 +171,28 @@ def test_twilio_python_library_works_against_the_emulator(emulator: Emulator) ->
     assert sorted(c.sid for c in channels.list()) == sorted(c.sid for c in created[1:])
     [post, *_] = emulator.requests("POST")
     assert post.form["LongLived"] == "true"
+
+
+def test_data_file_in_a_folder_not_made_yet(tmp_path: Path) -> None:
+    data = tmp_path / "not" / "yet" / "channels.json"
+    with Emulator(data_file=data) as emulator:
+        assert _session(emulator).post(f"{emulator.base_url}/v1/Channels", data=FORM).status_code == 201
+    assert len(json.loads(data.read_text())["channels"]) == 1
+
+
+def test_a_change_that_cannot_be_saved_is_refused_and_undone(tmp_path: Path) -> None:
+    data = tmp_path / "data" / "channels.json"
+    with Emulator(data_file=data) as emulator:
+        http = _session(emulator)
+        kept = http.post(f"{emulator.base_url}/v1/Channels", data=FORM).json()["sid"]
+        moved = data.parent.rename(tmp_path / "moved")  # writes now fail, whoever runs the test
+        try:
+            refused = http.post(f"{emulator.base_url}/v1/Channels", data={**FORM, "Identity": "c2"})
+            undeleted = http.delete(f"{emulator.base_url}/v1/Channels/{kept}")
+        finally:
+            moved.rename(data.parent)
+        assert (refused.status_code, refused.json()["code"]) == (500, 20500)
+        assert refused.json()["message"].endswith("nothing was changed")
+        assert undeleted.status_code == 500
+        assert [c["sid"] for c in emulator.channels()] == [kept]
+    assert [r["channel"]["sid"] for r in json.loads(data.read_text())["channels"]] == [kept]
