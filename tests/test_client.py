@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -26,6 +28,17 @@ from flex_provider.version import __version__
 from tests.conftest import FAST_RETRY, FLOW, channel_inputs, make_client
 
 MISSING = "CH" + "0" * 32
+
+
+@contextlib.contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A one-off loopback server that misbehaves as `handler` says; yields its base URL."""
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
 
 
 def test_create_sends_api_names_form_encoded_and_returns_the_channel(client: FlexClient, emulator: Emulator) -> None:
@@ -251,15 +264,10 @@ def test_a_page_link_to_another_origin_is_not_followed() -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        credentials = Credentials.from_auth_token("AC" + "0" * 32, "t")
-        flex = FlexClient(credentials, base_url=f"http://127.0.0.1:{server.server_port}", timeouts=Timeouts())
+    with _serving(Handler) as base_url:
+        flex = FlexClient(Credentials.from_auth_token("AC" + "0" * 32, "t"), base_url=base_url, timeouts=Timeouts())
         with pytest.raises(TransportError, match="page link points off the API's origin"):
             list(flex.list_channels())
-    finally:
-        server.shutdown()
     assert len(seen) == 1
 
 
@@ -289,14 +297,9 @@ def test_a_redirect_is_not_followed() -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        credentials = Credentials.from_auth_token("AC" + "0" * 32, "t")
-        flex = FlexClient(credentials, base_url=f"http://127.0.0.1:{server.server_port}", retry=FAST_RETRY)
+    with _serving(Handler) as base_url:
+        flex = FlexClient(Credentials.from_auth_token("AC" + "0" * 32, "t"), base_url=base_url, retry=FAST_RETRY)
         with pytest.raises(ApiError) as caught:
             flex.fetch_channel(MISSING)
-    finally:
-        server.shutdown()
     assert caught.value.status == 302
     assert seen == [f"/v1/Channels/{MISSING}"]
