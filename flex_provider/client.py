@@ -9,7 +9,6 @@ channel is worse than an error.
 from __future__ import annotations
 
 import platform
-import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ from flex_provider.errors import (
     TransportError,
     ValidationError,
 )
-from flex_provider.fields import Channel, to_form
+from flex_provider.fields import CHANNEL_SID, Channel, to_form
 from flex_provider.loopback import is_loopback
 from flex_provider.version import __version__
 
@@ -53,7 +52,6 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://flex-api.twilio.com"
-CHANNEL_SID = re.compile(r"^CH[0-9a-fA-F]{32}$")
 _USER_AGENT = f"flex-channels/{__version__} requests/{requests.__version__} Python/{platform.python_version()}"
 _ERRORS_BY_STATUS: Mapping[int, type[ApiError]] = {
     400: ValidationError,

@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = [
     "CHANNEL_FIELDS",
+    "CHANNEL_SID",
     "FIELDS_BY_NAME",
     "OUTPUT_FIELDS",
     "Channel",
@@ -87,6 +88,9 @@ OUTPUT_FIELDS: tuple[str, ...] = (
 )
 
 _PATTERNS = {f.name: re.compile(f.pattern) for f in CHANNEL_FIELDS if f.pattern}
+
+CHANNEL_SID = re.compile(r"^CH[0-9a-fA-F]{32}$")
+"""A channel's own SID (`sid` in `flex.v1.channel`, `Sid` in the fetch and delete paths)."""
 
 
 def canonical_json(value: Any) -> str:

@@ -27,9 +27,17 @@ from pulumi.dynamic import (
 from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.runtime.rpc import UNKNOWN
 
-from flex_provider.client import CHANNEL_SID, FlexClient
+from flex_provider.client import FlexClient
 from flex_provider.errors import FlexError, NotFoundError
-from flex_provider.fields import CHANNEL_FIELDS, FIELDS_BY_NAME, OUTPUT_FIELDS, normalize, validate_value
+from flex_provider.fields import (
+    CHANNEL_FIELDS,
+    CHANNEL_SID,
+    FIELDS_BY_NAME,
+    OUTPUT_FIELDS,
+    FieldSpec,
+    normalize,
+    validate_value,
+)
 from flex_provider.settings import ProviderSettings
 
 __all__ = ["FlexChannelProvider"]
@@ -179,14 +187,14 @@ class FlexChannelProvider(ResourceProvider):
             return self._client
 
 
+def _stored(spec: FieldSpec, value: Any) -> Any:
+    """A value in the form state keeps; an invalid one as given, for check or the API to refuse."""
+    return normalize(spec, value) if validate_value(spec, value) is None else value
+
+
 def _inputs(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The channel inputs in `props`, normalized; outputs and the provider are left out."""
-    inputs = {}
-    for spec in CHANNEL_FIELDS:
-        value = props.get(spec.name)
-        if value is not None and validate_value(spec, value) is None:
-            inputs[spec.name] = normalize(spec, value)
-    return inputs
+    """The channel inputs in `props` in stored form; outputs and the provider are left out."""
+    return {spec.name: _stored(spec, props[spec.name]) for spec in CHANNEL_FIELDS if props.get(spec.name) is not None}
 
 
 def _changed(name: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
@@ -195,8 +203,6 @@ def _changed(name: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> boo
         return False
     if new == UNKNOWN:
         return True
-    spec = FIELDS_BY_NAME[name]
-    old = olds.get(name)
-    if new is not None and validate_value(spec, new) is None:
-        new = normalize(spec, new)
-    return old != new
+    if new is not None:
+        new = _stored(FIELDS_BY_NAME[name], new)
+    return olds.get(name) != new

@@ -23,7 +23,7 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from flex_provider.errors import FlexError
-from flex_provider.fields import CHANNEL_FIELDS, FIELDS_BY_NAME, FieldKind, normalize, validate_value
+from flex_provider.fields import CHANNEL_FIELDS, CHANNEL_SID, FIELDS_BY_NAME, FieldKind, normalize, validate_value
 
 __all__ = [
     "MAX_BYTES",
@@ -48,7 +48,6 @@ OPTION_KEYS: Mapping[str, str] = {
 TOP_KEYS = ("defaults", "channels")
 CHANNEL_KEYS = (*FIELDS_BY_NAME, *OPTION_KEYS)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_CHANNEL_SID = re.compile(r"^CH[0-9a-fA-F]{32}$")
 _YAML_TAG = "tag:yaml.org,2002:"
 _STR_TAG = _YAML_TAG + "str"
 _ALLOWED_TAGS = {_YAML_TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
@@ -391,7 +390,7 @@ def _option_problem(key: str, value: Any) -> str | None:
     if value is _NESTED:
         return "must be a string, not a list or mapping"
     if key == "import":
-        return None if isinstance(value, str) and _CHANNEL_SID.match(value) else (
+        return None if isinstance(value, str) and CHANNEL_SID.match(value) else (
             "must be the SID of an existing channel: 'CH' and 32 hex digits")
     if not (isinstance(value, list) and value and all(isinstance(a, str) and a for a in value)):
         return "must be a list of former channel names (or URNs)"

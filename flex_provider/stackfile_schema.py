@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flex_provider.fields import CHANNEL_FIELDS, FieldKind
+from flex_provider.fields import CHANNEL_FIELDS, CHANNEL_SID, FieldKind
 from flex_provider.stackfile import NAME_PATTERN, OPTION_KEYS
 
 __all__ = ["SCHEMA_FILE", "build_schema"]
@@ -38,7 +38,7 @@ def build_schema() -> dict[str, Any]:
     properties["protect"] = {"type": "boolean", "default": False, "description": OPTION_KEYS["protect"]}
     properties["retain_on_delete"] = {"type": "boolean", "default": False,
                                       "description": OPTION_KEYS["retain_on_delete"]}
-    properties["import"] = {"type": "string", "pattern": "^CH[0-9a-fA-F]{32}$", "description": OPTION_KEYS["import"]}
+    properties["import"] = {"type": "string", "pattern": CHANNEL_SID.pattern, "description": OPTION_KEYS["import"]}
     properties["aliases"] = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1},
                              "description": OPTION_KEYS["aliases"]}
     return {
