@@ -84,17 +84,16 @@ class ProviderHost:
     def configure(self, config: dict[str, Any]) -> None:
         self._keep(self.stub.Configure(provider_pb2.ConfigureRequest(args=_struct(config), acceptSecrets=True)))
 
+    def check_request(self, name: str, news: dict[str, Any], olds: dict[str, Any] | None = None
+                      ) -> provider_pb2.CheckRequest:
+        """The engine's Check request; built ahead by benchmarks that time only the provider."""
+        return provider_pb2.CheckRequest(urn=urn(name), olds=_struct(olds or {}),
+                                         news=_struct({**news, "__provider": self.provider}))
+
     def check(self, name: str, news: dict[str, Any], olds: dict[str, Any] | None = None
               ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        request = provider_pb2.CheckRequest(urn=urn(name), olds=_struct(olds or {}),
-                                            news=_struct({**news, "__provider": self.provider}))
-        response = self._keep(self.stub.Check(request))
+        response = self._keep(self.stub.Check(self.check_request(name, news, olds)))
         return rpc.deserialize_properties(response.inputs), [(f.property, f.reason) for f in response.failures]
-
-    def check_request(self, name: str, news: dict[str, Any]) -> provider_pb2.CheckRequest:
-        """A Check request built ahead, for benchmarks that time only what the provider does."""
-        return provider_pb2.CheckRequest(urn=urn(name), olds=_struct({}),
-                                         news=_struct({**news, "__provider": self.provider}))
 
     def check_then_create(self, request: provider_pb2.CheckRequest) -> str:
         """Check, then Create with Check's inputs as they came back: what the engine does per new resource."""
@@ -106,8 +105,7 @@ class ProviderHost:
         return provider_pb2.CreateRequest(urn=urn(name), properties=_struct(inputs))
 
     def create(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        request = provider_pb2.CreateRequest(urn=urn(name), properties=_struct(inputs))
-        response = self._keep(self.stub.Create(request))
+        response = self._keep(self.stub.Create(self.create_request(name, inputs)))
         return response.id, rpc.deserialize_properties(response.properties)
 
     def read(self, name: str, id_: str, properties: dict[str, Any], inputs: dict[str, Any] | None = None
