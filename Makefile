@@ -36,7 +36,7 @@ validate: $(STAMP)
 	$(PY) -m flex_provider validate
 
 emulator: $(STAMP)
-	$(PY) -m flex_provider.emulator --port 8765 --data .emulator/channels.json
+	$(PY) -m twilio_emulator --port 8765 --data .emulator/channels.json
 
 # Benchmarks (not part of the tests): results in bench/results/, write-up in BENCHMARKS.md.
 bench: $(STAMP)

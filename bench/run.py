@@ -33,7 +33,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flex_provider.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN  # noqa: E402
+from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN  # noqa: E402
 from flex_provider.stackfile import check_stack_file  # noqa: E402
 from tests.provider_host import ProviderHost, secret  # noqa: E402
 
@@ -56,7 +56,7 @@ def inputs(i: int, run: str) -> dict[str, Any]:
 def emulator(latency_ms: float) -> Iterator[str]:
     """An emulator process on a free loopback port; yields its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "flex_provider.emulator", "--port", "0", "--latency-ms", str(latency_ms)],
+        [sys.executable, "-m", "twilio_emulator", "--port", "0", "--latency-ms", str(latency_ms)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

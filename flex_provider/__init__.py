@@ -1,62 +1,44 @@
-"""flex-channels: Twilio Flex chat channels as Pulumi resources, declared in YAML stack files."""
+"""flex-channels: Twilio Flex resources as Pulumi resources, declared in YAML stack files or in Python.
 
-from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts, resolve_base_url
-from flex_provider.errors import (
-    ApiError,
-    AuthenticationError,
-    ConfigurationError,
-    ConflictError,
-    FlexError,
-    NotFoundError,
-    OutcomeUnknownError,
-    RateLimitedError,
-    TransportError,
-    ValidationError,
-)
-from flex_provider.fields import CHANNEL_FIELDS, Channel, FieldSpec
-from flex_provider.provider import FlexChannelProvider
-from flex_provider.resource import FlexChannel, FlexChannelArgs
-from flex_provider.settings import ProviderSettings
-from flex_provider.stackfile import (
-    ChannelDeclaration,
-    ChannelOptions,
-    Problem,
-    StackFile,
-    StackFileError,
-    check_stack_file,
-    load_stack_file,
-)
-from flex_provider.version import __version__
+Exports load lazily, so a command that needs only PyYAML (`validate`, `schema`) loads only PyYAML:
+`import flex_provider` imports nothing of Pulumi until a Pulumi name is used.
+"""
 
-__all__ = [
-    "CHANNEL_FIELDS",
-    "ApiError",
-    "AuthenticationError",
-    "Channel",
-    "ChannelDeclaration",
-    "ChannelOptions",
-    "ConfigurationError",
-    "ConflictError",
-    "Credentials",
-    "FieldSpec",
-    "FlexChannel",
-    "FlexChannelArgs",
-    "FlexChannelProvider",
-    "FlexClient",
-    "FlexError",
-    "NotFoundError",
-    "OutcomeUnknownError",
-    "Problem",
-    "ProviderSettings",
-    "RateLimitedError",
-    "RetryPolicy",
-    "StackFile",
-    "StackFileError",
-    "Timeouts",
-    "TransportError",
-    "ValidationError",
-    "__version__",
-    "check_stack_file",
-    "load_stack_file",
-    "resolve_base_url",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from flex_provider.version import __version__ as __version__
+
+_EXPORTS = {
+    "flex_provider.client": ("ApiObject", "Credentials", "FlexClient", "RetryPolicy", "Timeouts", "resolve_base_url"),
+    "flex_provider.declaration": ("Collision", "Field", "ResourceType"),
+    "flex_provider.declarations": ("CHANNEL", "RESOURCE_TYPES"),
+    "flex_provider.errors": ("AdoptionError", "ApiError", "AuthenticationError", "ConfigurationError",
+                             "ConflictError", "FlexError", "InvalidIdError", "NotFoundError", "OutcomeUnknownError",
+                             "RateLimitedError", "TransportError", "ValidationError"),
+    "flex_provider.options": ("Options",),
+    "flex_provider.provider": ("DeclaredProvider", "FlexChannelProvider"),
+    "flex_provider.resource": ("FlexChannel", "FlexChannelArgs"),
+    "flex_provider.settings": ("ProviderSettings",),
+    "flex_provider.stackfile": ("ChannelDeclaration", "ChannelOptions", "Declaration", "Problem", "StackFile",
+                                "StackFileError", "check_stack_file", "load_stack_file"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted([*_MODULE_OF, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines `name` on first use."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flex_provider' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

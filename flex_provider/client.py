@@ -1,9 +1,9 @@
-"""HTTP client for the Flex chat channel API: one keep-alive session, bounded retries, typed errors.
+"""HTTP client for the Twilio APIs flex-channels uses: one keep-alive session, bounded retries, typed errors.
 
 It knows nothing of Pulumi. Retries are urllib3's `Retry`, narrowed so that a POST is only ever
 repeated when the server cannot have acted on it: a 429 answer, or a connection that was never
 opened. A POST whose answer is lost raises `OutcomeUnknownError` instead, because a duplicate
-channel is worse than an error.
+resource is worse than an error.
 """
 
 from __future__ import annotations
@@ -27,23 +27,22 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
+from flex_provider.declaration import ResourceType
+from flex_provider.declarations import CHANNEL
 from flex_provider.errors import (
     ApiError,
-    AuthenticationError,
     ConfigurationError,
-    ConflictError,
-    NotFoundError,
-    OutcomeUnknownError,
-    RateLimitedError,
+    InvalidIdError,
     TransportError,
-    ValidationError,
+    answer_lost,
+    api_error_type,
 )
-from flex_provider.fields import CHANNEL_SID, Channel, to_form
 from flex_provider.loopback import is_loopback
 from flex_provider.version import __version__
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "ApiObject",
     "Credentials",
     "FlexClient",
     "RetryPolicy",
@@ -53,14 +52,6 @@ __all__ = [
 
 DEFAULT_BASE_URL = "https://flex-api.twilio.com"
 _USER_AGENT = f"flex-channels/{__version__} requests/{requests.__version__} Python/{platform.python_version()}"
-_ERRORS_BY_STATUS: Mapping[int, type[ApiError]] = {
-    400: ValidationError,
-    401: AuthenticationError,
-    403: AuthenticationError,
-    404: NotFoundError,
-    409: ConflictError,
-    429: RateLimitedError,
-}
 
 
 @dataclass(frozen=True)
@@ -207,8 +198,32 @@ def _make_retry(policy: RetryPolicy) -> _FlexRetry:
     )
 
 
+@dataclass(frozen=True)
+class ApiObject:
+    """A resource as the API returned it: its declared outputs by name, also readable as attributes."""
+
+    rtype: ResourceType = field(repr=False, compare=False)
+    values: Mapping[str, Any]
+
+    @property
+    def sid(self) -> str:
+        return self.values["sid"]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in ("rtype", "values"):
+            raise AttributeError(name)
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(f"{self.rtype.name} has no output {name!r}") from None
+
+    def to_outputs(self) -> dict[str, Any]:
+        """The resource's outputs, as Pulumi state keeps them."""
+        return dict(self.values)
+
+
 class FlexClient:
-    """Create, fetch, list and delete Flex chat channels.
+    """Create, fetch, update, list and delete Twilio resources declared in `declarations`.
 
     One `requests.Session` per client keeps connections alive across calls. It is safe to share
     between threads: the connection pool is thread-safe and cookies, the session's only other
@@ -219,7 +234,7 @@ class FlexClient:
         self,
         credentials: Credentials,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         timeouts: Timeouts = Timeouts(),
         retry: RetryPolicy = RetryPolicy(),
         pool_size: int = 8,
@@ -245,41 +260,75 @@ class FlexClient:
         """Close pooled connections."""
         self._session.close()
 
-    def create_channel(self, inputs: Mapping[str, Any]) -> Channel:
-        """POST /v1/Channels with the channel's inputs (snake_case names, as in `fields`).
+    def create(self, rtype: ResourceType, inputs: Mapping[str, Any]) -> ApiObject:
+        """POST the collection with the resource's valid inputs (snake_case names, as declared).
 
         Raises OutcomeUnknownError when the request was sent but its answer lost.
         """
-        body = self._request("POST", "/v1/Channels", data=to_form(inputs))
-        return self._channel(body, "POST", "/v1/Channels")
+        advice = (f"The {rtype.noun} may have been created. Look for it with `python -m flex_provider "
+                  f"{rtype.section} list` or in the Twilio Console; if it is there, adopt it with "
+                  f"`import: {rtype.sid_prefix}…` on the {rtype.noun} in the stack file, otherwise run "
+                  "`pulumi up` again.")
+        body = self._request("POST", rtype.path, data=rtype.to_form(inputs), advice=advice)
+        return self._object(rtype, body, "POST", rtype.path, advice)
 
-    def fetch_channel(self, sid: str) -> Channel:
-        """GET /v1/Channels/{sid}; raises NotFoundError when it does not exist."""
-        path = f"/v1/Channels/{_check_sid(sid)}"
-        return self._channel(self._request("GET", path), "GET", path)
+    def fetch(self, rtype: ResourceType, sid: str) -> ApiObject:
+        """GET one resource; raises NotFoundError when it does not exist."""
+        path = rtype.instance_path(_check_sid(rtype, sid))
+        return self._object(rtype, self._request("GET", path), "GET", path)
 
-    def list_channels(self, page_size: int = 1000) -> Iterator[Channel]:
-        """Every channel of the account, following `meta.next_page_url` through every page."""
-        url: str | None = f"{self.base_url}/v1/Channels?PageSize={page_size}"
+    def list(self, rtype: ResourceType, page_size: int | None = None) -> Iterator[ApiObject]:
+        """Every resource of the account, following `meta.next_page_url` through every page."""
+        url: str | None = f"{self.base_url}{rtype.path}?PageSize={page_size or rtype.max_page_size}"
         while url:
             self._check_same_origin(url)
             page = self._request("GET", url)
-            for item in page.get("flex_chat_channels") or []:
-                yield self._channel(item, "GET", url)
+            for item in page.get(rtype.list_key) or []:
+                yield self._object(rtype, item, "GET", url)
             url = (page.get("meta") or {}).get("next_page_url")
 
-    def delete_channel(self, sid: str) -> None:
-        """DELETE /v1/Channels/{sid}; raises NotFoundError when it does not exist."""
-        self._request("DELETE", f"/v1/Channels/{_check_sid(sid)}")
+    def update(self, rtype: ResourceType, sid: str, changes: Mapping[str, Any]) -> ApiObject:
+        """POST the changed fields to one resource; its answer is the whole resource as it now is.
 
-    def _request(self, method: str, path_or_url: str, data: Mapping[str, str] | None = None) -> dict[str, Any]:
+        Like a create, an update is not retried once it may have reached the server: its outcome
+        is reported as unknown, and running `pulumi up` again is safe, since the same update
+        sent twice leaves the resource the same.
+        """
+        path = rtype.instance_path(_check_sid(rtype, sid))
+        advice = (f"The {rtype.noun} may or may not have been updated; run `pulumi refresh`, then `pulumi up` "
+                  "again: sending the same update twice is safe.")
+        body = self._request("POST", path, data=rtype.to_form(changes), advice=advice)
+        return self._object(rtype, body, "POST", path, advice)
+
+    def delete(self, rtype: ResourceType, sid: str) -> None:
+        """DELETE one resource; raises NotFoundError when it does not exist."""
+        self._request("DELETE", rtype.instance_path(_check_sid(rtype, sid)))
+
+    def create_channel(self, inputs: Mapping[str, Any]) -> ApiObject:
+        """CreateChannel: POST /v1/Channels."""
+        return self.create(CHANNEL, inputs)
+
+    def fetch_channel(self, sid: str) -> ApiObject:
+        """FetchChannel: GET /v1/Channels/{sid}."""
+        return self.fetch(CHANNEL, sid)
+
+    def list_channels(self, page_size: int = 1000) -> Iterator[ApiObject]:
+        """ListChannel: GET /v1/Channels, every page."""
+        return self.list(CHANNEL, page_size)
+
+    def delete_channel(self, sid: str) -> None:
+        """DeleteChannel: DELETE /v1/Channels/{sid}."""
+        self.delete(CHANNEL, sid)
+
+    def _request(self, method: str, path_or_url: str, data: Mapping[str, Any] | None = None,
+                 advice: str = "") -> dict[str, Any]:
         url = path_or_url if path_or_url.startswith(("http://", "https://")) else self.base_url + path_or_url
         try:
             response = self._session.request(
                 method, url, data=data, timeout=(self.timeouts.connect, self.timeouts.read), allow_redirects=False
             )
         except requests.RequestException as exc:
-            raise _transport_error(method, url, exc) from exc
+            raise _transport_error(method, url, exc, advice) from exc
         if response.status_code >= 300:
             raise _api_error(method, url, response)
         if response.status_code == 204 or not response.content:
@@ -287,20 +336,17 @@ class FlexClient:
         try:
             body = response.json()
         except ValueError as exc:
-            reason = f"HTTP {response.status_code} with a body that is not JSON"
-            if method == "POST":
-                raise OutcomeUnknownError(method, url, reason) from exc
-            raise TransportError(method, url, reason) from exc
+            raise answer_lost(method, url, f"HTTP {response.status_code} with a body that is not JSON",
+                              advice) from exc
         if not isinstance(body, dict):
             raise TransportError(method, url, f"HTTP {response.status_code} with a JSON body that is not an object")
         return body
 
-    def _channel(self, body: Mapping[str, Any], method: str, url: str) -> Channel:
-        try:
-            return Channel.from_json(body)
-        except KeyError as exc:
-            error_type = OutcomeUnknownError if method == "POST" else TransportError
-            raise error_type(method, url, "the answer has no channel 'sid'") from exc
+    def _object(self, rtype: ResourceType, body: Mapping[str, Any], method: str, url: str,
+                advice: str = "") -> ApiObject:
+        if not isinstance(body.get("sid"), str):
+            raise answer_lost(method, url, f"the answer has no {rtype.noun} 'sid'", advice)
+        return ApiObject(rtype, rtype.outputs_from(body))
 
     def _check_same_origin(self, url: str) -> None:
         """Refuse to follow a page link off the API's origin: it would carry our credentials there."""
@@ -309,9 +355,9 @@ class FlexClient:
             raise TransportError("GET", f"{theirs.scheme}://{theirs.netloc}/…", "page link points off the API's origin")
 
 
-def _check_sid(sid: str) -> str:
-    if not CHANNEL_SID.match(sid):
-        raise ValueError(f"'{sid}' is not a Flex chat channel SID ('CH' and 32 hex digits)")
+def _check_sid(rtype: ResourceType, sid: str) -> str:
+    if not isinstance(sid, str) or not rtype.sid_regex.fullmatch(sid):
+        raise InvalidIdError(f"{sid!r} is not a {rtype.title} SID ('{rtype.sid_prefix}' and 32 hex digits)")
     return sid
 
 
@@ -324,8 +370,7 @@ def _api_error(method: str, url: str, response: requests.Response) -> ApiError:
         body = {}
     code = body.get("code")
     message = body.get("message") or response.reason or "no message"
-    error_type = _ERRORS_BY_STATUS.get(response.status_code, ApiError)
-    return error_type(
+    return api_error_type(response.status_code)(
         method=method,
         url=url,
         status=response.status_code,
@@ -335,17 +380,13 @@ def _api_error(method: str, url: str, response: requests.Response) -> ApiError:
     )
 
 
-def _transport_error(method: str, url: str, exc: requests.RequestException) -> TransportError:
-    """Map a requests exception to our tree; a POST that may have reached the server is 'outcome unknown'."""
+def _transport_error(method: str, url: str, exc: requests.RequestException, advice: str) -> TransportError:
+    """Map a requests exception to our tree: never sent, or sent with its answer lost."""
     if isinstance(exc, requests.ConnectTimeout) or _in_chain(exc, _NEVER_SENT):
         return TransportError(method, url, f"could not connect: {_root_reason(exc)}")
     if isinstance(exc, requests.ReadTimeout) or _in_chain(exc, (ReadTimeoutError,)):
-        reason = "no answer before the read timeout"
-    else:
-        reason = f"connection lost: {_root_reason(exc)}"
-    if method == "POST":
-        return OutcomeUnknownError(method, url, reason)
-    return TransportError(method, url, reason)
+        return answer_lost(method, url, "no answer before the read timeout", advice)
+    return answer_lost(method, url, f"connection lost: {_root_reason(exc)}", advice)
 
 
 _NEVER_SENT = (NewConnectionError, ConnectTimeoutError, requests.exceptions.SSLError)

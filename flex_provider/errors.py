@@ -2,8 +2,10 @@
 
     FlexError
     ├── ConfigurationError        credentials or endpoint missing or unsafe
+    ├── InvalidIdError            an id that is not a SID of the resource (also a ValueError)
+    ├── AdoptionError             an `import` names a resource that is missing or cannot match
     ├── TransportError            no HTTP answer (refused, reset, timed out)
-    │   └── OutcomeUnknownError   a create was sent but its answer was lost
+    │   └── OutcomeUnknownError   a POST was sent but its answer was lost
     └── ApiError                  Twilio answered with an error (status, code, message, more_info)
         ├── AuthenticationError   401 / 403
         ├── ValidationError       400
@@ -11,23 +13,30 @@
         ├── ConflictError         409 (for example a duplicate ChatUniqueName)
         └── RateLimitedError      429 after every allowed retry
 
+Each ApiError class names the HTTP statuses it stands for; `api_error_type` asks the tree.
 No message in this tree ever contains a credential: errors are built from the request's method
 and URL (which carry none) and the response body Twilio sent.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 __all__ = [
+    "AdoptionError",
     "ApiError",
     "AuthenticationError",
     "ConfigurationError",
     "ConflictError",
     "FlexError",
+    "InvalidIdError",
     "NotFoundError",
     "OutcomeUnknownError",
     "RateLimitedError",
     "TransportError",
     "ValidationError",
+    "answer_lost",
+    "api_error_type",
 ]
 
 
@@ -37,6 +46,14 @@ class FlexError(Exception):
 
 class ConfigurationError(FlexError):
     """The provider cannot be set up: credentials missing, endpoint malformed or not HTTPS."""
+
+
+class InvalidIdError(FlexError, ValueError):
+    """An id that is not a SID of the resource it should name; nothing was sent."""
+
+
+class AdoptionError(FlexError):
+    """`import` names a resource that does not exist, or one whose fixed fields differ from the declaration."""
 
 
 class TransportError(FlexError):
@@ -50,24 +67,34 @@ class TransportError(FlexError):
 
 
 class OutcomeUnknownError(TransportError):
-    """A POST left the client but its answer was lost, so the channel may exist.
+    """A POST may have reached Twilio but its answer was lost, so what it did is unknown.
 
-    Never retried: retrying could create a second channel. The message tells the user how to
-    find the channel and adopt it.
+    Never retried: retrying a create could make a second resource. `advice` says how to find
+    out what happened and go on.
     """
 
-    def __init__(self, method: str, url: str, reason: str) -> None:
+    def __init__(self, method: str, url: str, reason: str, advice: str) -> None:
         super().__init__(method, url, reason)
-        self.args = (
-            f"{method} {url}: the request was sent but no answer came back ({reason}). "
-            "The channel may have been created. Look for it with "
-            "`twilio api:flex:v1:channels:list` or in the Twilio Console; if it is there, adopt it "
-            "with `import: CH…` on the channel in the stack file, otherwise run `pulumi up` again.",
-        )
+        self.advice = advice
+        self.args = (f"{method} {url}: the request was sent but no answer came back ({reason}). {advice}",)
+
+
+def answer_lost(method: str, url: str, reason: str, advice: str) -> TransportError:
+    """The error for a request whose answer was lost after it may have reached the server.
+
+    The one place the rule lives: a POST changes something, so its outcome is unknown and the
+    user gets `advice`; a GET or DELETE can simply be sent again.
+    """
+    if method == "POST":
+        return OutcomeUnknownError(method, url, reason, advice)
+    return TransportError(method, url, reason)
 
 
 class ApiError(FlexError):
     """Twilio answered with an error status; keeps everything Twilio said about it."""
+
+    statuses: ClassVar[frozenset[int]] = frozenset()
+    """The HTTP statuses this class stands for; a status no subclass claims is a plain ApiError."""
 
     def __init__(
         self,
@@ -93,18 +120,36 @@ class ApiError(FlexError):
 class AuthenticationError(ApiError):
     """Twilio rejected the credentials (HTTP 401 or 403)."""
 
+    statuses = frozenset({401, 403})
+
 
 class ValidationError(ApiError):
     """Twilio rejected the request's parameters (HTTP 400)."""
 
+    statuses = frozenset({400})
+
 
 class NotFoundError(ApiError):
-    """The channel does not exist (HTTP 404)."""
+    """The resource does not exist (HTTP 404)."""
+
+    statuses = frozenset({404})
 
 
 class ConflictError(ApiError):
-    """The request collides with an existing channel (HTTP 409)."""
+    """The request collides with an existing resource (HTTP 409)."""
+
+    statuses = frozenset({409})
 
 
 class RateLimitedError(ApiError):
     """Twilio kept answering 429 after every retry the client allows."""
+
+    statuses = frozenset({429})
+
+
+def api_error_type(status: int) -> type[ApiError]:
+    """The class of the tree that stands for an HTTP error status."""
+    for error_type in ApiError.__subclasses__():
+        if status in error_type.statuses:
+            return error_type
+    return ApiError

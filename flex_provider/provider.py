@@ -1,9 +1,11 @@
-"""The FlexChannel dynamic provider: Pulumi's check/diff/create/read/delete mapped onto the Flex API.
+"""Dynamic providers: Pulumi's check/diff/create/read/update/delete mapped onto each declared resource's API.
 
-Pulumi pickles the provider object into the stack state and the dynamic-provider host unpickles
-it in another process. So the object carries nothing: no credential, no session, no client.
-Its class pickles by reference to this module (a few dozen bytes); settings and the HTTP client
-are built in the host process, once, from configuration and the environment.
+One class, `DeclaredProvider`, serves every resource from its declaration; each resource has a
+subclass that names its declaration. Pulumi pickles the provider object into the stack state and
+the dynamic-provider host unpickles it in another process, so the object carries nothing: no
+credential, no session, no client. Its class pickles by reference to this module (a few dozen
+bytes); settings and the HTTP client are built in the host process, once, from configuration
+and the environment.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import functools
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -24,26 +26,17 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pulumi.dynamic.dynamic import PROVIDER_KEY
-from pulumi.runtime.rpc import UNKNOWN
 
-from flex_provider.client import FlexClient
-from flex_provider.errors import FlexError, NotFoundError
-from flex_provider.fields import (
-    CHANNEL_FIELDS,
-    CHANNEL_SID,
-    FIELDS_BY_NAME,
-    OUTPUT_FIELDS,
-    FieldSpec,
-    normalize,
-    validate_value,
-)
+from flex_provider.client import ApiObject, FlexClient
+from flex_provider.declaration import Field, ResourceType
+from flex_provider.declarations import CHANNEL
+from flex_provider.errors import AdoptionError, FlexError, InvalidIdError, NotFoundError
+from flex_provider.options import IMPORT_INPUT
+from flex_provider.pulumi_workarounds import PROVIDER_KEY, UNKNOWN
 from flex_provider.settings import ProviderSettings
+from flex_provider.values import Kind
 
-__all__ = ["FlexChannelProvider"]
-
-_API_SET = frozenset(OUTPUT_FIELDS) & frozenset(FIELDS_BY_NAME)
-"""Inputs the API also returns: left unset, the server's value stands and is no change."""
+__all__ = ["UNKNOWN", "DeclaredProvider", "FlexChannelProvider"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -66,8 +59,10 @@ def _user_facing(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-class FlexChannelProvider(ResourceProvider):
-    """CRUD for Flex chat channels. The API has no update: every input change is a replace."""
+class DeclaredProvider(ResourceProvider):
+    """CRUD for the resource `rtype` declares: replace for fields the API cannot change, update for the rest."""
+
+    rtype: ClassVar[ResourceType]
 
     serialize_as_secret_always = False
     """The pickled provider holds no secret (tests prove it), so it need not be encrypted in state."""
@@ -99,18 +94,22 @@ class FlexChannelProvider(ResourceProvider):
             self._config_error = error
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate every input without calling the API; return them normalized.
+        """Validate every input without calling the API; return them with defaults applied, in stored form.
 
         Values not yet known (preview of a computed input) are passed through unchecked.
         """
+        rtype = self.rtype
         failures: list[CheckFailure] = []
         inputs: dict[str, Any] = {}
-        ignored = {PROVIDER_KEY, *OUTPUT_FIELDS}
+        known = [*rtype.by_name, IMPORT_INPUT]
+        ignored = {PROVIDER_KEY, *rtype.outputs}
         for key in news:
-            if key not in FIELDS_BY_NAME and key not in ignored:
-                failures.append(CheckFailure(key, f"is not a FlexChannel input; known: {', '.join(FIELDS_BY_NAME)}"))
-        for spec in CHANNEL_FIELDS:
+            if key not in known and key not in ignored:
+                failures.append(CheckFailure(key, f"is not a {rtype.name} input; known: {', '.join(known)}"))
+        for spec in rtype.fields:
             value = news.get(spec.name)
+            if value is None:
+                value = spec.default
             if value is None:
                 if spec.required:
                     failures.append(CheckFailure(spec.name, "is required"))
@@ -118,62 +117,117 @@ class FlexChannelProvider(ResourceProvider):
             if value == UNKNOWN:
                 inputs[spec.name] = value
                 continue
-            reason = validate_value(spec, value)
-            if reason:
-                failures.append(CheckFailure(spec.name, reason))
-            else:
-                inputs[spec.name] = normalize(spec, value)
+            problems = spec.problems(value)
+            failures.extend(CheckFailure(f"{spec.name}.{where}" if where else spec.name, reason)
+                            for where, reason in problems)
+            if not problems:
+                inputs[spec.name] = spec.stored(value)
+        adopt = news.get(IMPORT_INPUT)
+        if adopt is not None and adopt != UNKNOWN and not (isinstance(adopt, str) and rtype.sid_regex.fullmatch(adopt)):
+            failures.append(CheckFailure(IMPORT_INPUT, f"must be the SID of an existing {rtype.noun}: "
+                                                       f"'{rtype.sid_prefix}' and 32 hex digits"))
+        elif adopt is not None:
+            inputs[IMPORT_INPUT] = adopt
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """List every changed input as a replace; delete first when old and new would collide.
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Replace when a field the API cannot change changed, else update; delete first when the two would collide.
 
-        Collide: the same `chat_unique_name` (unique per account), or the same Flex Flow and
-        identity (Flex hands back the existing channel for those). `olds` are the stored outputs,
-        which include the inputs.
+        Collide: the old and new resource share every key of one of the declared collisions
+        (for a channel: the same `chat_unique_name`, or the same Flex Flow and identity).
+        `olds` are the stored outputs, which include the inputs. An `import_sid` that names
+        another resource than this one is a replace: the new one is adopted, the old deleted.
         """
-        replaces = [spec.name for spec in CHANNEL_FIELDS if _changed(spec.name, olds, news)]
-        if not replaces:
+        changed = [spec for spec in self.rtype.fields if _changed(self.rtype, spec, olds, news)]
+        adopt = news.get(IMPORT_INPUT)
+        readopt = adopt is not None and adopt != id_
+        replaces = [spec.name for spec in changed if not spec.updatable] + ([IMPORT_INPUT] if readopt else [])
+        if not changed and not readopt:
             return DiffResult(changes=False, replaces=[], delete_before_replace=False)
-        same_unique_name = bool(news.get("chat_unique_name")) and "chat_unique_name" not in replaces
-        same_user = not {"flex_flow_sid", "identity"} & set(replaces)
-        return DiffResult(changes=True, replaces=replaces, delete_before_replace=same_unique_name or same_user)
+        collide = adopt is None and bool(replaces) and any(
+            all(news.get(key) is not None for key in collision.keys) and not set(collision.keys) & set(replaces)
+            for collision in self.rtype.collisions)
+        return DiffResult(changes=True, replaces=replaces, delete_before_replace=collide)
 
     @_user_facing
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """POST the channel; its SID is the resource id; outputs are the inputs plus the API's fields.
+        """POST the resource, or adopt the one `import_sid` names; its SID is the resource id.
 
         One POST, never repeated once it may have reached the server: it either created the
-        channel and we return it, or failed and created nothing, or its answer was lost and
-        OutcomeUnknownError tells the user how to find and adopt the channel.
+        resource and we return it, or failed and created nothing, or its answer was lost and
+        OutcomeUnknownError tells the user how to find and adopt it. An adoption makes no POST
+        to the collection: it fetches the resource, refuses one whose fields cannot be made to
+        match the declaration, and updates those that can.
         """
-        inputs = _inputs(props)
-        channel = self._get_client().create_channel(inputs)
-        return CreateResult(channel.sid, {**inputs, **channel.to_outputs()})
+        inputs = _inputs(self.rtype, props)
+        adopt = props.get(IMPORT_INPUT)
+        found = self._adopt(adopt, inputs) if adopt else self._get_client().create(self.rtype, inputs)
+        return CreateResult(found.sid, self._outputs(inputs, props, found))
 
     @_user_facing
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Fetch the channel (refresh and import). A channel gone from the account reads as gone."""
-        if not CHANNEL_SID.match(id_ or ""):
-            raise FlexError(f"'{id_}' is not a Flex chat channel SID ('CH' and 32 hex digits); "
-                            "check the id given to `import`")
+        """Fetch the resource (refresh, `Resource.get`). One gone from the account reads as gone.
+
+        The outputs are what the API returns now, so a refresh records drift; inputs the API
+        does not return keep their stored value.
+        """
+        rtype = self.rtype
+        if not rtype.sid_regex.fullmatch(id_ or ""):
+            raise InvalidIdError(f"'{id_}' is not a {rtype.title} SID ('{rtype.sid_prefix}' and 32 hex digits); "
+                                 "check the id given to `import` or `get`")
         try:
-            channel = self._get_client().fetch_channel(id_)
+            found = self._get_client().fetch(rtype, id_)
         except NotFoundError:
             return ReadResult("", {})
-        return ReadResult(channel.sid, {**_inputs(props), **channel.to_outputs()})
+        return ReadResult(found.sid, self._outputs(_inputs(rtype, props), props, found))
 
-    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        """Never called: diff marks every change a replace. Refuse rather than drop the outputs."""
-        raise FlexError("Flex chat channels cannot be updated in place; every change replaces the channel")
+    @_user_facing
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """POST only the changed fields to the resource; diff sends here only fields the API can change."""
+        rtype = self.rtype
+        if not rtype.updatable:
+            raise FlexError(f"{rtype.title}s cannot be updated in place; every change replaces the {rtype.noun}")
+        inputs = _inputs(rtype, news)
+        changes = {spec.name: _changed_part(spec, olds.get(spec.name), inputs[spec.name])
+                   for spec in rtype.fields if _changed(rtype, spec, olds, news)}
+        found = self._get_client().update(rtype, id_, changes)
+        return UpdateResult(self._outputs(inputs, news, found))
 
     @_user_facing
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
-        """DELETE the channel; one already gone counts as deleted. Any other failure means it still exists."""
+        """DELETE the resource; one already gone counts as deleted. Any other failure means it still exists."""
         try:
-            self._get_client().delete_channel(id_)
+            self._get_client().delete(self.rtype, id_)
         except NotFoundError:
             return
+
+    def _adopt(self, sid: str, inputs: Mapping[str, Any]) -> ApiObject:
+        rtype, client = self.rtype, self._get_client()
+        try:
+            found = client.fetch(rtype, sid)
+        except NotFoundError as error:
+            raise AdoptionError(
+                f"cannot adopt {rtype.title} {sid}: the account has no such {rtype.noun}. Check the SID "
+                f"(`python -m flex_provider {rtype.section} list`), or remove `import` to create a new {rtype.noun}."
+            ) from error
+        returned = [spec for spec in rtype.fields if spec.name in rtype.returned and spec.name in inputs]
+        for spec in returned:
+            actual = found.values.get(spec.name)
+            if not spec.updatable and actual != inputs[spec.name]:
+                raise AdoptionError(
+                    f"cannot adopt {rtype.title} {sid}: its {spec.name} is {actual}, but the {rtype.noun} declares "
+                    f"{inputs[spec.name]}, and a {rtype.noun}'s {spec.name} cannot change. Declare {spec.name}: "
+                    f"{actual} to adopt it as it is, or import a {rtype.noun} of {inputs[spec.name]} (`python -m "
+                    f"flex_provider {rtype.section} list` lists them)."
+                )
+        changes = {spec.name: _changed_part(spec, found.values.get(spec.name), inputs[spec.name])
+                   for spec in returned if _differs(spec, found.values.get(spec.name), inputs[spec.name])}
+        return client.update(rtype, sid, changes) if changes else found
+
+    def _outputs(self, inputs: Mapping[str, Any], props: Mapping[str, Any], found: ApiObject) -> dict[str, Any]:
+        """State: the inputs in stored form, the adopted SID if any, and what the API answered."""
+        adopted = {IMPORT_INPUT: props[IMPORT_INPUT]} if props.get(IMPORT_INPUT) else {}
+        return {**inputs, **adopted, **found.to_outputs()}
 
     def _get_client(self) -> FlexClient:
         """The process's one client, built on first use; the host runs up to 4 operations at once."""
@@ -187,22 +241,42 @@ class FlexChannelProvider(ResourceProvider):
             return self._client
 
 
-def _stored(spec: FieldSpec, value: Any) -> Any:
+class FlexChannelProvider(DeclaredProvider):
+    """Flex chat channels. The API has no update: every input change is a replace."""
+
+    rtype = CHANNEL
+
+
+def _stored(spec: Field, value: Any) -> Any:
     """A value in the form state keeps; an invalid one as given, for check or the API to refuse."""
-    return normalize(spec, value) if validate_value(spec, value) is None else value
+    return spec.stored(value) if not spec.problems(value) else value
 
 
-def _inputs(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The channel inputs in `props` in stored form; outputs and the provider are left out."""
-    return {spec.name: _stored(spec, props[spec.name]) for spec in CHANNEL_FIELDS if props.get(spec.name) is not None}
+def _inputs(rtype: ResourceType, props: Mapping[str, Any]) -> dict[str, Any]:
+    """The declared inputs in `props` in stored form; outputs, options and the provider are left out."""
+    return {spec.name: _stored(spec, props[spec.name]) for spec in rtype.fields if props.get(spec.name) is not None}
 
 
-def _changed(name: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
-    new = news.get(name)
-    if new is None and name in _API_SET:
+def _changed(rtype: ResourceType, spec: Field, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    new = news.get(spec.name)
+    if new is None and spec.name in rtype.returned:
         return False
     if new == UNKNOWN:
         return True
-    if new is not None:
-        new = _stored(FIELDS_BY_NAME[name], new)
-    return olds.get(name) != new
+    old = olds.get(spec.name)
+    return _differs(spec, None if old is None else _stored(spec, spec.from_api(old)),
+                    None if new is None else _stored(spec, new))
+
+
+def _differs(spec: Field, old: Any, new: Any) -> bool:
+    """Whether `new` asks for something `old` is not; a mapping's keys left unset keep the server's value."""
+    if spec.kind is Kind.OBJECT and isinstance(old, Mapping) and isinstance(new, Mapping):
+        return any(new[key] == UNKNOWN or old.get(key) != new[key] for key in new)
+    return old != new
+
+
+def _changed_part(spec: Field, old: Any, new: Any) -> Any:
+    """What an update sends of a changed field: for a mapping, only the keys that changed."""
+    if spec.kind is Kind.OBJECT and isinstance(old, Mapping) and isinstance(new, Mapping):
+        return {key: value for key, value in new.items() if old.get(key) != value}
+    return new

@@ -1,30 +1,38 @@
-"""`FlexChannel`, the Pulumi resource a program declares; its CRUD runs in FlexChannelProvider."""
+"""The Pulumi resources a program declares (`FlexChannel`, …); their CRUD runs in the providers of `provider.py`.
+
+Each resource takes a typed args object or keyword arguments, as Pulumi's generated SDKs do, and
+has a `get` that reads an existing one into a program. The args classes list the declared
+fields (tests/test_resource.py keeps them equal to the declarations); defaults are applied from
+the declaration, never written here.
+"""
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import pulumi
 from pulumi.dynamic import Resource
-from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
-from flex_provider.fields import OUTPUT_FIELDS, canonical_json
-from flex_provider.provider import FlexChannelProvider
+from flex_provider.declaration import ResourceType
+from flex_provider.declarations import CHANNEL
+from flex_provider.provider import DeclaredProvider, FlexChannelProvider
+from flex_provider.pulumi_workarounds import PROVIDER_KEY, register_dynamic, serialized_provider
+from flex_provider.values import Kind, canonical_json
 
-__all__ = ["FlexChannel", "FlexChannelArgs", "serialized_provider"]
+__all__ = ["DeclaredResource", "FlexChannel", "FlexChannelArgs"]
 
-JsonInput = pulumi.Input[str] | dict[str, Any]
+JsonInput = pulumi.Input[str] | Mapping[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class FlexChannelArgs:
-    """The inputs of a Flex chat channel, as in `fields.CHANNEL_FIELDS` (a test keeps the two equal).
+    """The inputs of a Flex chat channel (declarations/channel.py).
 
     `pre_engagement_data` and `task_attributes` take a mapping or a JSON string; both are
-    stored as canonical JSON, so the same data never shows a diff.
+    stored as canonical JSON, so the same data never shows a diff. `import_sid` adopts an
+    existing channel instead of creating one.
     """
 
     flex_flow_sid: pulumi.Input[str]
@@ -37,21 +45,79 @@ class FlexChannelArgs:
     task_sid: pulumi.Input[str] | None = None
     task_attributes: JsonInput | None = None
     long_lived: pulumi.Input[bool] | None = None
+    import_sid: pulumi.Input[str] | None = None
 
-    def to_props(self) -> dict[str, Any]:
-        """The set inputs by name; unset ones are left out so they are not sent.
 
-        Mappings become canonical JSON here, in the program: sent as mappings they would cross
-        gRPC as protobuf Structs, whose numbers are all doubles.
-        """
-        props = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, Mapping):
-                value = _json_text(value)
-            if value is not None:
-                props[f.name] = value
+class DeclaredResource(Resource):
+    """A dynamic resource whose inputs, outputs and provider come from its declaration."""
+
+    _rtype: ClassVar[ResourceType]
+    _provider_type: ClassVar[type[DeclaredProvider]]
+    _args_type: ClassVar[type[Any]]
+
+    def __init__(self, resource_name: str, args: Any = None, opts: pulumi.ResourceOptions | None = None,
+                 **kwargs: Any) -> None:
+        """Declare the resource from `args` (its args class) or from keyword arguments, never both."""
+        props = self._blank_props()
+        props.update(_props(self._rtype, self._args_from(args, kwargs)))
+        register_dynamic(self, self._rtype.type_token, resource_name, props, opts)
+
+    @classmethod
+    def get(cls, resource_name: str, id: pulumi.Input[str],  # noqa: A002 - Pulumi's own name for it
+            opts: pulumi.ResourceOptions | None = None) -> Self:
+        """Read an existing resource by SID into the program; Pulumi will not create or delete it."""
+        resource = cls.__new__(cls)
+        register_dynamic(resource, cls._rtype.type_token, resource_name, cls._blank_props(),
+                         pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id)))
+        return resource
+
+    @classmethod
+    def _blank_props(cls) -> dict[str, Any]:
+        """Every output unset (so each is an attribute), and the provider serialized once per process."""
+        props: dict[str, Any] = dict.fromkeys(cls._rtype.outputs)
+        props[PROVIDER_KEY] = serialized_provider(cls._provider_type)
         return props
+
+    @classmethod
+    def _args_from(cls, args: Any, kwargs: Mapping[str, Any]) -> Any:
+        name, args_type = cls.__name__, cls._args_type
+        if args is not None and kwargs:
+            raise TypeError(f"{name}() takes its inputs as args={args_type.__name__}(…) or as keyword arguments, "
+                            f"not both (got args and {', '.join(kwargs)})")
+        if args is not None:
+            if not isinstance(args, args_type):
+                raise TypeError(f"{name}() args must be a {args_type.__name__}, not {type(args).__name__}")
+            return args
+        known = [f.name for f in dataclasses.fields(args_type)]
+        unknown = [key for key in kwargs if key not in known]
+        if unknown:
+            raise TypeError(f"{name}() got unknown input{_s(unknown)} {', '.join(unknown)}; known: {', '.join(known)}")
+        missing = [f.name for f in dataclasses.fields(args_type)
+                   if f.default is dataclasses.MISSING and f.name not in kwargs]
+        if missing:
+            raise TypeError(f"{name}() is missing required input{_s(missing)}: {', '.join(missing)}")
+        return args_type(**kwargs)
+
+
+def _s(items: list[str]) -> str:
+    return "s" if len(items) != 1 else ""
+
+
+def _props(rtype: ResourceType, args: Any) -> dict[str, Any]:
+    """The set inputs by name, with the declared defaults; unset ones are left out so they are not sent.
+
+    JSON mappings become canonical JSON here, in the program: sent as mappings they would cross
+    gRPC as protobuf Structs, whose numbers are all doubles.
+    """
+    props: dict[str, Any] = {}
+    for f in dataclasses.fields(args):
+        value = getattr(args, f.name)
+        spec = rtype.by_name.get(f.name)
+        if spec is not None and spec.kind is Kind.JSON and isinstance(value, Mapping):
+            value = _json_text(value)
+        if value is not None:
+            props[f.name] = value
+    return rtype.with_defaults(props)
 
 
 def _json_text(value: Mapping[str, Any]) -> pulumi.Input[str]:
@@ -61,25 +127,15 @@ def _json_text(value: Mapping[str, Any]) -> pulumi.Input[str]:
         return pulumi.Output.from_input(value).apply(canonical_json)
 
 
-@functools.cache
-def serialized_provider() -> str:
-    """The `__provider` value of every FlexChannel, made once per process.
-
-    `pulumi.dynamic.Resource.__init__` pickles its provider again for every resource, and each
-    pickling wraps `pickle._Pickler._batch_setitems` once more (pulumi 3.x on Python < 3.14):
-    after about 980 resources in one program, pickling fails with RecursionError. The provider
-    is stateless, so one pickling serves every channel, with the same bytes. It is plain, not
-    secret, exactly as `Resource` stores a provider with `serialize_as_secret_always = False`
-    that captured no secret Output.
-    """
-    return serialize_provider(FlexChannelProvider())
-
-
-class FlexChannel(Resource, module="flex", name="FlexChannel"):
+class FlexChannel(DeclaredResource, module="flex", name="FlexChannel"):
     """A Flex chat channel (type `pulumi-python:dynamic/flex:FlexChannel`); its id is the channel SID.
 
     The Flex API cannot update a channel, so changing any input replaces it (new SID).
     """
+
+    _rtype = CHANNEL
+    _provider_type = FlexChannelProvider
+    _args_type = FlexChannelArgs
 
     sid: pulumi.Output[str]
     account_sid: pulumi.Output[str]
@@ -90,9 +146,6 @@ class FlexChannel(Resource, module="flex", name="FlexChannel"):
     date_created: pulumi.Output[str]
     date_updated: pulumi.Output[str]
 
-    def __init__(self, resource_name: str, args: FlexChannelArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = dict.fromkeys(OUTPUT_FIELDS)
-        props.update(args.to_props())
-        props[PROVIDER_KEY] = serialized_provider()
-        # What Resource.__init__ does after pickling, without pickling again: see serialized_provider.
-        pulumi.CustomResource.__init__(self, f"pulumi-python:{self._resource_type_name}", resource_name, props, opts)
+    def __init__(self, resource_name: str, args: FlexChannelArgs | None = None,
+                 opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
+        super().__init__(resource_name, args, opts, **kwargs)

@@ -22,14 +22,19 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from flex_provider.declaration import Field, ResourceType
+from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.errors import FlexError
-from flex_provider.fields import CHANNEL_FIELDS, CHANNEL_SID, FIELDS_BY_NAME, FieldKind, normalize, validate_value
+from flex_provider.options import OPTIONS_BY_KEY, Options
+from flex_provider.values import Kind
 
 __all__ = [
     "MAX_BYTES",
-    "OPTION_KEYS",
+    "NAME_PATTERN",
+    "TOP_KEYS",
     "ChannelDeclaration",
     "ChannelOptions",
+    "Declaration",
     "Problem",
     "StackFile",
     "StackFileError",
@@ -39,14 +44,7 @@ __all__ = [
 ]
 
 MAX_BYTES = 16 * 1024 * 1024
-OPTION_KEYS: Mapping[str, str] = {
-    "protect": "Refuse to delete or replace the channel until this is false.",
-    "retain_on_delete": "Keep the channel in Twilio when it leaves the stack (or is replaced).",
-    "import": "Adopt an existing channel by SID (CH…) instead of creating one.",
-    "aliases": "Former names of this channel (or full URNs), so a rename is not a replace.",
-}
-TOP_KEYS = ("defaults", "channels")
-CHANNEL_KEYS = (*FIELDS_BY_NAME, *OPTION_KEYS)
+TOP_KEYS = tuple(key for rtype in RESOURCE_TYPES for key in (rtype.defaults_key, rtype.section))
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _YAML_TAG = "tag:yaml.org,2002:"
 _STR_TAG = _YAML_TAG + "str"
@@ -69,31 +67,34 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class ChannelOptions:
-    """Pulumi resource options of one channel."""
+class Declaration:
+    """One resource of a stack file: its type, logical name, inputs (stored form, defaults applied) and options."""
 
-    protect: bool = False
-    retain_on_delete: bool = False
-    import_id: str | None = None
-    aliases: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ChannelDeclaration:
-    """One channel of a stack file: its logical name, normalized inputs and options."""
-
+    rtype: ResourceType
     name: str
     inputs: Mapping[str, Any]
-    options: ChannelOptions
+    options: Options
     line: int
+
+
+ChannelDeclaration = Declaration
+ChannelOptions = Options
 
 
 @dataclass(frozen=True)
 class StackFile:
-    """A valid stack file."""
+    """A valid stack file: its resources, in the order of `declarations.RESOURCE_TYPES`, then file order."""
 
     path: str
-    channels: tuple[ChannelDeclaration, ...]
+    resources: tuple[Declaration, ...]
+
+    def of(self, rtype: ResourceType) -> tuple[Declaration, ...]:
+        """The declared resources of one type."""
+        return tuple(d for d in self.resources if d.rtype is rtype)
+
+    @property
+    def channels(self) -> tuple[Declaration, ...]:
+        return tuple(d for d in self.resources if d.rtype.section == "channels")
 
 
 class StackFileError(FlexError):
@@ -162,7 +163,7 @@ class _Checker:
     problems: list[Problem] = field(default_factory=list)
     _seen: set[int] = field(default_factory=set)
     _constructor: SafeConstructor = field(default_factory=SafeConstructor)
-    _sources: dict[str, dict[str, _Value]] = field(default_factory=dict)
+    _sources: dict[ResourceType, dict[str, dict[str, _Value]]] = field(default_factory=dict)
 
     def problem(self, node: Node | None, where: str, message: str, line: int = 1, column: int = 1) -> None:
         if node is not None:
@@ -179,15 +180,25 @@ class _Checker:
         if "channels" not in top:
             self.problem(root, "channels", "is required: a mapping from channel name to its fields")
             return None
-        defaults, bad_defaults = self._fields(top["defaults"][1], "defaults") if "defaults" in top else ({}, set())
-        if defaults is None:
-            defaults, bad_defaults = {}, set(CHANNEL_KEYS)
-        entries = self._mapping(top["channels"][1], "channels", None,
-                                "must be a mapping from channel name to its fields")
-        declarations = [self._channel(name, key_node, node, defaults, bad_defaults)
-                        for name, (key_node, node) in (entries or {}).items()]
-        self._cross_check()
+        declarations = [declaration for rtype in RESOURCE_TYPES if rtype.section in top
+                        for declaration in self._section(rtype, top)]
+        for rtype in RESOURCE_TYPES:
+            self._cross_check(rtype)
         return StackFile(self.display, tuple(d for d in declarations if d is not None))
+
+    def _section(self, rtype: ResourceType, top: dict[str, tuple[Node, Node]]) -> list[Declaration | None]:
+        """The declarations of one section, each merged over the section's defaults."""
+        defaults: dict[str, _Value] | None = {}
+        bad_defaults: set[str] = set()
+        if rtype.defaults_key in top:
+            defaults, bad_defaults = self._fields(rtype, top[rtype.defaults_key][1], rtype.defaults_key)
+        if defaults is None:
+            defaults, bad_defaults = {}, set(_keys(rtype))
+        entries = self._mapping(top[rtype.section][1], rtype.section, None,
+                                f"must be a mapping from {rtype.noun} name to its fields")
+        self._sources[rtype] = {}
+        return [self._declaration(rtype, name, key_node, node, defaults, bad_defaults)
+                for name, (key_node, node) in (entries or {}).items()]
 
     def _compose(self, path: Path) -> Node | None:
         try:
@@ -261,28 +272,54 @@ class _Checker:
             entries[key] = (key_node, value_node)
         return entries
 
-    def _fields(self, node: Node, where: str) -> tuple[dict[str, _Value] | None, set[str]]:
-        """Valid fields and options of a mapping (a channel or `defaults`) and the invalid keys.
+    def _fields(self, rtype: ResourceType, node: Node, where: str) -> tuple[dict[str, _Value] | None, set[str]]:
+        """Valid fields and options of a mapping (a resource or its section's defaults) and the invalid keys.
 
         The values are None when the node is not a usable mapping (already reported).
         """
-        entries = self._mapping(node, where, CHANNEL_KEYS, "must be a mapping of channel fields")
+        entries = self._mapping(node, where, _keys(rtype), f"must be a mapping of {rtype.noun} fields")
         if entries is None:
             return None, set()
         values: dict[str, _Value] = {}
         invalid: set[str] = set()
         for key, (_key_node, value_node) in entries.items():
-            path = f"{where}.{key}"
-            value = self._data(value_node, path, nested=_is_json_field(key) or key == "aliases")
-            reason = None if value is _INVALID else (
-                _option_problem(key, value) if key in OPTION_KEYS else _field_problem(key, value))
-            if reason:
-                self.problem(value_node, path, reason)
-            if value is _INVALID or reason:
+            spec = rtype.by_name.get(key)
+            value = self._field(spec, value_node, f"{where}.{key}") if spec else self._option(
+                rtype, key, value_node, f"{where}.{key}")
+            if value is _INVALID:
                 invalid.add(key)
             else:
                 values[key] = _Value(value, value_node)
         return values, invalid
+
+    def _field(self, spec: Field, node: Node, where: str) -> Any:
+        """A field's value, or _INVALID once its problems are reported; a mapping field's keys each at their place."""
+        if spec.kind is Kind.OBJECT:
+            entries = self._mapping(node, where, tuple(spec.by_name),
+                                    f"must be a mapping with keys {', '.join(spec.by_name)}")
+            if entries is None:
+                return _INVALID
+            data = {key: self._field(spec.by_name[key], value_node, f"{where}.{key}")
+                    for key, (_key_node, value_node) in entries.items()}
+            return _INVALID if any(v is _INVALID for v in data.values()) else data
+        value = self._data(node, where, nested=spec.kind in (Kind.JSON, Kind.TEXT_LIST))
+        if value is _INVALID:
+            return _INVALID
+        reason = _field_problem(spec, value)
+        if reason:
+            self.problem(node, where, reason)
+            return _INVALID
+        return value
+
+    def _option(self, rtype: ResourceType, key: str, node: Node, where: str) -> Any:
+        value = self._data(node, where, nested=key == "aliases")
+        if value is _INVALID:
+            return _INVALID
+        reason = OPTIONS_BY_KEY[key].problem(_NESTED_AS_LIST if value is _NESTED else value, rtype)
+        if reason:
+            self.problem(node, where, reason)
+            return _INVALID
+        return value
 
     def _data(self, node: Node, where: str, nested: bool) -> Any:
         """Plain data of a node: scalars as YAML core types; lists and mappings only where `nested`."""
@@ -307,54 +344,43 @@ class _Checker:
         items = [self._data(item, f"{where}[{i}]", nested=True) for i, item in enumerate(node.value)]
         return _INVALID if any(i is _INVALID for i in items) else items
 
-    def _channel(self, name: str, key_node: Node, node: Node, defaults: dict[str, _Value], bad_defaults: set[str]
-                 ) -> ChannelDeclaration | None:
-        where = f"channels.{name}"
+    def _declaration(self, rtype: ResourceType, name: str, key_node: Node, node: Node,
+                     defaults: dict[str, _Value], bad_defaults: set[str]) -> Declaration | None:
+        where = f"{rtype.section}.{name}"
         before = len(self.problems)
         if not NAME_PATTERN.match(name):
-            self.problem(key_node, where, "channel names become Pulumi resource names: start with a letter or "
+            self.problem(key_node, where, f"{rtype.noun} names become Pulumi resource names: start with a letter or "
                                           "digit, then letters, digits, '.', '_' or '-' (100 at most)")
-        own, bad_own = self._fields(node, where)
+        own, bad_own = self._fields(rtype, node, where)
         if own is None:
             return None
         merged = {**defaults, **own}
-        self._sources[name] = merged
-        for spec in CHANNEL_FIELDS:
+        self._sources[rtype][name] = merged
+        for spec in rtype.fields:
             if spec.required and spec.name not in merged and spec.name not in bad_own | bad_defaults:
-                self.problem(key_node, f"{where}.{spec.name}", "is required (set it on the channel or in `defaults:`)")
+                self.problem(key_node, f"{where}.{spec.name}",
+                             f"is required (set it on the {rtype.noun} or in `{rtype.defaults_key}:`)")
         if len(self.problems) > before or bad_defaults:
             return None
-        inputs = {key: normalize(FIELDS_BY_NAME[key], v.value) for key, v in merged.items() if key in FIELDS_BY_NAME}
-        inputs.setdefault("long_lived", True)
-        options = {key: v.value for key, v in merged.items() if key in OPTION_KEYS}
-        return ChannelDeclaration(name, MappingProxyType(inputs), ChannelOptions(
-            protect=options.get("protect", False),
-            retain_on_delete=options.get("retain_on_delete", False),
-            import_id=options.get("import"),
-            aliases=tuple(options.get("aliases", ())),
-        ), key_node.start_mark.line + 1)
+        inputs = rtype.with_defaults({key: rtype.by_name[key].stored(v.value)
+                                      for key, v in merged.items() if key in rtype.by_name})
+        options = Options.from_values({key: v.value for key, v in merged.items() if key in OPTIONS_BY_KEY})
+        return Declaration(rtype, name, MappingProxyType(inputs), options, key_node.start_mark.line + 1)
 
-    def _cross_check(self) -> None:
-        """Collisions the API would refuse or silently merge, among the valid values of every channel."""
-        claims: dict[tuple[str, ...], str] = {}
-        for name, values in self._sources.items():
-            def value(key: str, merged: dict[str, _Value] = values) -> str | None:
-                return merged[key].value if key in merged else None
-
-            checks = [
-                ("chat_unique_name", ("chat_unique_name", value("chat_unique_name")),
-                 "'{v}' is already the unique name of channel '{other}'; unique names must differ within the account"),
-                ("identity", ("user", value("flex_flow_sid"), value("identity")),
-                 "channel '{other}' has the same flex_flow_sid and identity; Flex would hand back that channel "
-                 "instead of creating a second one"),
-                ("import", ("import", value("import")), "channel '{other}' already imports {v}"),
-            ]
-            for key, claim, message in checks:
+    def _cross_check(self, rtype: ResourceType) -> None:
+        """Collisions the API would refuse or silently merge, among the valid values of every declaration."""
+        claims: dict[tuple[Any, ...], str] = {}
+        checks = [*((c.keys, c.reason) for c in rtype.collisions),
+                  (("import",), f"{rtype.noun} '{{other}}' already imports {{value}}")]
+        for name, values in self._sources.get(rtype, {}).items():
+            for keys, reason in checks:
+                claim = (keys, *(values[key].value if key in values else None for key in keys))
                 if None in claim:
                     continue
                 if claim in claims:
-                    self.problem(values[key].node, f"channels.{name}.{key}",
-                                 message.format(v=claim[-1], other=claims[claim]))
+                    at = keys[-1]
+                    self.problem(values[at].node, f"{rtype.section}.{name}.{at}",
+                                 reason.format(value=claim[-1], other=claims[claim]))
                 else:
                     claims[claim] = name
 
@@ -365,36 +391,23 @@ _NESTED = object()
 """A list or mapping where a scalar belongs; the field's check says what it wants."""
 
 
-def _is_json_field(key: str) -> bool:
-    spec = FIELDS_BY_NAME.get(key)
-    return spec is not None and spec.kind is FieldKind.JSON
+_NESTED_AS_LIST = ["(a list or mapping)"]
+"""What an option check is given for a nested value where a scalar belongs: a list, so it says what it wants."""
 
 
-def _field_problem(key: str, value: Any) -> str | None:
-    spec = FIELDS_BY_NAME[key]
+def _keys(rtype: ResourceType) -> tuple[str, ...]:
+    """The keys a resource of `rtype` (or its section's defaults) may have: its fields, then the options."""
+    return (*rtype.by_name, *OPTIONS_BY_KEY)
+
+
+def _field_problem(spec: Field, value: Any) -> str | None:
     if value is _NESTED:
-        return f"must be {_WANTED[spec.kind]}, not a list or mapping"
-    reason = validate_value(spec, value)
-    if reason and spec.kind in (FieldKind.TEXT, FieldKind.SID) and value is not None and not isinstance(value, str):
+        return f"must be {spec.kind.wanted}, not a list or mapping"
+    reason = spec.problem(value)
+    quotable = spec.kind in (Kind.TEXT, Kind.SID, Kind.CHOICE, Kind.URL)
+    if reason and quotable and value is not None and not isinstance(value, str):
         return f"{reason}; quote it to make it a string"
     return reason
-
-
-_WANTED = {FieldKind.TEXT: "a string", FieldKind.SID: "a string", FieldKind.BOOL: "true or false",
-           FieldKind.JSON: "a mapping or a JSON string"}
-
-
-def _option_problem(key: str, value: Any) -> str | None:
-    if key in ("protect", "retain_on_delete"):
-        return None if isinstance(value, bool) else "must be true or false"
-    if value is _NESTED:
-        return "must be a string, not a list or mapping"
-    if key == "import":
-        return None if isinstance(value, str) and CHANNEL_SID.match(value) else (
-            "must be the SID of an existing channel: 'CH' and 32 hex digits")
-    if not (isinstance(value, list) and value and all(isinstance(a, str) and a for a in value)):
-        return "must be a list of former channel names (or URNs)"
-    return None
 
 
 def _unknown_key(key: str, known: tuple[str, ...]) -> str:

@@ -1,68 +1,99 @@
-"""The JSON Schema of stack files, built from the same field table the validator uses.
+"""The JSON Schema of stack files, built from the same declarations the validator uses.
 
 Editors read the shipped copy, `flex_provider/stackfile.schema.json` (yaml-language-server picks
 it up from the `$schema` modeline at the top of each stack file); a test keeps that copy equal
-to what `build_schema()` returns. Regenerate with `python -m flex_provider schema`.
+to what `build_schema()` returns. Regenerate with `python -m flex_provider schema --write`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flex_provider.fields import CHANNEL_FIELDS, CHANNEL_SID, FieldKind
-from flex_provider.stackfile import NAME_PATTERN, OPTION_KEYS
+from flex_provider.declaration import Field, ResourceType
+from flex_provider.declarations import RESOURCE_TYPES
+from flex_provider.options import OPTIONS
+from flex_provider.stackfile import NAME_PATTERN
+from flex_provider.values import Kind
 
 __all__ = ["SCHEMA_FILE", "build_schema"]
 
 SCHEMA_FILE = "stackfile.schema.json"
 
+_END = r"(?![\s\S])"
+"""End of text in both regex dialects a schema meets: ECMA-262 (editors) and Python's `re` (the
+jsonschema library), whose `$` also matches before a final newline. `\\Z` is not ECMA-262."""
 
-def _field_schema(kind: FieldKind, pattern: str | None, description: str) -> dict[str, Any]:
-    if kind is FieldKind.BOOL:
-        return {"type": "boolean", "description": description}
-    if kind is FieldKind.JSON:
-        return {"type": ["object", "string"], "description": description}
-    schema: dict[str, Any] = {"type": "string", "description": description}
-    if pattern:
-        schema["pattern"] = pattern
+
+def _field_schema(spec: Field, rtype: ResourceType) -> dict[str, Any]:
+    change = "Changed in place." if spec.updatable else f"Changing it replaces the {rtype.noun}."
+    schema: dict[str, Any] = {"description": f"{spec.description} {change}"}
+    if spec.kind is Kind.BOOL:
+        schema["type"] = "boolean"
+    elif spec.kind is Kind.INT:
+        schema["type"] = "integer"
+    elif spec.kind is Kind.JSON:
+        schema["type"] = ["object", "string"]
+    elif spec.kind is Kind.TEXT_LIST:
+        schema.update(type="array", items={"type": "string"})
+    elif spec.kind is Kind.OBJECT:
+        schema.update(type="object", additionalProperties=False,
+                      properties={sub.name: _field_schema(sub, rtype) for sub in spec.fields})
+    else:
+        schema["type"] = "string"
+        if spec.pattern:
+            schema.update(pattern=spec.pattern + _END, minLength=34, maxLength=34)
+        if spec.choices:
+            schema["enum"] = list(spec.choices)
+        if spec.kind is Kind.URL:
+            schema["format"] = "uri"
+    if spec.default is not None:
+        schema["default"] = spec.default
     return schema
 
 
-def build_schema() -> dict[str, Any]:
-    """The stack-file schema: `defaults` and each channel share one set of properties."""
-    properties: dict[str, Any] = {
-        spec.name: _field_schema(spec.kind, spec.pattern, spec.description + " Changing it replaces the channel.")
-        for spec in CHANNEL_FIELDS
+def _option_schemas(rtype: ResourceType) -> dict[str, Any]:
+    kinds: dict[str, dict[str, Any]] = {
+        "boolean": {"type": "boolean", "default": False},
+        "sid": {"type": "string", "pattern": rtype.sid_pattern + _END},
+        "names": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
     }
-    properties["long_lived"]["default"] = True
-    properties["protect"] = {"type": "boolean", "default": False, "description": OPTION_KEYS["protect"]}
-    properties["retain_on_delete"] = {"type": "boolean", "default": False,
-                                      "description": OPTION_KEYS["retain_on_delete"]}
-    properties["import"] = {"type": "string", "pattern": CHANNEL_SID.pattern, "description": OPTION_KEYS["import"]}
-    properties["aliases"] = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1},
-                             "description": OPTION_KEYS["aliases"]}
+    return {option.key: {**kinds[option.kind], "description": option.describe(rtype)} for option in OPTIONS}
+
+
+def _resource_defs(rtype: ResourceType) -> dict[str, Any]:
+    properties = {spec.name: _field_schema(spec, rtype) for spec in rtype.fields}
+    properties.update(_option_schemas(rtype))
+    required = ", ".join(spec.name for spec in rtype.fields if spec.required)
+    return {
+        f"{rtype.noun}_fields": {"type": "object", "additionalProperties": False, "properties": properties},
+        rtype.noun: {
+            "allOf": [{"$ref": f"#/$defs/{rtype.noun}_fields"}],
+            "description": f"Required, on the {rtype.noun} or in {rtype.defaults_key}: {required}.",
+        },
+    }
+
+
+def build_schema() -> dict[str, Any]:
+    """The stack-file schema: each section's defaults and resources share one set of properties."""
+    properties: dict[str, Any] = {}
+    definitions: dict[str, Any] = {}
+    for rtype in RESOURCE_TYPES:
+        properties[rtype.defaults_key] = {"$ref": f"#/$defs/{rtype.noun}_fields",
+                                          "description": f"Merged into every {rtype.noun}; the {rtype.noun} wins."}
+        properties[rtype.section] = {
+            "type": "object",
+            "description": f"{rtype.title}s by logical name (the Pulumi resource name).",
+            "propertyNames": {"pattern": NAME_PATTERN.pattern.removesuffix("$") + _END},
+            "additionalProperties": {"$ref": f"#/$defs/{rtype.noun}"},
+        }
+        definitions.update(_resource_defs(rtype))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "flex-channels stack file",
-        "description": "Twilio Flex chat channels of one Pulumi stack.",
+        "description": "Twilio Flex resources of one Pulumi stack.",
         "type": "object",
         "additionalProperties": False,
         "required": ["channels"],
-        "properties": {
-            "defaults": {"$ref": "#/$defs/fields", "description": "Merged into every channel; the channel wins."},
-            "channels": {
-                "type": "object",
-                "description": "Channels by logical name (the Pulumi resource name).",
-                "propertyNames": {"pattern": NAME_PATTERN.pattern},
-                "additionalProperties": {"$ref": "#/$defs/channel"},
-            },
-        },
-        "$defs": {
-            "fields": {"type": "object", "additionalProperties": False, "properties": properties},
-            "channel": {
-                "allOf": [{"$ref": "#/$defs/fields"}],
-                "description": "Required, on the channel or in defaults: "
-                               + ", ".join(s.name for s in CHANNEL_FIELDS if s.required) + ".",
-            },
-        },
+        "properties": properties,
+        "$defs": definitions,
     }

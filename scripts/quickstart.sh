@@ -35,7 +35,7 @@ start_emulator() {
   mkdir -p "$EMULATOR_DIR"
   if ! emulator_running; then
     step "Starting the local Flex API emulator on http://127.0.0.1:$PORT (log: $EMULATOR_DIR/emulator.log)"
-    nohup "$PY" -m flex_provider.emulator --port "$PORT" --data "$EMULATOR_DIR/channels.json" \
+    nohup "$PY" -m twilio_emulator --port "$PORT" --data "$EMULATOR_DIR/channels.json" \
       >"$EMULATOR_DIR/emulator.log" 2>&1 &
     echo $! >"$EMULATOR_DIR/pid"
   fi

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts
-from flex_provider.emulator import Emulator
+from twilio_emulator import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOW = "FO" + "a" * 32

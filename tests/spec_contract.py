@@ -1,8 +1,12 @@
-"""The structural facts of the Flex chat channel API, cut from Twilio's OpenAPI description.
+"""The structural facts of the Twilio APIs we use, cut from Twilio's OpenAPI descriptions.
 
-The repository ships them as tests/fixtures/flex_channel_contract.json so the tests run where
-../shared is absent; test_spec_contract.py checks the fixture still equals what this derives.
-Regenerate with `python -m tests.spec_contract > tests/fixtures/flex_channel_contract.json`.
+The repository ships them where ../shared is absent, and tests check each copy still equals what
+this derives from the specs:
+- tests/fixtures/flex_channel_contract.json: the channel operations' schemas, for contract tests;
+- twilio_emulator/contract.json: every operation the emulator serves, with its parameters, which
+  the emulator validates requests against as Twilio does.
+
+Regenerate both with `python -m tests.spec_contract --write`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,19 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "flex_channel_contract.json"
-SPEC = Path(os.environ.get("FLEX_SPEC", ROOT.parent / "shared" / "specs" / "twilio_flex_v1.json"))
+SPECS_DIR = ROOT.parent / "shared" / "specs"
+SPEC = Path(os.environ.get("FLEX_SPEC", SPECS_DIR / "twilio_flex_v1.json"))
+CONVERSATIONS_SPEC = SPECS_DIR / "twilio_conversations_v1.json"
+EMULATOR_CONTRACT = ROOT / "twilio_emulator" / "contract.json"
+SERVED = {
+    "twilio_flex_v1.json": ("CreateChannel", "FetchChannel", "ListChannel", "DeleteChannel", "CreateFlexFlow",
+                            "FetchFlexFlow", "UpdateFlexFlow", "ListFlexFlow", "DeleteFlexFlow"),
+    "twilio_conversations_v1.json": ("CreateConfigurationAddress", "FetchConfigurationAddress",
+                                     "UpdateConfigurationAddress", "ListConfigurationAddress",
+                                     "DeleteConfigurationAddress"),
+}
+"""The operations the emulator serves, by the spec that describes them."""
+_PARAMETER_KEYS = ("type", "pattern", "enum", "format", "minimum", "maximum", "items")
 _STRUCTURAL = {"type", "properties", "required", "items", "pattern", "minLength", "maxLength", "format",
                "nullable", "minimum", "maximum", "$ref"}
 
@@ -64,10 +80,57 @@ def derive(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _parameter(schema: dict[str, Any], spec: dict[str, Any], required: bool) -> dict[str, Any]:
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    kept = {key: schema[key] for key in _PARAMETER_KEYS if key in schema}
+    return {**kept, "required": required} if required else kept
+
+
+def derive_emulator_contract(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Every served operation: method, path, API host, success status, list key and parameters."""
+    operations: dict[str, Any] = {}
+    for name, spec in specs.items():
+        host = spec["servers"][0]["url"].removeprefix("https://").split(".")[0]
+        for path, item in spec["paths"].items():
+            for method, operation in item.items():
+                if not isinstance(operation, dict) or operation.get("operationId") not in SERVED[name]:
+                    continue
+                params = {p["name"]: _parameter(p["schema"], spec, bool(p.get("required")))
+                          for p in operation.get("parameters", []) if p["in"] == "query"}
+                body = operation.get("requestBody", {}).get("content", {})
+                form = body.get("application/x-www-form-urlencoded", {}).get("schema", {})
+                params.update({key: _parameter(value, spec, key in form.get("required", []))
+                               for key, value in form.get("properties", {}).items()})
+                status = min(code for code in operation["responses"] if code.startswith("2"))
+                entry = {"method": method.upper(), "path": path, "api": host, "status": int(status),
+                         "params": params}
+                answer = operation["responses"][status].get("content", {}).get("application/json", {})
+                listed = [key for key, value in answer.get("schema", {}).get("properties", {}).items()
+                          if value.get("type") == "array"]
+                if listed:
+                    entry["list_key"] = listed[0]
+                operations[operation["operationId"]] = entry
+    return {"source": "Twilio OpenAPI descriptions, @twilio/cli-core 8.3.2 (see ../shared/specs/README.md)",
+            "operations": dict(sorted(operations.items()))}
+
+
+def load_specs() -> dict[str, dict[str, Any]]:
+    return {name: json.loads((SPECS_DIR / name).read_text()) for name in SERVED}
+
+
 def load_fixture() -> dict[str, Any]:
     return json.loads(FIXTURE.read_text())
 
 
+def _dump(data: Any) -> str:
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
 if __name__ == "__main__":
-    json.dump(derive(json.loads(SPEC.read_text())), sys.stdout, indent=1, sort_keys=True)
-    sys.stdout.write("\n")
+    if sys.argv[1:] == ["--write"]:
+        FIXTURE.write_text(_dump(derive(json.loads(SPEC.read_text()))))
+        EMULATOR_CONTRACT.write_text(json.dumps(derive_emulator_contract(load_specs()), indent=1) + "\n")
+        print(f"wrote {FIXTURE} and {EMULATOR_CONTRACT}")
+    else:
+        sys.stdout.write(_dump(derive(json.loads(SPEC.read_text()))))

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts, resolve_base_url
-from flex_provider.emulator import Emulator, Faults
+from twilio_emulator import Emulator, Faults
 from flex_provider.errors import (
     ApiError,
     AuthenticationError,

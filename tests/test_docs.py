@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flex_provider.fields import CHANNEL_FIELDS
+from flex_provider.declarations import CHANNEL
 from flex_provider.settings import SOURCES
-from flex_provider.stackfile import OPTION_KEYS
+from flex_provider.options import OPTIONS
 from flex_provider.version import __version__
 from tests.conftest import ROOT
 
@@ -18,14 +18,14 @@ def _table_rows(heading: str) -> list[str]:
 
 def test_every_channel_field_is_documented_with_its_api_name() -> None:
     rows = _table_rows("### Channel fields")
-    assert [row.split("`")[1] for row in rows] == [f.name for f in CHANNEL_FIELDS]
-    for spec, row in zip(CHANNEL_FIELDS, rows, strict=True):
+    assert [row.split("`")[1] for row in rows] == [f.name for f in CHANNEL.fields]
+    for spec, row in zip(CHANNEL.fields, rows, strict=True):
         assert f"`{spec.api_name}`" in row
         assert row.split("|")[2].strip() == ("yes" if spec.required else "no")
 
 
 def test_every_option_is_documented() -> None:
-    assert [row.split("`")[1] for row in _table_rows("### Channel options")] == list(OPTION_KEYS)
+    assert [row.split("`")[1] for row in _table_rows("### Channel options")] == [option.key for option in OPTIONS]
 
 
 def test_every_setting_is_documented_with_its_config_key_and_variable() -> None:

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 import requests
 
-from flex_provider.emulator import Emulator
+from twilio_emulator import Emulator
 from tests import spec_contract
 from tests.conftest import FLOW, ROOT
 
@@ -134,9 +134,9 @@ def test_faults_and_stats_are_set_and_read_over_the_admin_api(emulator: Emulator
     assert requests.post(f"{admin}/reset").json()["requests"] == 0
 
 
-def test_command_line_prints_url_and_test_credentials(tmp_path: Path) -> None:
+def test_command_line_prints_url_and_never_a_token_it_was_given(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "flex_provider.emulator", "--port", "0", "--auth-token", "cli-token",
+        [sys.executable, "-m", "twilio_emulator", "--port", "0", "--auth-token", "cli-token",
          "--data", str(tmp_path / "d.json")],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
@@ -145,7 +145,7 @@ def test_command_line_prints_url_and_test_credentials(tmp_path: Path) -> None:
         first = process.stdout.readline().strip()
         second = process.stdout.readline().strip()
         assert first.startswith("Flex API emulator listening on http://127.0.0.1:")
-        assert second == f"test credentials: account SID AC{'0' * 32}, auth token cli-token"
+        assert second == f"test credentials: account SID AC{'0' * 32}, auth token (as given with --auth-token)"
         base_url = first.rsplit(" ", 1)[1]
         answer = requests.post(f"{base_url}/v1/Channels", data=FORM, auth=("AC" + "0" * 32, "cli-token"))
         assert answer.status_code == 201
@@ -195,4 +195,4 @@ def test_a_change_that_cannot_be_saved_is_refused_and_undone(tmp_path: Path) -> 
         assert refused.json()["message"].endswith("nothing was changed")
         assert undeleted.status_code == 500
         assert [c["sid"] for c in emulator.channels()] == [kept]
-    assert [r["channel"]["sid"] for r in json.loads(data.read_text())["channels"]] == [kept]
+    assert [r["sid"] for r in json.loads(data.read_text())["channels"]] == [kept]

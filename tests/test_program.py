@@ -8,7 +8,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from flex_provider.fields import CHANNEL_FIELDS
+from flex_provider.declarations import CHANNEL
 from flex_provider.resource import FlexChannelArgs
 from tests.pulumi_mocks import ProgramRun, run_program
 
@@ -39,9 +39,10 @@ def test_prod_stack_passes_protect_retain_import_and_aliases() -> None:
     assert all(r.protect for r in run.registrations)
     assert [a.spec.name for a in by_name["web-support"].aliases] == ["website"]
     assert by_name["vip"].retainOnDelete is True
-    assert by_name["vip"].importId == "CH00000000000000000000000000000003"
-    assert by_name["billing"].importId == ""
+    assert run.inputs("vip")["import_sid"] == "CH00000000000000000000000000000003"
+    assert "import_sid" not in run.inputs("billing")
     assert by_name["billing"].retainOnDelete is False
+    assert [r.importId for r in run.registrations] == ["", "", ""], "import_ fails for dynamic providers (#16175)"
 
 
 def test_every_example_stack_runs() -> None:
@@ -88,7 +89,7 @@ def test_a_stack_without_a_file_says_how_to_make_one() -> None:
 
 
 def test_args_class_has_exactly_the_field_table() -> None:
-    assert [f.name for f in dataclasses.fields(FlexChannelArgs)] == [f.name for f in CHANNEL_FIELDS]
+    assert [f.name for f in dataclasses.fields(FlexChannelArgs)] == [*(f.name for f in CHANNEL.fields), "import_sid"]
 
 
 def test_mappings_become_canonical_json_before_they_cross_grpc(tmp_path: Path) -> None:

@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flex_provider.client import Credentials, FlexClient
-from flex_provider.emulator import Emulator
-from flex_provider.fields import CHANNEL_FIELDS, FieldKind, canonical_json, normalize, to_form
+from twilio_emulator import Emulator
+from flex_provider.declarations import CHANNEL
+from flex_provider.values import Kind, canonical_json
 from flex_provider.stackfile import check_stack_file
 from tests.conftest import FAST_RETRY
 
@@ -34,10 +35,10 @@ def _sid(prefix: str) -> st.SearchStrategy[str]:
     return st.text("0123456789abcdefABCDEF", min_size=32, max_size=32).map(lambda digits: prefix + digits)
 
 
-def _value(kind: FieldKind, required: bool, pattern: str | None) -> st.SearchStrategy[Any]:
-    if kind is FieldKind.BOOL:
+def _value(kind: Kind, required: bool, pattern: str | None) -> st.SearchStrategy[Any]:
+    if kind is Kind.BOOL:
         return st.booleans()
-    if kind is FieldKind.JSON:
+    if kind is Kind.JSON:
         return st.dictionaries(TEXT, JSON_DATA, max_size=4) | st.dictionaries(TEXT, JSON_DATA, max_size=4).map(
             json.dumps)
     if pattern:
@@ -48,7 +49,7 @@ def _value(kind: FieldKind, required: bool, pattern: str | None) -> st.SearchStr
 @st.composite
 def channels(draw: st.DrawFn) -> dict[str, Any]:
     values = {}
-    for spec in CHANNEL_FIELDS:
+    for spec in CHANNEL.fields:
         if spec.required or draw(st.booleans()):
             values[spec.name] = draw(_value(spec.kind, spec.required, spec.pattern))
     return values
@@ -73,7 +74,7 @@ def test_validator_never_crashes_on_arbitrary_text(text: str | bytes) -> None:
 
 PROBLEM_SHAPE = re.compile(r"^.+:\d+:\d+: .+: .+$", re.S)
 YAML_TREES = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-    TEXT | st.sampled_from(["channels", "defaults", *(f.name for f in CHANNEL_FIELDS)]), inner, max_size=5),
+    TEXT | st.sampled_from(["channels", "defaults", *(f.name for f in CHANNEL.fields)]), inner, max_size=5),
     max_leaves=25)
 
 
@@ -95,7 +96,7 @@ def test_accepted_channels_round_trip_through_yaml(channel: dict[str, Any]) -> N
         stack, problems = check_stack_file(path)
     assert problems == []
     assert stack is not None
-    expected = {name: normalize(next(f for f in CHANNEL_FIELDS if f.name == name), value)
+    expected = {name: next(f for f in CHANNEL.fields if f.name == name).stored(value)
                 for name, value in channel.items()}
     expected.setdefault("long_lived", True)
     assert dict(stack.channels[0].inputs) == expected
@@ -104,8 +105,8 @@ def test_accepted_channels_round_trip_through_yaml(channel: dict[str, Any]) -> N
 @settings(max_examples=300, deadline=None)
 @given(channels())
 def test_form_encoding_round_trips(channel: dict[str, Any]) -> None:
-    form = to_form(channel)
-    assert set(form) == {f.api_name for f in CHANNEL_FIELDS if f.name in channel}
+    form = CHANNEL.to_form(channel)
+    assert set(form) == {f.api_name for f in CHANNEL.fields if f.name in channel}
     decoded = {k: v[0] for k, v in parse_qs(urlencode(form), keep_blank_values=True).items()}
     assert decoded == form
 
@@ -130,5 +131,5 @@ def test_what_the_emulator_receives_is_what_was_declared(shared_emulator: Emulat
     credentials = Credentials.from_auth_token(shared_emulator.account_sid, shared_emulator.auth_token)
     with FlexClient(credentials, base_url=shared_emulator.base_url, retry=FAST_RETRY) as flex:
         created = flex.create_channel(channel)
-        assert shared_emulator.requests("POST")[-1].form == to_form(channel)
+        assert shared_emulator.requests("POST")[-1].form == CHANNEL.to_form(channel)
         flex.delete_channel(created.sid)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from flex_provider.emulator import Emulator, Faults
+from twilio_emulator import Emulator, Faults
 from flex_provider.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -56,7 +56,7 @@ def test_check_reports_every_problem_by_property() -> None:
                      "pre_engagement_data": "{", "colour": "red"}) == [
         ("colour", "is not a FlexChannel input; known: flex_flow_sid, identity, chat_user_friendly_name, "
                    "chat_friendly_name, target, chat_unique_name, pre_engagement_data, task_sid, task_attributes, "
-                   "long_lived"),
+                   "long_lived, import_sid"),
         ("flex_flow_sid", "must be a FO SID: 'FO' and 32 hex digits (pattern ^FO[0-9a-fA-F]{32}$)"),
         ("identity", "must be a string, not the number 7"),
         ("chat_user_friendly_name", "is required"),
@@ -170,7 +170,7 @@ def test_import_adopts_an_existing_channel_without_change(provider: FlexChannelP
 
 def test_import_of_a_malformed_id_says_so_and_sends_nothing(provider: FlexChannelProvider, emulator: Emulator) -> None:
     with pytest.raises(FlexError, match=r"^'web-1' is not a Flex chat channel SID \('CH' and 32 hex digits\); "
-                                        r"check the id given to `import`$"):
+                                        r"check the id given to `import` or `get`$"):
         provider.read("web-1", {})
     assert emulator.requests() == []
 

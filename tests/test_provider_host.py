@@ -11,7 +11,7 @@ import grpc
 import pytest
 from pulumi.runtime.proto import provider_pb2
 
-from flex_provider.emulator import Emulator, Faults
+from twilio_emulator import Emulator, Faults
 from tests.conftest import channel_inputs
 from tests.provider_host import ProviderHost, grpc_error_text, secret
 

@@ -18,7 +18,7 @@ import grpc
 import pytest
 
 from flex_provider.client import Credentials, FlexClient, RetryPolicy
-from flex_provider.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator, Faults
+from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator, Faults
 from flex_provider.errors import ApiError, FlexError
 from tests.conftest import ROOT, channel_inputs, make_client
 from tests.provider_host import ProviderHost, grpc_error_text, secret
@@ -118,7 +118,7 @@ def test_hung_server_fails_within_the_configured_timeout(emulator: Emulator, tmp
 
 
 def _start_emulator(data: Path) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen([sys.executable, "-m", "flex_provider.emulator", "--port", "0", "--data", str(data)],
+    process = subprocess.Popen([sys.executable, "-m", "twilio_emulator", "--port", "0", "--data", str(data)],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None
     line = process.stdout.readline()

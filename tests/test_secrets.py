@@ -10,7 +10,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from flex_provider.emulator import Emulator, Faults
+from twilio_emulator import Emulator, Faults
 from tests.conftest import channel_inputs
 from tests.provider_host import ProviderHost, grpc_error_text, secret
 

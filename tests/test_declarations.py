@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from flex_provider.fields import CHANNEL_FIELDS, FIELDS_BY_NAME, OUTPUT_FIELDS, to_form, validate_value
+from flex_provider.declarations import CHANNEL
 from tests import spec_contract
 
 
@@ -18,16 +18,16 @@ def test_fixture_is_what_the_shared_spec_says() -> None:
 
 def test_field_table_matches_the_create_request_schema() -> None:
     request = spec_contract.load_fixture()["create_request"]
-    assert sorted(f.api_name for f in CHANNEL_FIELDS) == sorted(request["properties"])
-    assert sorted(f.api_name for f in CHANNEL_FIELDS if f.required) == sorted(request["required"])
-    for spec in CHANNEL_FIELDS:
+    assert sorted(f.api_name for f in CHANNEL.fields) == sorted(request["properties"])
+    assert sorted(f.api_name for f in CHANNEL.fields if f.required) == sorted(request["required"])
+    for spec in CHANNEL.fields:
         prop = request["properties"][spec.api_name]
         assert spec.pattern == prop.get("pattern"), spec.name
         assert (spec.kind.value == "boolean") == (prop["type"] == "boolean"), spec.name
 
 
 def test_outputs_are_the_channel_schema_properties() -> None:
-    assert sorted(OUTPUT_FIELDS) == sorted(spec_contract.load_fixture()["channel"]["properties"])
+    assert sorted(CHANNEL.outputs) == sorted(spec_contract.load_fixture()["channel"]["properties"])
 
 
 @pytest.mark.parametrize(("name", "value", "reason"), [
@@ -42,10 +42,10 @@ def test_outputs_are_the_channel_schema_properties() -> None:
     ("target", None, "must be a string, not null"),
 ])
 def test_bad_values_say_why(name: str, value: object, reason: str) -> None:
-    assert validate_value(FIELDS_BY_NAME[name], value) == reason
+    assert CHANNEL.by_name[name].problem(value) == reason
 
 
 def test_json_fields_encode_canonically_whatever_their_form() -> None:
-    as_mapping = to_form({"pre_engagement_data": {"b": [1, 2], "a": "x"}})
-    as_text = to_form({"pre_engagement_data": '{ "a": "x", "b": [1,2] }'})
+    as_mapping = CHANNEL.to_form({"pre_engagement_data": {"b": [1, 2], "a": "x"}})
+    as_text = CHANNEL.to_form({"pre_engagement_data": '{ "a": "x", "b": [1,2] }'})
     assert as_mapping == as_text == {"PreEngagementData": '{"a":"x","b":[1,2]}'}

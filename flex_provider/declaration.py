@@ -1,0 +1,262 @@
+"""How a resource is declared: its fields, outputs, API paths and collision keys, in one place.
+
+Each resource (`declarations/`) is one `ResourceType`. Everything else derives from it: the
+provider's check, diff and form body, the stack-file loader, the JSON Schema, the typed args
+and the README tables (tests keep the last two equal to it). Names, patterns and enums are those
+of Twilio's OpenAPI descriptions; tests check each declaration against them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from flex_provider.values import MAX_JSON_DEPTH, Kind, canonical_json, depth_of, describe, is_url, load_json
+
+__all__ = ["Collision", "Field", "ResourceType", "sid_pattern"]
+
+
+def sid_pattern(prefix: str) -> str:
+    """The pattern Twilio's specs give a SID: two letters and 32 hex digits.
+
+    It keeps the spec's `^…$`; code matches it with `re.fullmatch`, so a trailing newline
+    (which `$` alone lets through) never passes.
+    """
+    return f"^{prefix}[0-9a-fA-F]{{32}}$"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a resource: its names, kind, rules and whether the API can change it in place."""
+
+    name: str
+    api_name: str
+    kind: Kind
+    description: str
+    required: bool = False
+    default: Any = None
+    sid_prefix: str | None = None
+    choices: tuple[str, ...] = ()
+    updatable: bool = False
+    fields: tuple[Field, ...] = ()
+    """The keys of a mapping field (Kind.OBJECT), each encoded under its own API name."""
+
+    @property
+    def pattern(self) -> str | None:
+        return sid_pattern(self.sid_prefix) if self.sid_prefix else None
+
+    @cached_property
+    def _regex(self) -> re.Pattern[str] | None:
+        return re.compile(self.pattern) if self.pattern else None
+
+    @cached_property
+    def by_name(self) -> Mapping[str, Field]:
+        return {sub.name: sub for sub in self.fields}
+
+    def problems(self, value: Any) -> list[tuple[str, str]]:
+        """Why `value` is not acceptable, as (key path inside this field, reason); empty when it is."""
+        if self.kind is Kind.OBJECT:
+            return self._object_problems(value)
+        reason = self._problem(value)
+        return [("", reason)] if reason else []
+
+    def problem(self, value: Any) -> str | None:
+        """The first reason `value` is not acceptable, or None; a nested key's reason names the key."""
+        found = self.problems(value)
+        if not found:
+            return None
+        where, reason = found[0]
+        return f"{where}: {reason}" if where else reason
+
+    def _problem(self, value: Any) -> str | None:
+        if self.kind is Kind.BOOL:
+            return None if isinstance(value, bool) else f"must be true or false, not {describe(value)}"
+        if self.kind is Kind.INT:
+            whole = isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+            return None if whole else f"must be a whole number, not {describe(value)}"
+        if self.kind is Kind.JSON:
+            return _json_problem(value)
+        if self.kind is Kind.TEXT_LIST:
+            if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+                return None
+            return f"must be a list of strings, not {describe(value)}"
+        if not isinstance(value, str):
+            return f"must be a string, not {describe(value)}"
+        if self.required and not value.strip():
+            return "must not be empty"
+        if self._regex and not self._regex.fullmatch(value):
+            return f"must be a {self.sid_prefix} SID: '{self.sid_prefix}' and 32 hex digits (pattern {self.pattern})"
+        if self.choices and value not in self.choices:
+            return f"must be one of {', '.join(self.choices)}; not {value[:40]!r}"
+        if self.kind is Kind.URL and not is_url(value):
+            return f"must be an absolute http(s) URL, not {value[:60]!r}"
+        return None
+
+    def _object_problems(self, value: Any) -> list[tuple[str, str]]:
+        if not isinstance(value, Mapping):
+            return [("", f"must be a mapping with keys {', '.join(self.by_name)}, not {describe(value)}")]
+        found: list[tuple[str, str]] = []
+        for key in value:
+            if key not in self.by_name:
+                found.append((str(key), f"is not a key of {self.name}; known: {', '.join(self.by_name)}"))
+        for sub in self.fields:
+            item = value.get(sub.name)
+            if item is not None:
+                found.extend((_join(sub.name, where), reason) for where, reason in sub.problems(item))
+        return found
+
+    def stored(self, value: Any) -> Any:
+        """A valid value in the one form state keeps, so equal data never shows a diff."""
+        if self.kind is Kind.JSON:
+            return canonical_json(value if isinstance(value, Mapping) else load_json(value))
+        if self.kind is Kind.INT:
+            return int(value)
+        if self.kind is Kind.TEXT_LIST:
+            return list(value)
+        if self.kind is Kind.OBJECT:
+            return {sub.name: sub.stored(value[sub.name]) for sub in self.fields if value.get(sub.name) is not None}
+        return value
+
+    def from_api(self, value: Any) -> Any:
+        """A value as the API returned it, in the form this field stores, so equal data compares equal.
+
+        Twilio answers some enums in another case than it takes them (`POST` for `post`), and a
+        mapping may carry keys we do not manage; those are dropped.
+        """
+        if value is None:
+            return None
+        if self.kind is Kind.CHOICE and isinstance(value, str):
+            return next((choice for choice in self.choices if choice.lower() == value.lower()), value)
+        if self.kind is Kind.OBJECT and isinstance(value, Mapping):
+            return {sub.name: sub.from_api(value[sub.name]) for sub in self.fields if value.get(sub.name) is not None}
+        if self.kind is Kind.INT and isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+    def form_items(self, value: Any) -> Iterator[tuple[str, str | list[str]]]:
+        """The form parameters for a valid value; a list repeats its parameter, a mapping spreads out."""
+        if self.kind is Kind.OBJECT:
+            for sub in self.fields:
+                if value.get(sub.name) is not None:
+                    yield from sub.form_items(value[sub.name])
+        elif self.kind is Kind.TEXT_LIST:
+            yield self.api_name, list(value)
+        elif self.kind is Kind.BOOL:
+            yield self.api_name, "true" if value else "false"
+        else:
+            yield self.api_name, str(self.stored(value))
+
+
+def _json_problem(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        if depth_of(value) > MAX_JSON_DEPTH:
+            return f"nests too deeply; at most {MAX_JSON_DEPTH} levels are allowed"
+        try:
+            canonical_json(value)
+        except (TypeError, ValueError) as exc:
+            return f"cannot be encoded as JSON: {exc}"
+        return None
+    if not isinstance(value, str):
+        return f"must be a mapping or a JSON string, not {describe(value)}"
+    try:
+        load_json(value)
+    except ValueError as exc:
+        return f"is not valid JSON: {exc}"
+    return None
+
+
+def _join(prefix: str, where: str) -> str:
+    return f"{prefix}.{where}" if where else prefix
+
+
+@dataclass(frozen=True)
+class Collision:
+    """Inputs that together must be unique in the account.
+
+    Two declarations with equal values are refused by the validator, and a replace whose old
+    and new resource share them must delete the old one first. `reason` is reported at the
+    last key, with `{other}` (the first declaration's name) and `{value}` filled in.
+    """
+
+    keys: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, eq=False)
+class ResourceType:
+    """One Twilio resource as flex-channels manages it; each is one object, compared by identity."""
+
+    name: str
+    """The Pulumi type name (`FlexChannel`), also how messages name the resource."""
+    module: str
+    title: str
+    """What Twilio calls it: 'Flex chat channel'."""
+    noun: str
+    """How messages name one of them, short: 'channel'."""
+    api: str
+    """The API's host name prefix: `flex-api` for https://flex-api.twilio.com."""
+    path: str
+    """The collection's path; an instance is `{path}/{sid}`."""
+    list_key: str
+    max_page_size: int
+    sid_prefix: str
+    fields: tuple[Field, ...]
+    outputs: tuple[str, ...]
+    """The response's properties, kept as the resource's outputs."""
+    exports: tuple[str, ...]
+    """The outputs a stack file's program exports for each resource."""
+    section: str
+    """The stack file's section of these resources: `channels`."""
+    defaults_key: str
+    collisions: tuple[Collision, ...] = ()
+    list_filters: Mapping[str, str] = field(default_factory=dict)
+    """Filters the list operation takes: snake_case name → query parameter."""
+
+    @property
+    def type_token(self) -> str:
+        return f"pulumi-python:dynamic/{self.module}:{self.name}"
+
+    @property
+    def sid_pattern(self) -> str:
+        return sid_pattern(self.sid_prefix)
+
+    @cached_property
+    def sid_regex(self) -> re.Pattern[str]:
+        return re.compile(self.sid_pattern)
+
+    @cached_property
+    def by_name(self) -> Mapping[str, Field]:
+        return {spec.name: spec for spec in self.fields}
+
+    @cached_property
+    def returned(self) -> frozenset[str]:
+        """Inputs the API also returns: left unset, the server's value stands and is no change."""
+        return frozenset(self.outputs) & frozenset(self.by_name)
+
+    @property
+    def updatable(self) -> bool:
+        return any(spec.updatable for spec in self.fields)
+
+    def with_defaults(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """`inputs` with every unset field that has a default set to it: the one place defaults apply."""
+        filled = dict(inputs)
+        for spec in self.fields:
+            if spec.default is not None and filled.get(spec.name) is None:
+                filled[spec.name] = spec.default
+        return filled
+
+    def to_form(self, values: Mapping[str, Any]) -> dict[str, str | list[str]]:
+        """The API's form body for valid inputs; unset optional fields are left out."""
+        return dict(item for spec in self.fields if values.get(spec.name) is not None
+                    for item in spec.form_items(values[spec.name]))
+
+    def instance_path(self, sid: str) -> str:
+        return f"{self.path}/{sid}"
+
+    def outputs_from(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The declared outputs of an API answer, inputs among them in the form state keeps."""
+        return {name: self.by_name[name].from_api(body.get(name)) if name in self.by_name else body.get(name)
+                for name in self.outputs}

@@ -1,0 +1,54 @@
+"""The Flex chat channel, `/v1/Channels` of the Flex API: CreateChannel, FetchChannel, ListChannel, DeleteChannel.
+
+The API has no update: every field replaces the channel when it changes.
+"""
+
+from __future__ import annotations
+
+from flex_provider.declaration import Collision, Field, ResourceType
+from flex_provider.values import Kind
+
+__all__ = ["CHANNEL"]
+
+CHANNEL = ResourceType(
+    name="FlexChannel",
+    module="flex",
+    title="Flex chat channel",
+    noun="channel",
+    api="flex-api",
+    path="/v1/Channels",
+    list_key="flex_chat_channels",
+    max_page_size=1000,
+    sid_prefix="CH",
+    fields=(
+        Field("flex_flow_sid", "FlexFlowSid", Kind.SID, "SID of the Flex Flow the channel belongs to.",
+              required=True, sid_prefix="FO"),
+        Field("identity", "Identity", Kind.TEXT, "Identity of the chat user the channel is created for.",
+              required=True),
+        Field("chat_user_friendly_name", "ChatUserFriendlyName", Kind.TEXT, "Friendly name of the chat participant.",
+              required=True),
+        Field("chat_friendly_name", "ChatFriendlyName", Kind.TEXT, "Friendly name of the chat channel.",
+              required=True),
+        Field("target", "Target", Kind.TEXT, "Target contact identity, for example the customer's phone number."),
+        Field("chat_unique_name", "ChatUniqueName", Kind.TEXT, "Unique name of the chat channel within the account."),
+        Field("pre_engagement_data", "PreEngagementData", Kind.JSON,
+              "Pre-engagement data: a mapping or a JSON string."),
+        Field("task_sid", "TaskSid", Kind.SID, "SID of an existing TaskRouter Task (task integrations only).",
+              sid_prefix="WT"),
+        Field("task_attributes", "TaskAttributes", Kind.JSON,
+              "Attributes of the TaskRouter Task: a mapping or a JSON string."),
+        Field("long_lived", "LongLived", Kind.BOOL, "Whether the channel is long-lived.", default=True),
+    ),
+    outputs=("sid", "account_sid", "flex_flow_sid", "user_sid", "task_sid", "url", "date_created", "date_updated"),
+    exports=("sid", "user_sid", "task_sid", "url"),
+    section="channels",
+    defaults_key="defaults",
+    collisions=(
+        Collision(("chat_unique_name",),
+                  "'{value}' is already the unique name of channel '{other}'; unique names must differ within the "
+                  "account"),
+        Collision(("flex_flow_sid", "identity"),
+                  "channel '{other}' has the same flex_flow_sid and identity; Flex would hand back that channel "
+                  "instead of creating a second one"),
+    ),
+)

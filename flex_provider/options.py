@@ -1,0 +1,74 @@
+"""The options every resource takes beside its fields, in one table: stack files, the schema and docs read it.
+
+`protect`, `retain_on_delete` and `aliases` become Pulumi resource options. `import` does not:
+Pulumi's `import_` fails for every dynamic provider (pulumi/pulumi#16175), so an adopted SID is
+the resource input `import_sid`, and the provider's create adopts instead of creating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flex_provider.declaration import ResourceType
+
+__all__ = ["IMPORT_INPUT", "OPTIONS", "OPTIONS_BY_KEY", "Option", "Options"]
+
+IMPORT_INPUT = "import_sid"
+"""The input that carries `import`: the SID of an existing resource to adopt in create."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its stack-file key, the type it takes, and what it means (`{noun}`, `{prefix}` filled in)."""
+
+    key: str
+    kind: str
+    meaning: str
+
+    def describe(self, rtype: ResourceType) -> str:
+        return self.meaning.format(noun=rtype.noun, prefix=rtype.sid_prefix)
+
+    def problem(self, value: Any, rtype: ResourceType) -> str | None:
+        """Why `value` is not acceptable for this option on a resource of `rtype`, or None."""
+        if self.kind == "boolean":
+            return None if isinstance(value, bool) else "must be true or false"
+        if self.kind == "sid":
+            if isinstance(value, str) and rtype.sid_regex.fullmatch(value):
+                return None
+            if isinstance(value, list | tuple | Mapping):
+                return "must be a string, not a list or mapping"
+            return f"must be the SID of an existing {rtype.noun}: '{rtype.sid_prefix}' and 32 hex digits"
+        if isinstance(value, list) and value and all(isinstance(a, str) and a.strip() for a in value):
+            return None
+        return f"must be a list of former {rtype.noun} names (or URNs)"
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("protect", "boolean", "Refuse to delete or replace the {noun} until this is false."),
+    Option("retain_on_delete", "boolean", "Keep the {noun} in Twilio when it leaves the stack (or is replaced)."),
+    Option("import", "sid", "Adopt an existing {noun} by SID ({prefix}…) instead of creating one."),
+    Option("aliases", "names", "Former names of this {noun} (or full URNs), so a rename is not a replace."),
+)
+OPTIONS_BY_KEY: Mapping[str, Option] = {option.key: option for option in OPTIONS}
+
+
+@dataclass(frozen=True)
+class Options:
+    """The options of one declared resource, with the defaults an unset option means."""
+
+    protect: bool = False
+    retain_on_delete: bool = False
+    import_id: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Options:
+        """From valid option values by stack-file key."""
+        return cls(
+            protect=values.get("protect", False),
+            retain_on_delete=values.get("retain_on_delete", False),
+            import_id=values.get("import"),
+            aliases=tuple(values.get("aliases", ())),
+        )

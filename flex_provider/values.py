@@ -1,0 +1,162 @@
+"""Value rules shared by every resource: what a field of each kind accepts, and the one form it is stored in.
+
+A value is checked the same way wherever it comes from (a stack file, a Python program, the
+provider's Check), so a value one path accepts is never refused by another.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "Kind",
+    "canonical_json",
+    "depth_of",
+    "describe",
+    "integral",
+    "is_url",
+    "load_json",
+]
+
+MAX_JSON_DEPTH = 64
+"""How deeply a JSON field may nest; deeper data is refused before Python's recursion limit is near."""
+
+
+class Kind(Enum):
+    """How a field is typed in YAML and Python, checked, stored and encoded in the form body."""
+
+    TEXT = "string"
+    SID = "sid"
+    JSON = "json"
+    BOOL = "boolean"
+    INT = "integer"
+    CHOICE = "choice"
+    URL = "url"
+    TEXT_LIST = "list of strings"
+    OBJECT = "mapping"
+
+    @property
+    def wanted(self) -> str:
+        """What a value of this kind must be, as error messages say it."""
+        return _WANTED[self]
+
+
+_WANTED = {
+    Kind.TEXT: "a string", Kind.SID: "a string", Kind.CHOICE: "a string", Kind.URL: "a string",
+    Kind.BOOL: "true or false", Kind.INT: "a whole number", Kind.JSON: "a mapping or a JSON string",
+    Kind.TEXT_LIST: "a list of strings", Kind.OBJECT: "a mapping",
+}
+
+
+def canonical_json(value: Any) -> str:
+    """Serialize JSON data so equal data always gives equal text (sorted keys, no spaces).
+
+    Integral floats are written as integers: a mapping that crossed Pulumi's gRPC boundary has
+    only doubles (protobuf Struct), and `2.0` must encode as the `2` the user wrote. NaN and
+    infinities are refused (ValueError): they are not JSON.
+    """
+    return json.dumps(integral(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def integral(value: Any) -> Any:
+    """`value` with every integral float made an int, at any depth."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: integral(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [integral(item) for item in value]
+    return value
+
+
+def load_json(text: str) -> Any:
+    """Parse JSON text strictly; raise ValueError saying why it is not acceptable.
+
+    Python's parser takes `NaN`, `Infinity` and numbers like `1e400` (which become infinite
+    floats), and overflows the stack on deep nesting; none of these are JSON Twilio accepts.
+    """
+    depth = _nesting(text)
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"nests {depth} levels deep; at most {MAX_JSON_DEPTH} are allowed")
+    return json.loads(text, parse_constant=_not_a_number, parse_float=_finite)
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting of JSON text, counted outside strings, without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text} is too large for JSON")
+    return number
+
+
+def depth_of(value: Any) -> int:
+    """How deeply lists and mappings nest in `value`, without recursing."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping | list | tuple):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                return depth
+            stack.extend((child, depth) for child in (item.values() if isinstance(item, Mapping) else item))
+    return deepest
+
+
+def is_url(value: str) -> bool:
+    """An absolute http(s) URL with a host, as Twilio's `format: uri` parameters take."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not re.search(r"\s", value)
+
+
+def describe(value: Any) -> str:
+    """A value as error messages name it: its type, and a short form of it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {integral(value)}"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,73 @@
+"""Command line: `python -m twilio_emulator [--port 8765] [--data FILE] [faults…]`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+
+from twilio_emulator.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator
+from twilio_emulator.faults import Faults
+from twilio_emulator.store import StoreError
+
+__all__ = ["main"]
+
+_HELP = """\
+A local emulator of the Twilio APIs flex-channels uses (Flex chat channels), on loopback only.
+
+Besides the Twilio API it has an admin API for tests and benchmarks:
+  GET  /_emulator/stats    requests, TCP connections and resources held
+  POST /_emulator/faults   a JSON object of fault settings (latency_ms, rate_429, retry_after,
+                           rate_5xx, status_5xx, drop_after_create, methods)
+  POST /_emulator/reset    forget every resource, counter and fault; with --data this also
+                           empties the data file, without asking
+"""
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (0 to 65535; 0 picks a free one)")
+    return int(text)
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m twilio_emulator") -> int:
+    """Start the emulator and serve until interrupted; 2 on a usage or start-up error."""
+    parser = argparse.ArgumentParser(prog=prog, description=_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind: 127.0.0.1 (default), ::1, "
+                                                            "localhost or any 127.x.y.z")
+    parser.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--data", type=Path, help="JSON file that keeps resources across restarts (locked while "
+                                                  "this emulator runs)")
+    parser.add_argument("--account-sid", default=DEFAULT_ACCOUNT_SID)
+    parser.add_argument("--auth-token", default=DEFAULT_AUTH_TOKEN,
+                        help="the token to accept (default: the published test token, which is printed at start)")
+    parser.add_argument("--api-key", help="also accept this API Key SID …")
+    parser.add_argument("--api-secret", help="… with this API Key secret")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added latency per API request")
+    parser.add_argument("--rate-429", type=float, default=0.0, help="share (0 to 1) of API requests answered 429")
+    parser.add_argument("--rate-5xx", type=float, default=0.0, help="share (0 to 1) of API requests answered 503")
+    parser.add_argument("--drop-after-create", type=float, default=0.0,
+                        help="share (0 to 1) of creates whose connection is dropped after the resource is made")
+    args = parser.parse_args(argv)
+    try:
+        faults = Faults(latency_ms=args.latency_ms, rate_429=args.rate_429, rate_5xx=args.rate_5xx,
+                        drop_after_create=args.drop_after_create)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        emulator = Emulator(args.host, args.port, account_sid=args.account_sid, auth_token=args.auth_token,
+                            api_key=args.api_key, api_secret=args.api_secret, data_file=args.data, faults=faults)
+    except (ValueError, OSError, StoreError) as exc:
+        print(f"emulator: cannot start: {exc}", file=sys.stderr)
+        return 2
+    print(f"Flex API emulator listening on {emulator.base_url}", flush=True)
+    token = emulator.auth_token if emulator.auth_token == DEFAULT_AUTH_TOKEN else "(as given with --auth-token)"
+    print(f"  test credentials: account SID {emulator.account_sid}, auth token {token}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        emulator.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One backend per Twilio resource, with methods named after the API's operations."""

@@ -1,0 +1,122 @@
+"""The emulator in a background thread of this process: what tests, benchmarks and `make up` start."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from twilio_emulator.account import Account
+from twilio_emulator.backends.channels import ChannelBackend
+from twilio_emulator.faults import Faults
+from twilio_emulator.handlers import Backends
+from twilio_emulator.server import RecordedRequest, Server
+from twilio_emulator.store import FileStore
+
+__all__ = ["DEFAULT_ACCOUNT_SID", "DEFAULT_AUTH_TOKEN", "Emulator"]
+
+DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
+DEFAULT_AUTH_TOKEN = "emulator-auth-token"  # noqa: S105 - the emulator's published test credential
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and any loopback address (127.0.0.0/8, ::1); names are not resolved."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Emulator:
+    """A local stand-in for the Twilio APIs flex-channels uses, bound to loopback only.
+
+    Port 0 picks a free port; `base_url` is set once it listens. With `data_file`, everything
+    it holds survives restarts (and the file is locked against a second emulator).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        account_sid: str = DEFAULT_ACCOUNT_SID,
+        auth_token: str = DEFAULT_AUTH_TOKEN,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        data_file: Path | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        if not is_loopback(host):
+            raise ValueError(f"the emulator listens on loopback only, not on {host!r}")
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port {port} is not a TCP port (0 to 65535; 0 picks a free one)")
+        credentials = {account_sid: auth_token}
+        if api_key and api_secret:
+            credentials[api_key] = api_secret
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self._store = FileStore(data_file) if data_file else None
+        try:
+            self.account = Account(account_sid, self._store)
+            self.backends = Backends(channels=ChannelBackend(self.account))
+            self.account.load()
+            self._server = Server((host, port), self.backends, credentials, self.account.reset, self.account.counts)
+        except BaseException:
+            if self._store:
+                self._store.close()
+            raise
+        bound_host, bound_port = self._server.server_address[:2]
+        url_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+        self.base_url = f"http://{url_host}:{bound_port}"
+        if faults:
+            self._server.injector.configure(faults)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Emulator:
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="twilio-emulator",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._store:
+            self._store.close()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted; then release the data file."""
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
+            if self._store:
+                self._store.close()
+
+    def set_faults(self, faults: Faults) -> None:
+        self._server.injector.configure(faults)
+
+    def stats(self) -> dict[str, Any]:
+        return self._server.stats()
+
+    def reset_stats(self) -> None:
+        self._server.reset_stats()
+
+    def requests(self, method: str | None = None) -> list[RecordedRequest]:
+        """The API requests received since start or the last reset, oldest first."""
+        with self._server.stats_lock:
+            return [r for r in self._server.recorded if method is None or r.method == method]
+
+    def channels(self) -> Iterator[dict[str, Any]]:
+        """Every channel the emulator holds, as the API shows it, for tests to assert on."""
+        return iter([c.to_json(self.base_url) for c in self.backends.channels.list_channels()])

@@ -1,0 +1,94 @@
+"""Handlers: parse and check each request as Twilio does, call the backend, answer with the API's JSON.
+
+One function per operation, named after it; `routes.py` maps method and path to them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from twilio_emulator.backends.channels import ChannelBackend
+from twilio_emulator.contract import operation, parse_params
+from twilio_emulator.errors import invalid
+from twilio_emulator.paging import page_of
+
+__all__ = ["HANDLERS", "Answer", "Backends", "Request"]
+
+
+@dataclass(frozen=True)
+class Backends:
+    """Every backend of the emulated account."""
+
+    channels: ChannelBackend
+
+
+@dataclass(frozen=True)
+class Request:
+    """An API request, parsed: what a handler needs and nothing of HTTP."""
+
+    base_url: str
+    """Where the request was sent (scheme and Host): URLs in answers are built from it."""
+    path_sid: str | None
+    query: Mapping[str, Sequence[str]]
+    form: Mapping[str, Sequence[str]]
+    backends: Backends
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Mapping[str, Any] | None = None
+    created: bool = field(default=False)
+    """A create that made something: a `drop_after_create` fault may lose this answer."""
+
+
+def _json_text(params: Mapping[str, Any], *names: str) -> None:
+    """Twilio takes these string parameters only when they hold JSON."""
+    for name in names:
+        if name in params:
+            try:
+                json.loads(params[name])
+            except ValueError:
+                api_name = "".join(part.title() for part in name.split("_"))
+                raise invalid(f"Invalid {api_name}: not valid JSON") from None
+
+
+def _page(request: Request, operation_id: str, items: Sequence[Any], filters: dict[str, str]) -> Answer:
+    spec = operation(operation_id)
+    paging = parse_params(operation_id, {"PageSize": ["50"], "Page": ["0"], **request.query}, "query")
+    page = page_of(items, lambda item: item.seq, base_url=request.base_url, path=spec["path"],
+                   key=spec["list_key"], page_size=paging["page_size"], page=paging["page"],
+                   token=paging.get("page_token"), filters=filters)
+    return Answer(200, {"meta": page.meta, spec["list_key"]: [item.to_json(request.base_url) for item in page.items]})
+
+
+def create_channel(request: Request) -> Answer:
+    params = parse_params("CreateChannel", request.form)
+    _json_text(params, "pre_engagement_data", "task_attributes")
+    channel = request.backends.channels.create_channel(**params)
+    return Answer(201, channel.to_json(request.base_url), created=True)
+
+
+def fetch_channel(request: Request) -> Answer:
+    return Answer(200, request.backends.channels.fetch_channel(request.path_sid or "").to_json(request.base_url))
+
+
+def list_channels(request: Request) -> Answer:
+    return _page(request, "ListChannel", request.backends.channels.list_channels(), {})
+
+
+def delete_channel(request: Request) -> Answer:
+    request.backends.channels.delete_channel(request.path_sid or "")
+    return Answer(204)
+
+
+HANDLERS: Mapping[str, Callable[[Request], Answer]] = {
+    "CreateChannel": create_channel,
+    "FetchChannel": fetch_channel,
+    "ListChannel": list_channels,
+    "DeleteChannel": delete_channel,
+}
+"""Each served operation (by its operationId in Twilio's spec) and its handler."""

@@ -1,0 +1,264 @@
+"""The HTTP edge: read and answer requests, check credentials, inject faults, count and record; plus the admin API.
+
+Everything Twilio-specific happens behind `routes.match`; this module only speaks HTTP/1.1 with
+keep-alive, and turns every `TwilioError` (and every malformed request) into Twilio's JSON error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import socket
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from twilio_emulator.errors import TwilioError, invalid
+from twilio_emulator.faults import FaultInjector, Faults
+from twilio_emulator.handlers import Backends, Request
+from twilio_emulator.routes import match
+
+__all__ = ["RecordedRequest", "Server"]
+
+MAX_BODY = 1 << 20
+_ADMIN = "/_emulator/"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """An API request as the emulator received it; the Basic password is never kept."""
+
+    method: str
+    path: str
+    form: Mapping[str, str]
+    username: str
+    user_agent: str
+
+
+class Server(ThreadingHTTPServer):
+    """The emulator's HTTP server: one thread per connection, the account's state shared by all."""
+
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], backends: Backends, credentials: Mapping[str, str],
+                 reset: Any, counts: Any) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.backends = backends
+        self.credentials = dict(credentials)
+        self.reset_account = reset
+        self.counts = counts
+        self.injector = FaultInjector()
+        self.stats_lock = threading.Lock()
+        self.requests: Counter[str] = Counter()
+        self.connections = 0
+        self.recorded: deque[RecordedRequest] = deque(maxlen=10_000)
+        super().__init__(address, _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        with self.stats_lock:
+            self.connections += 1
+        return conn, addr
+
+    def stats(self) -> dict[str, Any]:
+        with self.stats_lock:
+            return {"requests": sum(self.requests.values()), "requests_by_method": dict(self.requests),
+                    "connections": self.connections, **self.counts()}
+
+    def reset_stats(self) -> None:
+        with self.stats_lock:
+            self.requests.clear()
+            self.connections = 0
+            self.recorded.clear()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Server
+    server_version = "twilio-emulator"
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        """Quiet by default: a request log would drown test and benchmark output."""
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors the HTTP layer finds (a bad request line, an unknown method) in Twilio's JSON, not HTML."""
+        status = 405 if code == HTTPStatus.NOT_IMPLEMENTED else code
+        error = TwilioError(status, 20004 if status == 405 else 20001, message or HTTPStatus(status).phrase)
+        self._send_json(error.status, error.body(), close=True)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_HEAD(self) -> None:
+        self._dispatch("HEAD")
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch("OPTIONS")
+
+    def _dispatch(self, method: str) -> None:
+        try:
+            body = self._read_body()
+        except TwilioError as error:
+            self._send_json(error.status, error.body(), close=True)
+            return
+        path = urlsplit(self.path).path
+        if path.startswith(_ADMIN):
+            self._admin(method, path, body)
+            return
+        self._record(method, body)
+        try:
+            if self._inject_faults(method):
+                return
+            self._authenticate()
+            self._answer(method, path, body)
+        except TwilioError as error:
+            self._send_json(error.status, error.body(), headers=error.headers)
+
+    def _read_body(self) -> bytes:
+        """The request's body, by a Content-Length that is a number within bounds; anything else is refused."""
+        if self.headers.get("Transfer-Encoding"):
+            raise TwilioError(411, 20001, "Send the body with a Content-Length, not Transfer-Encoding")
+        text = self.headers.get("Content-Length") or "0"
+        if not text.isascii() or not text.isdigit():
+            raise invalid(f"Content-Length {text[:20]!r} is not a number of bytes")
+        length = int(text)
+        if length > MAX_BODY:
+            raise TwilioError(413, 20001, "Request body too large")
+        return self.rfile.read(length) if length else b""
+
+    def _record(self, method: str, body: bytes) -> None:
+        form: dict[str, str] = {}
+        if body and method == "POST":
+            form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        request = RecordedRequest(method, self.path, form, _basic_credentials(self.headers.get("Authorization", ""))[0],
+                                  self.headers.get("User-Agent", ""))
+        with self.server.stats_lock:
+            self.server.requests[method] += 1
+            self.server.recorded.append(request)
+
+    def _inject_faults(self, method: str) -> bool:
+        injector = self.server.injector
+        faults = injector.faults
+        if method not in faults.methods:
+            return False
+        if faults.latency_ms:
+            time.sleep(faults.latency_ms / 1000)
+        if injector.hit("429", faults.rate_429):
+            error = TwilioError(429, 20429, "Too many requests", headers={"Retry-After": str(faults.retry_after)})
+            self._send_json(429, error.body(), headers=error.headers)
+            return True
+        if injector.hit("5xx", faults.rate_5xx):
+            status = faults.status_5xx
+            self._send_json(status, TwilioError(status, 20500, HTTPStatus(status).phrase).body())
+            return True
+        return False
+
+    def _authenticate(self) -> None:
+        user, password = _basic_credentials(self.headers.get("Authorization", ""))
+        expected = self.server.credentials.get(user)
+        if expected is None or not secrets.compare_digest(expected.encode(), password.encode()):
+            raise TwilioError(401, 20003, "Authenticate", headers={"WWW-Authenticate": 'Basic realm="Twilio API"'})
+
+    def _answer(self, method: str, path: str, body: bytes) -> None:
+        route, sid = match(method, path)
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        request = Request(base_url=f"http://{self.headers.get('Host') or self._own_host()}", path_sid=sid,
+                          query=query, form=self._form(body) if method == "POST" else {},
+                          backends=self.server.backends)
+        answer = route.handler(request)
+        injector = self.server.injector
+        if answer.created and injector.hit("drop", injector.faults.drop_after_create):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if answer.body is None:
+            self._send(answer.status, b"", {})
+        else:
+            self._send_json(answer.status, answer.body)
+
+    def _own_host(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+
+    def _form(self, body: bytes) -> dict[str, list[str]]:
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip()
+        if body and content_type != "application/x-www-form-urlencoded":
+            raise invalid(f"Content-Type must be application/x-www-form-urlencoded, not {content_type!r}")
+        try:
+            return parse_qs(body.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            raise invalid("The post body is not UTF-8") from None
+
+    def _admin(self, method: str, path: str, body: bytes) -> None:
+        server = self.server
+        if method == "GET" and path == "/_emulator/stats":
+            self._send_json(200, server.stats())
+        elif method == "POST" and path == "/_emulator/faults":
+            try:
+                faults = Faults.from_json(json.loads(body or b"{}"))
+            except (ValueError, TypeError) as exc:
+                self._send_json(400, {"message": f"bad faults: {exc}"})
+                return
+            server.injector.configure(faults)
+            self._send_json(200, faults.to_json())
+        elif method == "POST" and path == "/_emulator/reset":
+            try:
+                server.reset_account()
+            except TwilioError as error:
+                self._send_json(error.status, error.body())
+                return
+            server.injector.configure(Faults())
+            server.reset_stats()
+            self._send_json(200, server.stats())
+        else:
+            self._send_json(404, {"message": f"no admin route {method} {path}"})
+
+    def _send_json(self, status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None,
+                   close: bool = False) -> None:
+        self._send(status, json.dumps(body).encode(), {"Content-Type": "application/json", **(headers or {})}, close)
+
+    def _send(self, status: int, payload: bytes, headers: Mapping[str, str], close: bool = False) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+
+def _basic_credentials(header: str) -> tuple[str, str]:
+    scheme, _, encoded = header.partition(" ")
+    if scheme != "Basic":
+        return "", ""
+    try:
+        user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return "", ""
+    return user, password
