@@ -33,9 +33,12 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN  # noqa: E402
+from pulumi.runtime.proto import provider_pb2  # noqa: E402
+
+from flex_provider import FlexChannel  # noqa: E402
 from flex_provider.stackfile import check_stack_file  # noqa: E402
-from tests.provider_host import ProviderHost, secret  # noqa: E402
+from tests.engine import ProviderHost, check, check_request, create, create_request, secret, urn  # noqa: E402
+from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 FLOW = "FO" + "1" * 32
@@ -89,6 +92,24 @@ def provider_host(base_url: str) -> Iterator[ProviderHost]:
             host.close()
 
 
+def registered(name: str, i: int, run: str) -> tuple[str, dict[str, Any]]:
+    """The URN and props the engine would have for channel `i` of `run`."""
+    return urn(name, FlexChannel._rtype.type_token), FlexChannel.registration(**inputs(i, run))
+
+
+def _olds_first(registration: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(urn, olds, news) for a new resource: the engine checks it with empty olds."""
+    return registration[0], {}, registration[1]
+
+
+def check_then_create(host: ProviderHost, request: provider_pb2.CheckRequest) -> str:
+    """What the engine does per new resource: Check, then Create with Check's inputs as they came back."""
+    checked = host.stub.Check(request)
+    assert not checked.failures, checked.failures
+    return host.stub.Create(provider_pb2.CreateRequest(urn=request.urn, name=request.name, type=request.type,
+                                                       properties=checked.inputs, timeout=0, preview=False)).id
+
+
 def timed(work: Callable[[], object]) -> float:
     started = time.perf_counter()
     work()
@@ -120,14 +141,15 @@ def bench_overhead(reps: int, count: int) -> dict[str, Any]:
                                                       chat_user_friendly_name="Visitor",
                                                       chat_friendly_name="Support", long_lived=True)
 
-            requests_by_run = {run: [host.check_request(f"{run}-{i}", inputs(i, run)) for i in range(count)]
+            requests_by_run = {run: [check_request(*_olds_first(registered(f"{run}-{i}", i, run)), dry_run=False)
+                                     for i in range(count)]
                                for run in ["warm-f", *(f"FlexC{rep}" for rep in range(reps))]}
 
             def flex_channel(run: str, host: ProviderHost = host,
                              requests_by_run: dict[str, list[Any]] = requests_by_run) -> None:
                 """What the engine does per new resource: Check, then Create, over gRPC (requests built ahead)."""
                 for request in requests_by_run[run]:
-                    host.check_then_create(request)
+                    check_then_create(host, request)
 
             variants = {"bare requests.post": bare, "twilio SDK": twilio_sdk, "FlexChannel via host": flex_channel}
             bare("warm")
@@ -167,11 +189,12 @@ def bench_layers(reps: int, count: int) -> dict[str, Any]:
                 client.create_channel(inputs(i, run))
 
         def host_check(run: str) -> None:
-            checked[run] = [host.check(f"{run}-{i}", inputs(i, run))[0] for i in range(count)]
+            checked[run] = [check(host, *_olds_first(registered(f"{run}-{i}", i, run)), dry_run=False)
+                            for i in range(count)]
 
         def host_create(run: str) -> None:
             for i, props in enumerate(checked[run]):
-                host.create(f"{run}-{i}", props)
+                create(host, registered(f"{run}-{i}", i, run)[0], props, dry_run=False)
 
         layers = {"bare requests.post": bare, "FlexClient.create_channel": flex_client,
                   "host Check (no API call)": host_check, "host Create": host_create}
@@ -202,7 +225,8 @@ def bench_throughput(reps: int, count: int) -> dict[str, Any]:
         with emulator(latency) as base_url, provider_host(base_url) as host:
             for rep in range(reps):
                 names = [f"t{rep}-{i}" for i in range(count)]
-                prepared = [host.create_request(name, host.check(name, inputs(i, f"t{rep}"))[0])
+                prepared = [create_request(registered(name, i, f"t{rep}")[0],
+                                           check(host, *_olds_first(registered(name, i, f"t{rep}")), dry_run=False))
                             for i, name in enumerate(names)]
                 reset(base_url, latency)
                 elapsed = timed(lambda prepared=prepared: _create_concurrently(host, prepared))

@@ -1,4 +1,7 @@
-"""Command line: `python -m flex_provider validate [FILES…]` and `python -m flex_provider schema`."""
+"""Command line: `validate [FILES…]`, `schema`, and `<section> list` (for example `channels list --flow FO…`).
+
+`validate` and `schema` need only PyYAML; `list` imports the HTTP client only when it runs.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ import json
 import sys
 from pathlib import Path
 
+from flex_provider.declaration import ResourceType
+from flex_provider.declarations import RESOURCE_TYPES
+from flex_provider.errors import FlexError
 from flex_provider.stackfile import check_stack_file, iter_stack_files
 from flex_provider.stackfile_schema import SCHEMA_FILE, build_schema
 
@@ -42,6 +48,51 @@ def _schema(write: bool) -> int:
     return 0
 
 
+def _list(rtype: ResourceType, args: argparse.Namespace) -> int:
+    from flex_provider.listing import list_resources, stack_config
+
+    filters = {f.output: getattr(args, f.output) for f in rtype.list_filters if getattr(args, f.output)}
+    try:
+        config = stack_config(Path.cwd(), args.stack) if args.stack else {}
+        count = list_resources(rtype, filters, config, as_json=args.json)
+    except FlexError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if not args.json:
+        print(f"{count} {rtype.noun}{'' if count == 1 else 's'}", file=sys.stderr)
+    return 0
+
+
+def _sid_of(rtype: ResourceType, output: str) -> object:
+    """An argparse type that accepts only a SID of the field's pattern."""
+    spec = rtype.by_name.get(output)
+
+    def check(text: str) -> str:
+        if spec is not None and spec.problem(text):
+            raise argparse.ArgumentTypeError(f"{text!r} {spec.problem(text)}")
+        return text
+
+    return check
+
+
+def _add_list_commands(commands: argparse._SubParsersAction) -> dict[str, ResourceType]:  # type: ignore[type-arg]
+    by_command = {}
+    for rtype in RESOURCE_TYPES:
+        command = rtype.section.replace("_", "-")
+        by_command[command] = rtype
+        group = commands.add_parser(command, help=f"{rtype.title}s of the account")
+        actions = group.add_subparsers(dest="action", required=True)
+        listing = actions.add_parser("list", help=f"list the account's {rtype.title}s, with the credentials and "
+                                                  "settings the provider uses")
+        for list_filter in rtype.list_filters:
+            listing.add_argument(list_filter.flag, dest=list_filter.output, type=_sid_of(rtype, list_filter.output),
+                                 metavar=list_filter.output.upper(), help=list_filter.help)
+        listing.add_argument("--stack", help="also read the settings of this stack's Pulumi.<stack>.yaml (secrets "
+                                             "there are encrypted: give them as TWILIO_* variables)")
+        listing.add_argument("--json", action="store_true", help="print JSON, every output of each")
+    return by_command
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flex_provider", description="flex-channels tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -49,10 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("files", nargs="*", type=Path, help="stack files (default: every stacks/*.yaml)")
     schema = commands.add_parser("schema", help="print the stack-file JSON Schema")
     schema.add_argument("--write", action="store_true", help=f"write it to flex_provider/{SCHEMA_FILE} instead")
+    listed = _add_list_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "validate":
         return _validate(args.files)
-    return _schema(args.write)
+    if args.command == "schema":
+        return _schema(args.write)
+    return _list(listed[args.command], args)
 
 
 if __name__ == "__main__":

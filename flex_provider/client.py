@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Self
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -277,9 +277,13 @@ class FlexClient:
         path = rtype.instance_path(_check_sid(rtype, sid))
         return self._object(rtype, self._request("GET", path), "GET", path)
 
-    def list(self, rtype: ResourceType, page_size: int | None = None) -> Iterator[ApiObject]:
-        """Every resource of the account, following `meta.next_page_url` through every page."""
-        url: str | None = f"{self.base_url}{rtype.path}?PageSize={page_size or rtype.max_page_size}"
+    def list(self, rtype: ResourceType, page_size: int | None = None, **filters: str) -> Iterator[ApiObject]:
+        """Every resource of the account, following `meta.next_page_url` through every page.
+
+        `filters` are the list operation's query parameters by their API names (`FriendlyName`).
+        """
+        query = urlencode({**filters, "PageSize": page_size or rtype.max_page_size})
+        url: str | None = f"{self.base_url}{rtype.path}?{query}"
         while url:
             self._check_same_origin(url)
             page = self._request("GET", url)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from flex_provider.values import MAX_JSON_DEPTH, Kind, canonical_json, depth_of, describe, is_url, load_json
 
-__all__ = ["Collision", "Field", "ResourceType", "sid_pattern"]
+__all__ = ["Collision", "Field", "ListFilter", "ResourceType", "sid_pattern"]
 
 
 def sid_pattern(prefix: str) -> str:
@@ -185,6 +185,17 @@ class Collision:
     reason: str
 
 
+@dataclass(frozen=True)
+class ListFilter:
+    """A filter of `python -m flex_provider <section> list`: a flag, the output it matches, and the API's
+    query parameter for it (None: the API has none, so the listing filters what it receives)."""
+
+    flag: str
+    output: str
+    query: str | None
+    help: str
+
+
 @dataclass(frozen=True, eq=False)
 class ResourceType:
     """One Twilio resource as flex-channels manages it; each is one object, compared by identity."""
@@ -211,9 +222,10 @@ class ResourceType:
     section: str
     """The stack file's section of these resources: `channels`."""
     defaults_key: str
+    columns: tuple[str, ...] = ("sid", "date_created", "date_updated")
+    """The outputs `python -m flex_provider <section> list` shows."""
     collisions: tuple[Collision, ...] = ()
-    list_filters: Mapping[str, str] = field(default_factory=dict)
-    """Filters the list operation takes: snake_case name → query parameter."""
+    list_filters: tuple[ListFilter, ...] = ()
 
     @property
     def type_token(self) -> str:

@@ -32,7 +32,7 @@ from flex_provider.declaration import Field, ResourceType
 from flex_provider.declarations import CHANNEL
 from flex_provider.errors import AdoptionError, FlexError, InvalidIdError, NotFoundError
 from flex_provider.options import IMPORT_INPUT
-from flex_provider.pulumi_workarounds import PROVIDER_KEY, UNKNOWN
+from flex_provider.pulumi_workarounds import PROVIDER_KEY, UNKNOWN, contains_unknown
 from flex_provider.settings import ProviderSettings
 from flex_provider.values import Kind
 
@@ -114,7 +114,7 @@ class DeclaredProvider(ResourceProvider):
                 if spec.required:
                     failures.append(CheckFailure(spec.name, "is required"))
                 continue
-            if value == UNKNOWN:
+            if contains_unknown(value):
                 inputs[spec.name] = value
                 continue
             problems = spec.problems(value)
@@ -123,7 +123,8 @@ class DeclaredProvider(ResourceProvider):
             if not problems:
                 inputs[spec.name] = spec.stored(value)
         adopt = news.get(IMPORT_INPUT)
-        if adopt is not None and adopt != UNKNOWN and not (isinstance(adopt, str) and rtype.sid_regex.fullmatch(adopt)):
+        if adopt is not None and not contains_unknown(adopt) and not (
+                isinstance(adopt, str) and rtype.sid_regex.fullmatch(adopt)):
             failures.append(CheckFailure(IMPORT_INPUT, f"must be the SID of an existing {rtype.noun}: "
                                                        f"'{rtype.sid_prefix}' and 32 hex digits"))
         elif adopt is not None:
@@ -140,7 +141,7 @@ class DeclaredProvider(ResourceProvider):
         """
         changed = [spec for spec in self.rtype.fields if _changed(self.rtype, spec, olds, news)]
         adopt = news.get(IMPORT_INPUT)
-        readopt = adopt is not None and adopt != id_
+        readopt = adopt is not None and (contains_unknown(adopt) or adopt != id_)
         replaces = [spec.name for spec in changed if not spec.updatable] + ([IMPORT_INPUT] if readopt else [])
         if not changed and not readopt:
             return DiffResult(changes=False, replaces=[], delete_before_replace=False)
@@ -261,7 +262,7 @@ def _changed(rtype: ResourceType, spec: Field, olds: Mapping[str, Any], news: Ma
     new = news.get(spec.name)
     if new is None and spec.name in rtype.returned:
         return False
-    if new == UNKNOWN:
+    if contains_unknown(new):
         return True
     old = olds.get(spec.name)
     return _differs(spec, None if old is None else _stored(spec, spec.from_api(old)),
@@ -271,7 +272,7 @@ def _changed(rtype: ResourceType, spec: Field, olds: Mapping[str, Any], news: Ma
 def _differs(spec: Field, old: Any, new: Any) -> bool:
     """Whether `new` asks for something `old` is not; a mapping's keys left unset keep the server's value."""
     if spec.kind is Kind.OBJECT and isinstance(old, Mapping) and isinstance(new, Mapping):
-        return any(new[key] == UNKNOWN or old.get(key) != new[key] for key in new)
+        return any(contains_unknown(new[key]) or old.get(key) != new[key] for key in new)
     return old != new
 
 

@@ -58,9 +58,13 @@ class DeclaredResource(Resource):
     def __init__(self, resource_name: str, args: Any = None, opts: pulumi.ResourceOptions | None = None,
                  **kwargs: Any) -> None:
         """Declare the resource from `args` (its args class) or from keyword arguments, never both."""
-        props = self._blank_props()
-        props.update(_props(self._rtype, self._args_from(args, kwargs)))
-        register_dynamic(self, self._rtype.type_token, resource_name, props, opts)
+        register_dynamic(self, self._rtype.type_token, resource_name, self.registration(args, **kwargs), opts)
+
+    @classmethod
+    def registration(cls, args: Any = None, **kwargs: Any) -> dict[str, Any]:
+        """The props this resource registers with the engine: its inputs with defaults, every output
+        unset, and `__provider`. Tests hand the same props to the engine-step driver."""
+        return {**cls._blank_props(), **_props(cls._rtype, cls._args_from(args, kwargs))}
 
     @classmethod
     def get(cls, resource_name: str, id: pulumi.Input[str],  # noqa: A002 - Pulumi's own name for it

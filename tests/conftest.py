@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh emulator per test and clients pointed at it over real HTTP."""
+"""Fixtures: a fresh emulator per test, clients and provider hosts pointed at it over real HTTP and gRPC."""
 
 from __future__ import annotations
 
@@ -8,18 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts
+from flex_provider.client import FlexClient
+from tests.engine import ProviderHost, Stack
+from tests.support import make_client, stack_config
 from twilio_emulator import Emulator
-
-ROOT = Path(__file__).resolve().parent.parent
-FLOW = "FO" + "a" * 32
-FAST_RETRY = RetryPolicy(attempts=6, backoff_factor=0.01, backoff_max=0.05, jitter=0.0, max_retry_after=0.05)
-
-
-def channel_inputs(identity: str = "customer-1", **extra: object) -> dict[str, object]:
-    """The four required inputs, plus any extras."""
-    return {"flex_flow_sid": FLOW, "identity": identity, "chat_user_friendly_name": "Customer",
-            "chat_friendly_name": "Support chat", **extra}
 
 
 @pytest.fixture
@@ -55,7 +47,15 @@ def client(emulator: Emulator) -> Iterator[FlexClient]:
         yield flex
 
 
-def make_client(emulator: Emulator, *, token: str | None = None, read_timeout: float = 5.0,
-                retry: RetryPolicy = FAST_RETRY) -> FlexClient:
-    credentials = Credentials.from_auth_token(emulator.account_sid, token or emulator.auth_token)
-    return FlexClient(credentials, base_url=emulator.base_url, timeouts=Timeouts(2.0, read_timeout), retry=retry)
+@pytest.fixture
+def host(tmp_path: Path, emulator: Emulator) -> Iterator[ProviderHost]:
+    """The real dynamic-provider host, configured as the engine configures the default provider."""
+    provider_host = ProviderHost(tmp_path / "host")
+    provider_host.configure(stack_config(emulator))
+    yield provider_host
+    provider_host.close()
+
+
+@pytest.fixture
+def stack(host: ProviderHost) -> Stack:
+    return Stack(host)

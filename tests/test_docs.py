@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flex_provider.declarations import CHANNEL
-from flex_provider.settings import SOURCES
 from flex_provider.options import OPTIONS
+from flex_provider.settings import SOURCES
 from flex_provider.version import __version__
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 README = (ROOT / "README.md").read_text()
 

@@ -14,9 +14,9 @@ import jsonschema
 import pytest
 import requests
 
-from twilio_emulator import Emulator
 from tests import spec_contract
-from tests.conftest import FLOW, ROOT
+from tests.support import FLOW, ROOT
+from twilio_emulator import Emulator
 
 CONTRACT = spec_contract.load_fixture()
 
@@ -196,3 +196,34 @@ def test_a_change_that_cannot_be_saved_is_refused_and_undone(tmp_path: Path) -> 
         assert undeleted.status_code == 500
         assert [c["sid"] for c in emulator.channels()] == [kept]
     assert [r["sid"] for r in json.loads(data.read_text())["channels"]] == [kept]
+
+
+def test_the_emulator_imports_nothing_of_flex_provider() -> None:
+    """Its independence is what makes tests of the client against it check the real contract."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "twilio_emulator").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {name}" for name in names if name.split(".")[0] == "flex_provider"]
+    assert offenders == []
+
+
+def test_urls_are_built_from_where_the_request_went_not_stored(tmp_path: Path) -> None:
+    data = tmp_path / "channels.json"
+    with Emulator(data_file=data) as first:
+        sid = _session(first).post(f"{first.base_url}/v1/Channels", data=FORM).json()["sid"]
+    assert "url" not in data.read_text()
+    with Emulator(data_file=data) as second:
+        fetched = _session(second).get(f"{second.base_url}/v1/Channels/{sid}").json()
+        assert fetched["url"] == f"{second.base_url}/v1/Channels/{sid}"
+        assert second.base_url != first.base_url
+
+
+def test_the_emulators_contract_is_what_the_specs_say() -> None:
+    if not spec_contract.SPEC.exists():
+        pytest.skip(f"{spec_contract.SPEC} is not here; the shipped contract is used as it is")
+    shipped = json.loads(spec_contract.EMULATOR_CONTRACT.read_text())
+    assert shipped == spec_contract.derive_emulator_contract(spec_contract.load_specs())

@@ -116,8 +116,9 @@ def test_more_channels_than_pulumi_can_pickle_providers_for(tmp_path: Path) -> N
 
 
 def test_provider_value_is_the_one_pulumi_dynamic_resource_would_store() -> None:
-    from tests.provider_host import serialized_provider as as_resource_makes_it
+    from flex_provider.provider import FlexChannelProvider
+    from tests.engine import provider_as_resource_stores_it
 
     run = run_program("dev")
     values = {pulumi.runtime.rpc.deserialize_properties(r.object)["__provider"] for r in run.registrations}
-    assert values == {as_resource_makes_it()}
+    assert values == {provider_as_resource_stores_it(FlexChannelProvider())}

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from twilio_emulator import Emulator, Faults
 from flex_provider.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -17,7 +16,8 @@ from flex_provider.errors import (
     ValidationError,
 )
 from flex_provider.provider import UNKNOWN, FlexChannelProvider
-from tests.conftest import FLOW, channel_inputs
+from tests.support import FLOW, channel_inputs
+from twilio_emulator import Emulator, Faults
 
 TASK = "WT" + "b" * 32
 

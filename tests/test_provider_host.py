@@ -1,9 +1,8 @@
-"""FlexChannelProvider inside the real dynamic-provider host (`python -m pulumi.dynamic`), over gRPC."""
+"""FlexChannelProvider in the real dynamic-provider host (`python -m pulumi.dynamic`), sent what the engine sends."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,77 +10,71 @@ import grpc
 import pytest
 from pulumi.runtime.proto import provider_pb2
 
+from flex_provider import FlexChannel
+from flex_provider.provider import FlexChannelProvider
+from flex_provider.pulumi_workarounds import serialized_provider
+from tests import engine
+from tests.engine import ProviderHost, grpc_error_text, urn
+from tests.support import channel_inputs, stack_config
 from twilio_emulator import Emulator, Faults
-from tests.conftest import channel_inputs
-from tests.provider_host import ProviderHost, grpc_error_text, secret
+
+TYPE = FlexChannel._rtype.type_token
 
 
-def stack_config(emulator: Emulator, token: str | None = None) -> dict[str, object]:
-    return {"twilio:accountSid": emulator.account_sid, "twilio:authToken": secret(token or emulator.auth_token),
-            "flex:apiUrl": emulator.base_url, "flex-channels:unrelated": "value"}
+def news(**inputs: object) -> dict[str, object]:
+    """What the program registers for a channel with these inputs."""
+    return FlexChannel.registration(**inputs)
 
 
-@pytest.fixture
-def host(tmp_path: Path, emulator: Emulator) -> Iterator[ProviderHost]:
-    provider_host = ProviderHost(tmp_path)
-    provider_host.configure(stack_config(emulator))
-    yield provider_host
-    provider_host.close()
-
-
-def test_serialized_provider_is_a_small_reference_to_this_package(host: ProviderHost) -> None:
-    raw = base64.b64decode(host.provider)
+def test_serialized_provider_is_a_small_reference_to_this_package() -> None:
+    provider = serialized_provider(FlexChannelProvider)
+    raw = base64.b64decode(provider)
     assert b"flex_provider.provider" in raw
     assert b"FlexChannelProvider" in raw
-    assert len(host.provider) <= 200
+    assert len(provider) <= 200
 
 
 def test_lifecycle_through_the_host(host: ProviderHost, emulator: Emulator) -> None:
-    inputs, failures = host.check("web", channel_inputs(chat_unique_name="web", pre_engagement_data={"n": 2}))
-    assert failures == []
-    assert inputs["pre_engagement_data"] == '{"n":2}'
+    web = urn("web", TYPE)
+    checked = engine.check(host, web, {}, news(**channel_inputs(chat_unique_name="web", pre_engagement_data={"n": 2})),
+                           dry_run=False)
+    assert checked["pre_engagement_data"] == '{"n":2}'
+    assert checked["long_lived"] is True, "the declared default applies"
     assert emulator.requests() == [], "check must not call the API"
 
-    id_, outs = host.create("web", inputs)
-    assert id_ == outs["sid"]
-    assert outs["__provider"] == host.provider
-    assert {"sid", "account_sid", "flex_flow_sid", "user_sid", "url", "date_created", "date_updated"} <= set(outs)
+    created = engine.create(host, web, checked, dry_run=False)
+    assert created.id == created.outputs["sid"]
+    assert created.outputs["__provider"] == serialized_provider(FlexChannelProvider)
+    assert {"sid", "account_sid", "flex_flow_sid", "user_sid", "url", "date_created", "date_updated"} <= set(
+        created.outputs)
     [post] = emulator.requests("POST")
     assert post.form["ChatUniqueName"] == "web"
     assert post.form["PreEngagementData"] == '{"n":2}'
 
-    read_id, read_outs = host.read("web", id_, outs)
-    assert (read_id, read_outs) == (id_, outs)
+    refreshed = engine.refresh(host, created, dry_run=False)
+    assert refreshed is not None
+    assert (refreshed.id, refreshed.outputs) == (created.id, created.outputs)
 
-    assert host.diff("web", id_, read_outs, inputs).changes == provider_pb2.DiffResponse.DIFF_NONE
-    replace = host.diff("web", id_, read_outs, {**inputs, "identity": "someone-else"})
+    same = engine.diff(host, refreshed, engine.check(host, web, refreshed.inputs, news(**channel_inputs(
+        chat_unique_name="web", pre_engagement_data={"n": 2})), dry_run=False), dry_run=False)
+    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
+    replace = engine.diff(host, refreshed, {**checked, "identity": "someone-else"}, dry_run=False)
     assert replace.changes == provider_pb2.DiffResponse.DIFF_SOME
     assert list(replace.replaces) == ["identity"]
     assert replace.deleteBeforeReplace is True
 
-    host.delete("web", id_, read_outs)
+    engine.delete(host, refreshed, dry_run=False)
     assert list(emulator.channels()) == []
-    gone_id, _ = host.read("web", id_, read_outs)
-    assert gone_id == ""
+    assert engine.refresh(host, refreshed, dry_run=False) is None
 
 
 def test_check_failures_cross_grpc_as_property_and_reason(host: ProviderHost, emulator: Emulator) -> None:
-    _, failures = host.check("web", {"flex_flow_sid": "FO1", "identity": "x", "chat_user_friendly_name": "u"})
-    assert failures == [
-        ("flex_flow_sid", "must be a FO SID: 'FO' and 32 hex digits (pattern ^FO[0-9a-fA-F]{32}$)"),
-        ("chat_friendly_name", "is required"),
-    ]
+    with pytest.raises(engine.StepError) as caught:
+        engine.check(host, urn("web", TYPE), {}, {**news(**channel_inputs()), "flex_flow_sid": "FO1",
+                                                  "chat_friendly_name": None}, dry_run=False)
+    assert str(caught.value) == ("flex_flow_sid: must be a FO SID: 'FO' and 32 hex digits (pattern "
+                                 "^FO[0-9a-fA-F]{32}$); chat_friendly_name: is required")
     assert emulator.requests() == []
-
-
-def test_import_reads_with_inputs_only_and_adopts(host: ProviderHost, emulator: Emulator) -> None:
-    """`import_`: the engine sends no prior state, only the program's inputs."""
-    inputs, _ = host.check("web", channel_inputs())
-    existing, _ = host.create("other", inputs)
-    adopted_id, adopted = host.read("web", existing, {}, inputs=inputs)
-    assert adopted_id == existing
-    assert host.diff("web", existing, adopted, inputs).changes == provider_pb2.DiffResponse.DIFF_NONE
-    assert len(emulator.requests("POST")) == 1
 
 
 def test_credentials_can_come_from_the_environment(tmp_path: Path, emulator: Emulator) -> None:
@@ -90,20 +83,22 @@ def test_credentials_can_come_from_the_environment(tmp_path: Path, emulator: Emu
     provider_host = ProviderHost(tmp_path, env=env)
     try:
         provider_host.configure({})
-        id_, _ = provider_host.create("web", provider_host.check("web", channel_inputs())[0])
+        created = engine.Stack(provider_host).up([engine.goal(FlexChannel, "web", **channel_inputs())])
     finally:
         provider_host.close()
-    assert [c["sid"] for c in emulator.channels()] == [id_]
+    assert created == [("create", "web")]
+    assert len(list(emulator.channels())) == 1
 
 
 def test_missing_credentials_are_one_clear_error(tmp_path: Path, emulator: Emulator) -> None:
     provider_host = ProviderHost(tmp_path)
     try:
         provider_host.configure({"flex:apiUrl": emulator.base_url})
-        inputs, failures = provider_host.check("web", channel_inputs())
-        assert failures == [], "preview needs no credentials"
+        stack = engine.Stack(provider_host)
+        assert stack.preview([engine.goal(FlexChannel, "web", **channel_inputs())]) == [("create", "web")], \
+            "preview needs no credentials"
         with pytest.raises(grpc.RpcError) as caught:
-            provider_host.create("web", inputs)
+            stack.up([engine.goal(FlexChannel, "web", **channel_inputs())])
     finally:
         provider_host.close()
     assert grpc_error_text(caught.value).splitlines()[-4:] == [
@@ -121,7 +116,7 @@ def test_twilio_errors_reach_the_engine_with_code_message_and_link(tmp_path: Pat
     try:
         provider_host.configure(stack_config(emulator, token="a-wrong-token"))
         with pytest.raises(grpc.RpcError) as caught:
-            provider_host.create("web", provider_host.check("web", channel_inputs())[0])
+            engine.Stack(provider_host).up([engine.goal(FlexChannel, "web", **channel_inputs())])
     finally:
         provider_host.close()
     last_line = grpc_error_text(caught.value).splitlines()[-1]
@@ -132,9 +127,24 @@ def test_twilio_errors_reach_the_engine_with_code_message_and_link(tmp_path: Pat
 def test_four_concurrent_operations_share_the_pooled_connections(host: ProviderHost, emulator: Emulator) -> None:
     emulator.set_faults(Faults(latency_ms=5))
     emulator.reset_stats()
-    inputs = [host.check(f"c{i}", channel_inputs(f"c{i}"))[0] for i in range(40)]
+    names = [f"c{i}" for i in range(40)]
+    checked = {name: engine.check(host, urn(name, TYPE), {}, news(**channel_inputs(name)), dry_run=False)
+               for name in names}
     with ThreadPoolExecutor(max_workers=4) as pool:
-        ids = list(pool.map(lambda i: host.create(f"c{i}", inputs[i])[0], range(40)))
+        ids = list(pool.map(lambda name: engine.create(host, urn(name, TYPE), checked[name], dry_run=False).id, names))
     assert len(set(ids)) == 40
     assert len(list(emulator.channels())) == 40
     assert emulator.stats()["connections"] <= 4
+
+
+def test_resource_get_reads_with_the_programs_props(host: ProviderHost, emulator: Emulator) -> None:
+    """`FlexChannel.get(name, id)`: the engine's ReadStep sends the program's props as properties and inputs."""
+    existing = engine.Stack(host)
+    existing.up([engine.goal(FlexChannel, "made-elsewhere", **channel_inputs())])
+    [made] = existing.state.values()
+    emulator.reset_stats()
+    program_props = {"__provider": serialized_provider(FlexChannelProvider)}  # FlexChannel.get's registration
+    read = engine.get(host, urn("web", TYPE), made.id, program_props)
+    assert read.id == made.id
+    assert read.outputs["user_sid"] == made.outputs["user_sid"]
+    assert [r.method for r in emulator.requests()] == ["GET"]

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.pulumi_mocks import run_program
+from tests.support import ROOT
 
 STUB = """#!{python}
 import json, os, sys, urllib.request

@@ -17,11 +17,13 @@ from pathlib import Path
 import grpc
 import pytest
 
+from flex_provider import FlexChannel
 from flex_provider.client import Credentials, FlexClient, RetryPolicy
-from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator, Faults
 from flex_provider.errors import ApiError, FlexError
-from tests.conftest import ROOT, channel_inputs, make_client
-from tests.provider_host import ProviderHost, grpc_error_text, secret
+from tests import engine
+from tests.engine import ProviderHost, grpc_error_text, secret, urn
+from tests.support import ROOT, channel_inputs, make_client
+from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator, Faults
 
 # Retry-After is honoured but capped by the policy, so a storm of "Retry-After: 1" costs milliseconds.
 STORM_POLICY = RetryPolicy(attempts=8, backoff_factor=0.005, backoff_max=0.02, jitter=0.005, max_retry_after=0.01)
@@ -51,10 +53,12 @@ def test_429_storm_through_the_provider_host_honours_retry_after(emulator: Emula
     emulator.set_faults(Faults(rate_429=0.5, retry_after=1, methods=("POST",)))
     host = host_for(emulator, tmp_path)
     try:
-        inputs = [host.check(f"c{i}", channel_inputs(f"c{i}"))[0] for i in range(8)]
+        urns = [urn(f"c{i}", FlexChannel._rtype.type_token) for i in range(8)]
+        inputs = [engine.check(host, urns[i], {}, FlexChannel.registration(**channel_inputs(f"c{i}")), dry_run=False)
+                  for i in range(8)]
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=4) as pool:
-            ids = list(pool.map(lambda i: host.create(f"c{i}", inputs[i])[0], range(8)))
+            ids = list(pool.map(lambda i: engine.create(host, urns[i], inputs[i], dry_run=False).id, range(8)))
         elapsed = time.monotonic() - started
     finally:
         host.close()
@@ -91,7 +95,7 @@ def test_dropped_connection_after_create_through_the_host(emulator: Emulator, tm
     host = host_for(emulator, tmp_path)
     try:
         with pytest.raises(grpc.RpcError) as caught:
-            host.create("web", host.check("web", channel_inputs())[0])
+            engine.Stack(host).up([engine.goal(FlexChannel, "web", **channel_inputs())])
     finally:
         host.close()
     message = grpc_error_text(caught.value).splitlines()[-1]
@@ -106,10 +110,11 @@ def test_hung_server_fails_within_the_configured_timeout(emulator: Emulator, tmp
     emulator.set_faults(Faults(latency_ms=5000))
     host = host_for(emulator, tmp_path, **{"flex:timeoutSeconds": "0.3", "flex:maxRetries": "0"})
     try:
-        inputs, _ = host.check("web", channel_inputs())
+        web = urn("web", FlexChannel._rtype.type_token)
+        inputs = engine.check(host, web, {}, FlexChannel.registration(**channel_inputs()), dry_run=False)
         started = time.monotonic()
         with pytest.raises(grpc.RpcError) as caught:
-            host.create("web", inputs)
+            engine.create(host, web, inputs, dry_run=False)
         elapsed = time.monotonic() - started
     finally:
         host.close()

@@ -10,9 +10,13 @@ from pathlib import Path
 import grpc
 import pytest
 
+from flex_provider import FlexChannel
+from flex_provider.provider import FlexChannelProvider
+from flex_provider.pulumi_workarounds import serialized_provider
+from tests import engine
+from tests.engine import ProviderHost, grpc_error_text, secret
+from tests.support import channel_inputs
 from twilio_emulator import Emulator, Faults
-from tests.conftest import channel_inputs
-from tests.provider_host import ProviderHost, grpc_error_text, secret
 
 
 def _forms(value: str, user: str) -> list[bytes]:
@@ -31,23 +35,25 @@ def test_no_artifact_of_a_full_run_contains_the_auth_token_or_api_secret(
                   "twilio:apiKey": api_key, "twilio:apiSecret": secret(api_secret), "flex:apiUrl": emulator.base_url,
                   "flex:maxRetries": "1"}
         host = ProviderHost(tmp_path / "ok")
+        stack = engine.Stack(host)
         try:
             host.configure(config)
-            inputs, _ = host.check("web", channel_inputs(chat_unique_name="web"))
-            id_, outs = host.create("web", inputs)
-            host.read("web", id_, outs)
-            host.diff("web", id_, outs, {**inputs, "identity": "x"})
+            stack.up([engine.goal(FlexChannel, "web", **channel_inputs(chat_unique_name="web"))])
+            stack.refresh()
+            stack.preview([engine.goal(FlexChannel, "web", **channel_inputs("x", chat_unique_name="web"))])
             for faults in (Faults(), Faults(rate_5xx=1.0), Faults(drop_after_create=1.0)):
                 emulator.set_faults(faults)
                 with pytest.raises(grpc.RpcError) as caught:
-                    host.create("dup", inputs)
+                    stack.up([engine.goal(FlexChannel, "web", **channel_inputs(chat_unique_name="web")),
+                              engine.goal(FlexChannel, "dup", **channel_inputs(chat_unique_name="web"))])
                 artifacts.append(grpc_error_text(caught.value).encode())
             emulator.set_faults(Faults())
-            host.delete("web", id_, outs)
+            stack.destroy()
         finally:
             artifacts.append(host.close().encode())
-        artifacts.append(host.provider.encode())
-        artifacts.append(base64.b64decode(host.provider))
+        provider = serialized_provider(FlexChannelProvider)
+        artifacts.append(provider.encode())
+        artifacts.append(base64.b64decode(provider))
         artifacts.extend(response.SerializeToString() for response in host.responses)
         artifacts.extend(str(response).encode() for response in host.responses)
 
@@ -55,7 +61,7 @@ def test_no_artifact_of_a_full_run_contains_the_auth_token_or_api_secret(
         try:
             wrong.configure({**config, "twilio:apiSecret": secret(api_secret + "-wrong")})
             with pytest.raises(grpc.RpcError) as caught:
-                wrong.create("web", wrong.check("web", channel_inputs())[0])
+                engine.Stack(wrong).up([engine.goal(FlexChannel, "web", **channel_inputs())])
             artifacts.append(grpc_error_text(caught.value).encode())
         finally:
             artifacts.append(wrong.close().encode())

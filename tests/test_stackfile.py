@@ -22,7 +22,7 @@ from flex_provider.stackfile import (
     load_stack_file,
 )
 from flex_provider.stackfile_schema import SCHEMA_FILE, build_schema
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 FLOW = "FO" + "1" * 32
 

@@ -5,7 +5,7 @@ The API has no update: every field replaces the channel when it changes.
 
 from __future__ import annotations
 
-from flex_provider.declaration import Collision, Field, ResourceType
+from flex_provider.declaration import Collision, Field, ListFilter, ResourceType
 from flex_provider.values import Kind
 
 __all__ = ["CHANNEL"]
@@ -43,6 +43,8 @@ CHANNEL = ResourceType(
     exports=("sid", "user_sid", "task_sid", "url"),
     section="channels",
     defaults_key="defaults",
+    columns=("sid", "flex_flow_sid", "user_sid", "date_created", "date_updated"),
+    list_filters=(ListFilter("--flow", "flex_flow_sid", None, "only the channels of this Flex Flow (FO…)"),),
     collisions=(
         Collision(("chat_unique_name",),
                   "'{value}' is already the unique name of channel '{other}'; unique names must differ within the "

@@ -1,0 +1,31 @@
+"""Test helpers shared by the test modules: values, clients and the stack config the engine sends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts
+from tests.engine import secret
+from twilio_emulator import Emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOW = "FO" + "a" * 32
+FAST_RETRY = RetryPolicy(attempts=6, backoff_factor=0.01, backoff_max=0.05, jitter=0.0, max_retry_after=0.05)
+
+
+def channel_inputs(identity: str = "customer-1", **extra: object) -> dict[str, object]:
+    """The four required inputs, plus any extras."""
+    return {"flex_flow_sid": FLOW, "identity": identity, "chat_user_friendly_name": "Customer",
+            "chat_friendly_name": "Support chat", **extra}
+
+
+def make_client(emulator: Emulator, *, token: str | None = None, read_timeout: float = 5.0,
+                retry: RetryPolicy = FAST_RETRY) -> FlexClient:
+    credentials = Credentials.from_auth_token(emulator.account_sid, token or emulator.auth_token)
+    return FlexClient(credentials, base_url=emulator.base_url, timeouts=Timeouts(2.0, read_timeout), retry=retry)
+
+
+def stack_config(emulator: Emulator, token: str | None = None, **extra: object) -> dict[str, object]:
+    """The stack config the engine hands the default provider: namespaced keys, the token as a secret."""
+    return {"twilio:accountSid": emulator.account_sid, "twilio:authToken": secret(token or emulator.auth_token),
+            "flex:apiUrl": emulator.base_url, "flex-channels:unrelated": "value", **extra}
