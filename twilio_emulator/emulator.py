@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,14 +22,14 @@ DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
 DEFAULT_AUTH_TOKEN = "emulator-auth-token"  # noqa: S105 - the emulator's published test credential
 
 
-def is_loopback(host: str) -> bool:
-    """True for `localhost` and any loopback address (127.0.0.0/8, ::1); names are not resolved."""
-    if host == "localhost":
-        return True
+def _binds_to_loopback_only(host: str) -> bool:
+    """Whether every address `host` stands for is a loopback one: what a server may bind without exposing
+    the test credentials to the network. A name is resolved, as the bind will resolve it."""
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except OSError:
         return False
+    return bool(addresses) and all(ipaddress.ip_address(address.split("%")[0]).is_loopback for address in addresses)
 
 
 class Emulator:
@@ -50,7 +51,7 @@ class Emulator:
         data_file: Path | None = None,
         faults: Faults | None = None,
     ) -> None:
-        if not is_loopback(host):
+        if not _binds_to_loopback_only(host):
             raise ValueError(f"the emulator listens on loopback only, not on {host!r}")
         if not 0 <= port <= 65535:
             raise ValueError(f"port {port} is not a TCP port (0 to 65535; 0 picks a free one)")
