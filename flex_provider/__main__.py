@@ -31,7 +31,7 @@ def _validate(files: list[Path]) -> int:
         if stack is None:
             failed += 1
         else:
-            print(f"{path}: {len(stack.channels)} channels, valid")
+            print(f"{path}: {stack.summary()}, valid")
     if failed:
         print(f"validate: {failed} of {len(files)} stack files have problems", file=sys.stderr)
     return 1 if failed else 0

@@ -28,7 +28,7 @@ from urllib3.exceptions import (
 from urllib3.util.retry import Retry
 
 from flex_provider.declaration import ResourceType
-from flex_provider.declarations import CHANNEL
+from flex_provider.declarations import CHANNEL, FLEX_FLOW
 from flex_provider.errors import (
     ApiError,
     ConfigurationError,
@@ -323,6 +323,26 @@ class FlexClient:
     def delete_channel(self, sid: str) -> None:
         """DeleteChannel: DELETE /v1/Channels/{sid}."""
         self.delete(CHANNEL, sid)
+
+    def create_flex_flow(self, inputs: Mapping[str, Any]) -> ApiObject:
+        """CreateFlexFlow: POST /v1/FlexFlows."""
+        return self.create(FLEX_FLOW, inputs)
+
+    def fetch_flex_flow(self, sid: str) -> ApiObject:
+        """FetchFlexFlow: GET /v1/FlexFlows/{sid}."""
+        return self.fetch(FLEX_FLOW, sid)
+
+    def update_flex_flow(self, sid: str, changes: Mapping[str, Any]) -> ApiObject:
+        """UpdateFlexFlow: POST /v1/FlexFlows/{sid} with only the fields to change."""
+        return self.update(FLEX_FLOW, sid, changes)
+
+    def list_flex_flows(self, friendly_name: str | None = None, page_size: int = 1000) -> Iterator[ApiObject]:
+        """ListFlexFlow: GET /v1/FlexFlows, every page, optionally only those with a friendly name."""
+        return self.list(FLEX_FLOW, page_size, **({"FriendlyName": friendly_name} if friendly_name else {}))
+
+    def delete_flex_flow(self, sid: str) -> None:
+        """DeleteFlexFlow: DELETE /v1/FlexFlows/{sid}."""
+        self.delete(FLEX_FLOW, sid)
 
     def _request(self, method: str, path_or_url: str, data: Mapping[str, Any] | None = None,
                  advice: str = "") -> dict[str, Any]:

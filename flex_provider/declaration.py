@@ -16,7 +16,7 @@ from typing import Any
 
 from flex_provider.values import MAX_JSON_DEPTH, Kind, canonical_json, depth_of, describe, is_url, load_json
 
-__all__ = ["Collision", "Field", "ListFilter", "ResourceType", "sid_pattern"]
+__all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "sid_pattern"]
 
 
 def sid_pattern(prefix: str) -> str:
@@ -26,6 +26,29 @@ def sid_pattern(prefix: str) -> str:
     (which `$` alone lets through) never passes.
     """
     return f"^{prefix}[0-9a-fA-F]{{32}}$"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A stack-file key that names another declared resource instead of giving a field's value.
+
+    `flex_flow: web-chat` on a channel means `flex_flow_sid` is the `sid` output of the flow
+    `web-chat` of the same file, so Pulumi creates the flow first and replaces the channel when
+    the flow is replaced.
+    """
+
+    key: str
+    section: str
+    output: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A field's value taken from another declared resource's output: the resolved form of a Reference."""
+
+    section: str
+    name: str
+    output: str
 
 
 @dataclass(frozen=True)
@@ -43,6 +66,7 @@ class Field:
     updatable: bool = False
     fields: tuple[Field, ...] = ()
     """The keys of a mapping field (Kind.OBJECT), each encoded under its own API name."""
+    reference: Reference | None = None
 
     @property
     def pattern(self) -> str | None:

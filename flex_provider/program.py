@@ -7,14 +7,16 @@ from pathlib import Path
 
 import pulumi
 
+from flex_provider.declaration import Link
 from flex_provider.options import IMPORT_INPUT, Options
 from flex_provider.pulumi_workarounds import relax_gc_for_registrations
-from flex_provider.resource import DeclaredResource, FlexChannel
+from flex_provider.resource import DeclaredResource, FlexChannel, FlexFlow
 from flex_provider.stackfile import StackFile, StackFileError, load_stack_file
 
 __all__ = ["RESOURCE_CLASSES", "declare", "resource_options", "run", "stack_file_path"]
 
-RESOURCE_CLASSES: tuple[type[DeclaredResource], ...] = (FlexChannel,)
+RESOURCE_CLASSES: tuple[type[DeclaredResource], ...] = (FlexFlow, FlexChannel)
+"""In dependency order: what a resource may reference is declared before it."""
 
 
 def stack_file_path(project_dir: Path, stack: str, override: str | None = None) -> Path:
@@ -38,13 +40,18 @@ def resource_options(options: Options) -> pulumi.ResourceOptions:
 
 
 def declare(stack_file: StackFile) -> dict[str, dict[str, DeclaredResource]]:
-    """One resource per declaration, named by its logical name, by section."""
+    """One resource per declaration, named by its logical name, by section.
+
+    Sections are declared in the order of `RESOURCE_CLASSES`, so a reference to another resource
+    (a channel's `flex_flow: web-chat`) becomes that resource's output, and the dependency with it.
+    """
     declared: dict[str, dict[str, DeclaredResource]] = {}
     for resource_class in RESOURCE_CLASSES:
         rtype = resource_class._rtype
         section = declared.setdefault(rtype.section, {})
         for declaration in stack_file.of(rtype):
-            inputs = dict(declaration.inputs)
+            inputs = {key: getattr(declared[value.section][value.name], value.output) if isinstance(value, Link)
+                      else value for key, value in declaration.inputs.items()}
             if declaration.options.import_id:
                 inputs[IMPORT_INPUT] = declaration.options.import_id
             section[declaration.name] = resource_class(declaration.name, opts=resource_options(declaration.options),
@@ -71,8 +78,10 @@ def run(project_dir: Path) -> None:
         stack_file = load_stack_file(path, display)
     except StackFileError as error:
         raise pulumi.RunError(str(error)) from None
-    pulumi.log.info(f"{display}: {len(stack_file.channels)} channels")
+    pulumi.log.info(f"{display}: {stack_file.summary()}")
     for section, resources in declare(stack_file).items():
+        if not resources:
+            continue
         exports = next(c._rtype.exports for c in RESOURCE_CLASSES if c._rtype.section == section)
         pulumi.export(section, {name: {key: getattr(resource, key) for key in exports}
                                 for name, resource in resources.items()})

@@ -29,14 +29,14 @@ from pulumi.dynamic import (
 
 from flex_provider.client import ApiObject, FlexClient
 from flex_provider.declaration import Field, ResourceType
-from flex_provider.declarations import CHANNEL
+from flex_provider.declarations import CHANNEL, FLEX_FLOW
 from flex_provider.errors import AdoptionError, FlexError, InvalidIdError, NotFoundError
 from flex_provider.options import IMPORT_INPUT
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, UNKNOWN, contains_unknown
 from flex_provider.settings import ProviderSettings
 from flex_provider.values import Kind
 
-__all__ = ["UNKNOWN", "DeclaredProvider", "FlexChannelProvider"]
+__all__ = ["UNKNOWN", "DeclaredProvider", "FlexChannelProvider", "FlexFlowProvider"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -246,6 +246,12 @@ class FlexChannelProvider(DeclaredProvider):
     """Flex chat channels. The API has no update: every input change is a replace."""
 
     rtype = CHANNEL
+
+
+class FlexFlowProvider(DeclaredProvider):
+    """Flex Flows: updated in place, but replaced for another chat service."""
+
+    rtype = FLEX_FLOW
 
 
 def _stored(spec: Field, value: Any) -> Any:

@@ -16,12 +16,12 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from flex_provider.declaration import ResourceType
-from flex_provider.declarations import CHANNEL
-from flex_provider.provider import DeclaredProvider, FlexChannelProvider
+from flex_provider.declarations import CHANNEL, FLEX_FLOW
+from flex_provider.provider import DeclaredProvider, FlexChannelProvider, FlexFlowProvider
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, register_dynamic, serialized_provider
 from flex_provider.values import Kind, canonical_json
 
-__all__ = ["DeclaredResource", "FlexChannel", "FlexChannelArgs"]
+__all__ = ["DeclaredResource", "FlexChannel", "FlexChannelArgs", "FlexFlow", "FlexFlowArgs", "FlexFlowIntegrationArgs"]
 
 JsonInput = pulumi.Input[str] | Mapping[str, Any]
 
@@ -45,6 +45,37 @@ class FlexChannelArgs:
     task_sid: pulumi.Input[str] | None = None
     task_attributes: JsonInput | None = None
     long_lived: pulumi.Input[bool] | None = None
+    import_sid: pulumi.Input[str] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class FlexFlowIntegrationArgs:
+    """Where a Flex Flow's inbound messages go: the keys its integration type uses (declarations/flex_flow.py)."""
+
+    flow_sid: pulumi.Input[str] | None = None
+    url: pulumi.Input[str] | None = None
+    workspace_sid: pulumi.Input[str] | None = None
+    workflow_sid: pulumi.Input[str] | None = None
+    channel: pulumi.Input[str] | None = None
+    timeout: pulumi.Input[int] | None = None
+    priority: pulumi.Input[int] | None = None
+    creation_on_message: pulumi.Input[bool] | None = None
+    retry_count: pulumi.Input[int] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class FlexFlowArgs:
+    """The inputs of a Flex Flow (declarations/flex_flow.py). `integration` takes the args class or a mapping."""
+
+    friendly_name: pulumi.Input[str]
+    chat_service_sid: pulumi.Input[str]
+    channel_type: pulumi.Input[str]
+    contact_identity: pulumi.Input[str] | None = None
+    enabled: pulumi.Input[bool] | None = None
+    integration_type: pulumi.Input[str] | None = None
+    integration: FlexFlowIntegrationArgs | Mapping[str, Any] | None = None
+    long_lived: pulumi.Input[bool] | None = None
+    janitor_enabled: pulumi.Input[bool] | None = None
     import_sid: pulumi.Input[str] | None = None
 
 
@@ -119,6 +150,8 @@ def _props(rtype: ResourceType, args: Any) -> dict[str, Any]:
         spec = rtype.by_name.get(f.name)
         if spec is not None and spec.kind is Kind.JSON and isinstance(value, Mapping):
             value = _json_text(value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = {key: item for key, item in dataclasses.asdict(value).items() if item is not None}
         if value is not None:
             props[f.name] = value
     return rtype.with_defaults(props)
@@ -151,5 +184,35 @@ class FlexChannel(DeclaredResource, module="flex", name="FlexChannel"):
     date_updated: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: FlexChannelArgs | None = None,
+                 opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
+        super().__init__(resource_name, args, opts, **kwargs)
+
+
+class FlexFlow(DeclaredResource, module="flex", name="FlexFlow"):
+    """A Flex Flow (type `pulumi-python:dynamic/flex:FlexFlow`); its id is the flow SID.
+
+    Every field is updated in place except `chat_service_sid`, which replaces the flow.
+    """
+
+    _rtype = FLEX_FLOW
+    _provider_type = FlexFlowProvider
+    _args_type = FlexFlowArgs
+
+    sid: pulumi.Output[str]
+    account_sid: pulumi.Output[str]
+    friendly_name: pulumi.Output[str]
+    chat_service_sid: pulumi.Output[str]
+    channel_type: pulumi.Output[str]
+    contact_identity: pulumi.Output[str | None]
+    enabled: pulumi.Output[bool | None]
+    integration_type: pulumi.Output[str | None]
+    integration: pulumi.Output[dict[str, Any] | None]
+    long_lived: pulumi.Output[bool | None]
+    janitor_enabled: pulumi.Output[bool | None]
+    url: pulumi.Output[str]
+    date_created: pulumi.Output[str]
+    date_updated: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, args: FlexFlowArgs | None = None,
                  opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
         super().__init__(resource_name, args, opts, **kwargs)

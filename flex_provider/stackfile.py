@@ -22,8 +22,8 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from flex_provider.declaration import Field, ResourceType
-from flex_provider.declarations import RESOURCE_TYPES
+from flex_provider.declaration import Field, Link, ResourceType
+from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.options import OPTIONS_BY_KEY, Options
 from flex_provider.values import Kind
@@ -96,6 +96,11 @@ class StackFile:
     def channels(self) -> tuple[Declaration, ...]:
         return tuple(d for d in self.resources if d.rtype.section == "channels")
 
+    def summary(self) -> str:
+        """How many resources of each type it declares: `1 flow, 2 channels`."""
+        counts = [(rtype.noun, len(self.of(rtype))) for rtype in RESOURCE_TYPES if self.of(rtype)]
+        return ", ".join(f"{count} {noun}{'' if count == 1 else 's'}" for noun, count in counts) or "no resources"
+
 
 class StackFileError(FlexError):
     """A stack file has problems; all of them are listed, in file order."""
@@ -164,6 +169,8 @@ class _Checker:
     _seen: set[int] = field(default_factory=set)
     _constructor: SafeConstructor = field(default_factory=SafeConstructor)
     _sources: dict[ResourceType, dict[str, dict[str, _Value]]] = field(default_factory=dict)
+    _names: dict[str, set[str]] = field(default_factory=dict)
+    """The logical names each section declares, for references to them."""
 
     def problem(self, node: Node | None, where: str, message: str, line: int = 1, column: int = 1) -> None:
         if node is not None:
@@ -174,11 +181,13 @@ class _Checker:
         root = self._compose(path)
         if root is None:
             return None
-        top = self._mapping(root, "(file)", TOP_KEYS, "expected a mapping with `channels:` (and optional `defaults:`)")
+        sections = ", ".join(f"`{rtype.section}:`" for rtype in RESOURCE_TYPES)
+        top = self._mapping(root, "(file)", TOP_KEYS, f"expected a mapping of sections ({sections}, each with "
+                                                      "optional defaults)")
         if top is None:
             return None
-        if "channels" not in top:
-            self.problem(root, "channels", "is required: a mapping from channel name to its fields")
+        if not any(rtype.section in top for rtype in RESOURCE_TYPES):
+            self.problem(root, "(file)", f"declares no resources: add a section ({sections})")
             return None
         declarations = [declaration for rtype in RESOURCE_TYPES if rtype.section in top
                         for declaration in self._section(rtype, top)]
@@ -196,6 +205,7 @@ class _Checker:
             defaults, bad_defaults = {}, set(_keys(rtype))
         entries = self._mapping(top[rtype.section][1], rtype.section, None,
                                 f"must be a mapping from {rtype.noun} name to its fields")
+        self._names[rtype.section] = set(entries or {})
         self._sources[rtype] = {}
         return [self._declaration(rtype, name, key_node, node, defaults, bad_defaults)
                 for name, (key_node, node) in (entries or {}).items()]
@@ -282,10 +292,15 @@ class _Checker:
             return None, set()
         values: dict[str, _Value] = {}
         invalid: set[str] = set()
+        references = _references(rtype)
         for key, (_key_node, value_node) in entries.items():
             spec = rtype.by_name.get(key)
-            value = self._field(spec, value_node, f"{where}.{key}") if spec else self._option(
-                rtype, key, value_node, f"{where}.{key}")
+            if spec:
+                value = self._field(spec, value_node, f"{where}.{key}")
+            elif key in references:
+                value = self._reference(references[key], value_node, f"{where}.{key}")
+            else:
+                value = self._option(rtype, key, value_node, f"{where}.{key}")
             if value is _INVALID:
                 invalid.add(key)
             else:
@@ -308,6 +323,18 @@ class _Checker:
         reason = _field_problem(spec, value)
         if reason:
             self.problem(node, where, reason)
+            return _INVALID
+        return value
+
+    def _reference(self, spec: Field, node: Node, where: str) -> Any:
+        value = self._data(node, where, nested=False)
+        if value is _INVALID:
+            return _INVALID
+        assert spec.reference is not None
+        if not isinstance(value, str) or not value.strip():
+            target = BY_SECTION[spec.reference.section]
+            self.problem(node, where, f"must be the name of a {target.noun} in `{target.section}:` (or give "
+                                      f"{spec.name} instead)")
             return _INVALID
         return value
 
@@ -355,17 +382,41 @@ class _Checker:
         if own is None:
             return None
         merged = {**defaults, **own}
+        for spec in _references(rtype).values():
+            self._settle_reference(spec, own, merged, where)
         self._sources[rtype][name] = merged
         for spec in rtype.fields:
-            if spec.required and spec.name not in merged and spec.name not in bad_own | bad_defaults:
+            given = spec.name in merged or (spec.reference is not None and spec.reference.key in merged)
+            if spec.required and not given and spec.name not in bad_own | bad_defaults:
                 self.problem(key_node, f"{where}.{spec.name}",
                              f"is required (set it on the {rtype.noun} or in `{rtype.defaults_key}:`)")
         if len(self.problems) > before or bad_defaults:
             return None
-        inputs = rtype.with_defaults({key: rtype.by_name[key].stored(v.value)
-                                      for key, v in merged.items() if key in rtype.by_name})
+        inputs = rtype.with_defaults({
+            **{key: rtype.by_name[key].stored(v.value) for key, v in merged.items() if key in rtype.by_name},
+            **{spec.name: Link(spec.reference.section, merged[key].value, spec.reference.output)
+               for key, spec in _references(rtype).items() if key in merged and spec.reference}})
         options = Options.from_values({key: v.value for key, v in merged.items() if key in OPTIONS_BY_KEY})
         return Declaration(rtype, name, MappingProxyType(inputs), options, key_node.start_mark.line + 1)
+
+    def _settle_reference(self, spec: Field, own: dict[str, _Value], merged: dict[str, _Value], where: str) -> None:
+        """One of the field and its reference key: the resource's own wins over its defaults', never both."""
+        assert spec.reference is not None
+        forms = (spec.name, spec.reference.key)
+        if all(form in own for form in forms):
+            self.problem(own[spec.reference.key].node, f"{where}.{spec.reference.key}",
+                         f"give {spec.reference.key} or {spec.name}, not both")
+        elif any(form in own for form in forms):
+            for form in forms:
+                if form not in own:
+                    merged.pop(form, None)
+        named = merged.get(spec.reference.key)
+        declared = self._names.get(spec.reference.section, set())
+        if named is not None and named.value not in declared:
+            target = BY_SECTION[spec.reference.section]
+            known = f"declared: {', '.join(sorted(declared))}" if declared else f"`{target.section}:` declares none"
+            self.problem(named.node, f"{where}.{spec.reference.key}",
+                         f"names no {target.noun} of this file ({known})")
 
     def _cross_check(self, rtype: ResourceType) -> None:
         """Collisions the API would refuse or silently merge, among the valid values of every declaration."""
@@ -374,7 +425,7 @@ class _Checker:
                   (("import",), f"{rtype.noun} '{{other}}' already imports {{value}}")]
         for name, values in self._sources.get(rtype, {}).items():
             for keys, reason in checks:
-                claim = (keys, *(values[key].value if key in values else None for key in keys))
+                claim = (keys, *(_claimed(rtype, values, key) for key in keys))
                 if None in claim:
                     continue
                 if claim in claims:
@@ -396,8 +447,25 @@ _NESTED_AS_LIST = ["(a list or mapping)"]
 
 
 def _keys(rtype: ResourceType) -> tuple[str, ...]:
-    """The keys a resource of `rtype` (or its section's defaults) may have: its fields, then the options."""
-    return (*rtype.by_name, *OPTIONS_BY_KEY)
+    """The keys a resource of `rtype` (or its section's defaults) may have: its fields (each followed by the
+    key that can name another resource instead), then the options."""
+    fields = [key for spec in rtype.fields for key in (spec.name, *((spec.reference.key,) if spec.reference else ()))]
+    return (*fields, *OPTIONS_BY_KEY)
+
+
+def _references(rtype: ResourceType) -> dict[str, Field]:
+    """The fields that can be given by naming another resource, by the key that names it."""
+    return {spec.reference.key: spec for spec in rtype.fields if spec.reference}
+
+
+def _claimed(rtype: ResourceType, values: dict[str, _Value], key: str) -> Any:
+    """A value as a collision compares it: a field named through a reference compares by that name."""
+    if key in values:
+        return values[key].value
+    spec = rtype.by_name.get(key)
+    if spec is not None and spec.reference is not None and spec.reference.key in values:
+        return Link(spec.reference.section, values[spec.reference.key].value, spec.reference.output)
+    return None
 
 
 def _field_problem(spec: Field, value: Any) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flex_provider.declaration import Field, ResourceType
-from flex_provider.declarations import RESOURCE_TYPES
+from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
 from flex_provider.options import OPTIONS
 from flex_provider.stackfile import NAME_PATTERN
 from flex_provider.values import Kind
@@ -61,11 +61,24 @@ def _option_schemas(rtype: ResourceType) -> dict[str, Any]:
 
 
 def _resource_defs(rtype: ResourceType) -> dict[str, Any]:
-    properties = {spec.name: _field_schema(spec, rtype) for spec in rtype.fields}
+    properties: dict[str, Any] = {}
+    exclusive: list[dict[str, Any]] = []
+    for spec in rtype.fields:
+        properties[spec.name] = _field_schema(spec, rtype)
+        if spec.reference:
+            target = BY_SECTION[spec.reference.section]
+            properties[spec.reference.key] = {
+                "type": "string", "minLength": 1,
+                "description": f"Name of a {target.noun} in `{target.section}:`: its {spec.reference.output} is "
+                               f"the {spec.name}, and Pulumi creates it first. Give this or {spec.name}, not both."}
+            exclusive.append({"not": {"required": [spec.name, spec.reference.key]}})
     properties.update(_option_schemas(rtype))
     required = ", ".join(spec.name for spec in rtype.fields if spec.required)
+    fields_def: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
+    if exclusive:
+        fields_def["allOf"] = exclusive
     return {
-        f"{rtype.noun}_fields": {"type": "object", "additionalProperties": False, "properties": properties},
+        f"{rtype.noun}_fields": fields_def,
         rtype.noun: {
             "allOf": [{"$ref": f"#/$defs/{rtype.noun}_fields"}],
             "description": f"Required, on the {rtype.noun} or in {rtype.defaults_key}: {required}.",
@@ -93,7 +106,7 @@ def build_schema() -> dict[str, Any]:
         "description": "Twilio Flex resources of one Pulumi stack.",
         "type": "object",
         "additionalProperties": False,
-        "required": ["channels"],
+        "anyOf": [{"required": [rtype.section]} for rtype in RESOURCE_TYPES],
         "properties": properties,
         "$defs": definitions,
     }

@@ -20,17 +20,21 @@ from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from flex_provider.declarations import BY_NAME
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class ChannelMocks(pulumi.runtime.Mocks):
-    """Stands in for the engine and provider: every resource gets SIDs derived from its name."""
+    """Stands in for the engine and provider: every resource gets SIDs derived from its name and type."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        rtype = BY_NAME.get(args.typ.rsplit(":", 1)[-1])
         digits = hashlib.sha256(args.name.encode()).hexdigest()[:32]
-        state = {**args.inputs, "sid": "CH" + digits, "user_sid": "US" + digits,
-                 "url": f"https://flex-api.twilio.com/v1/Channels/CH{digits}"}
-        return args.resource_id or state["sid"], state
+        sid = f"{rtype.sid_prefix if rtype else 'XX'}{digits}"
+        state = {**args.inputs, "sid": sid, "user_sid": "US" + digits,
+                 "url": f"https://flex-api.twilio.com{rtype.path if rtype else ''}/{sid}"}
+        return args.resource_id or sid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
@@ -40,20 +44,27 @@ class RecordingMonitor(mocks.MockMonitor):
     def __init__(self, channel_mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(channel_mocks)
         self.requests: list[Any] = []
+        self.urns: list[str] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.requests.append(request)
-        return super().RegisterResource(request)
+            self.urns.append(response.urn)
+        return response
 
 
 @dataclass
 class ProgramRun:
     registrations: list[Any] = field(default_factory=list)
     exports: dict[str, Any] = field(default_factory=dict)
+    urns: list[str] = field(default_factory=list)
 
     def by_name(self) -> dict[str, Any]:
         return {r.name: r for r in self.registrations}
+
+    def urn(self, name: str) -> str:
+        return next(urn for urn in self.urns if urn.endswith(f"::{name}"))
 
     def inputs(self, name: str) -> dict[str, Any]:
         request = self.by_name()[name]
@@ -83,6 +94,7 @@ def run_program(stack: str, config: dict[str, str] | None = None, program: Path 
             _sync_await(run_pulumi_func(body))
         finally:
             run.registrations = monitor.requests
+            run.urns = monitor.urns
             asyncio.set_event_loop(None)
             loop.close()
 

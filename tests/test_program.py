@@ -13,14 +13,25 @@ from flex_provider.resource import FlexChannelArgs
 from tests.pulumi_mocks import ProgramRun, run_program
 
 TYPE = "pulumi-python:dynamic/flex:FlexChannel"
+FLOW_TYPE = "pulumi-python:dynamic/flex:FlexFlow"
 
 
-def test_dev_stack_declares_its_channels_with_inputs_and_exports() -> None:
+def test_dev_stack_declares_its_flow_then_the_channels_that_name_it() -> None:
     run = run_program("dev")
-    assert [r.name for r in run.registrations] == ["web-support", "billing"]
-    assert {r.type for r in run.registrations} == {TYPE}
+    assert [r.name for r in run.registrations] == ["web-chat", "web-support", "billing"]
+    assert [r.type for r in run.registrations] == [FLOW_TYPE, TYPE, TYPE]
+    assert run.inputs("web-chat") == {
+        "friendly_name": "Dev web chat", "chat_service_sid": "IS00000000000000000000000000000001",
+        "channel_type": "web", "integration_type": "studio", "enabled": True,
+        "integration": {"flow_sid": "FW00000000000000000000000000000001"}}
+    flow_sid = run.exports["flex_flows"]["web-chat"]["sid"]
+    assert flow_sid.startswith("FO")
+    for channel in ("web-support", "billing"):
+        assert run.inputs(channel)["flex_flow_sid"] == flow_sid
+        request = run.by_name()[channel]
+        assert list(request.propertyDependencies["flex_flow_sid"].urns) == [run.urn("web-chat")]
     assert run.inputs("web-support") == {
-        "flex_flow_sid": "FO00000000000000000000000000000001", "identity": "web-support-bot",
+        "flex_flow_sid": flow_sid, "identity": "web-support-bot",
         "chat_user_friendly_name": "Web visitor", "chat_friendly_name": "Web support",
         "chat_unique_name": "dev-web-support", "long_lived": True,
         "pre_engagement_data": '{"friendlyName":"Web visitor","question":"How can we help?"}',
@@ -47,7 +58,7 @@ def test_prod_stack_passes_protect_retain_import_and_aliases() -> None:
 
 def test_every_example_stack_runs() -> None:
     counts = {stack: len(run_program(stack).registrations) for stack in ("dev", "staging", "prod")}
-    assert counts == {"dev": 2, "staging": 3, "prod": 3}
+    assert counts == {"dev": 3, "staging": 3, "prod": 3}
 
 
 def test_serialized_provider_is_small_and_plain_in_every_registration() -> None:
@@ -119,6 +130,6 @@ def test_provider_value_is_the_one_pulumi_dynamic_resource_would_store() -> None
     from flex_provider.provider import FlexChannelProvider
     from tests.engine import provider_as_resource_stores_it
 
-    run = run_program("dev")
+    run = run_program("staging")
     values = {pulumi.runtime.rpc.deserialize_properties(r.object)["__provider"] for r in run.registrations}
     assert values == {provider_as_resource_stores_it(FlexChannelProvider())}

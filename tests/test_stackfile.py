@@ -94,7 +94,7 @@ channels:
 """, [
         "stacks/dev.yaml:1:1: defualts: is not a known key; did you mean 'defaults'?",
         "stacks/dev.yaml:8:5: channels.web.chat_unqiue_name: is not a known key; did you mean 'chat_unique_name'?",
-        "stacks/dev.yaml:9:5: channels.web.colour: is not a known key; known keys: flex_flow_sid, identity, "
+        "stacks/dev.yaml:9:5: channels.web.colour: is not a known key; known keys: flex_flow_sid, flex_flow, identity, "
         "chat_user_friendly_name, chat_friendly_name, target, chat_unique_name, pre_engagement_data, task_sid, "
         "task_attributes, long_lived, protect, retain_on_delete, import, aliases",
     ]),
@@ -192,12 +192,13 @@ channels:
         "letter or digit, then letters, digits, '.', '_' or '-' (100 at most)",
         "stacks/dev.yaml:8:3: channels: keys must be plain strings, not the int '42'",
     ]),
-    "channels missing": ("defaults: {}\n", [
-        "stacks/dev.yaml:1:1: channels: is required: a mapping from channel name to its fields"]),
+    "no resources": ("defaults: {}\n", [
+        "stacks/dev.yaml:1:1: (file): declares no resources: add a section (`flex_flows:`, `channels:`)"]),
     "a list where a mapping belongs": ("channels:\n  - web\n", [
         "stacks/dev.yaml:2:3: channels: must be a mapping from channel name to its fields, not a list"]),
     "a list at the top": ("- channels\n", [
-        "stacks/dev.yaml:1:1: (file): expected a mapping with `channels:` (and optional `defaults:`), not a list"]),
+        "stacks/dev.yaml:1:1: (file): expected a mapping of sections (`flex_flows:`, `channels:`, each with optional "
+        "defaults), not a list"]),
     "channel given as a string": ("channels:\n  web: yes\n", [
         "stacks/dev.yaml:2:8: channels.web: must be a mapping of channel fields, not the bool 'yes'"]),
     "empty file": ("# nothing here\n", [
@@ -288,7 +289,7 @@ def test_schema_and_validator_agree_on_the_examples_and_the_bad_corpus(tmp_path:
     for path in iter_stack_files(ROOT / "stacks"):
         assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == [], path
     schema_catches = ["unknown keys with suggestions", "wrong types", "SIDs and JSON", "bad channel names",
-                      "channels missing", "a list where a mapping belongs", "a list at the top",
+                      "no resources", "a list where a mapping belongs", "a list at the top",
                       "channel given as a string"]
     for case in schema_catches:
         data = yaml.safe_load(BAD_FILES[case][0])
@@ -298,8 +299,8 @@ def test_schema_and_validator_agree_on_the_examples_and_the_bad_corpus(tmp_path:
 def test_validate_command_exit_codes(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "flex_provider", "validate"], cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0
-    assert ok.stdout.splitlines() == ["stacks/dev.yaml: 2 channels, valid", "stacks/prod.yaml: 3 channels, valid",
-                                      "stacks/staging.yaml: 3 channels, valid"]
+    assert ok.stdout.splitlines() == ["stacks/dev.yaml: 1 flow, 2 channels, valid",
+                                      "stacks/prod.yaml: 3 channels, valid", "stacks/staging.yaml: 3 channels, valid"]
     bad = tmp_path / "bad.yaml"
     bad.write_text("channels:\n  web:\n    identity: [x]\n")
     failed = subprocess.run([sys.executable, "-m", "flex_provider", "validate", str(bad)], cwd=ROOT,

@@ -14,7 +14,7 @@ from twilio_emulator.store import StoreError
 __all__ = ["main"]
 
 _HELP = """\
-A local emulator of the Twilio APIs flex-channels uses (Flex chat channels), on loopback only.
+A local emulator of the Twilio APIs flex-channels uses (Flex chat channels and Flex Flows), on loopback only.
 
 Besides the Twilio API it has an admin API for tests and benchmarks:
   GET  /_emulator/stats    requests, TCP connections and resources held
@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m twilio_emulator")
                         help="the token to accept (default: the published test token, which is printed at start)")
     parser.add_argument("--api-key", help="also accept this API Key SID …")
     parser.add_argument("--api-secret", help="… with this API Key secret")
+    parser.add_argument("--require-flows", action="store_true",
+                        help="refuse a channel whose Flex Flow does not exist, as Twilio does (default: any "
+                             "well-formed FO SID, so placeholder SIDs work)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added latency per API request")
     parser.add_argument("--rate-429", type=float, default=0.0, help="share (0 to 1) of API requests answered 429")
     parser.add_argument("--rate-5xx", type=float, default=0.0, help="share (0 to 1) of API requests answered 503")
@@ -57,7 +60,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m twilio_emulator")
         parser.error(str(exc))
     try:
         emulator = Emulator(args.host, args.port, account_sid=args.account_sid, auth_token=args.auth_token,
-                            api_key=args.api_key, api_secret=args.api_secret, data_file=args.data, faults=faults)
+                            api_key=args.api_key, api_secret=args.api_secret, data_file=args.data, faults=faults,
+                            require_flows=args.require_flows)
     except (ValueError, OSError, StoreError) as exc:
         print(f"emulator: cannot start: {exc}", file=sys.stderr)
         return 2

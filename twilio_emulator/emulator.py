@@ -11,6 +11,7 @@ from typing import Any
 
 from twilio_emulator.account import Account
 from twilio_emulator.backends.channels import ChannelBackend
+from twilio_emulator.backends.flex_flows import FlexFlowBackend
 from twilio_emulator.faults import Faults
 from twilio_emulator.handlers import Backends
 from twilio_emulator.server import RecordedRequest, Server
@@ -36,7 +37,8 @@ class Emulator:
     """A local stand-in for the Twilio APIs flex-channels uses, bound to loopback only.
 
     Port 0 picks a free port; `base_url` is set once it listens. With `data_file`, everything
-    it holds survives restarts (and the file is locked against a second emulator).
+    it holds survives restarts (and the file is locked against a second emulator). With
+    `require_flows`, a channel must name a Flex Flow the emulator holds, as on Twilio.
     """
 
     def __init__(
@@ -50,6 +52,7 @@ class Emulator:
         api_secret: str | None = None,
         data_file: Path | None = None,
         faults: Faults | None = None,
+        require_flows: bool = False,
     ) -> None:
         if not _binds_to_loopback_only(host):
             raise ValueError(f"the emulator listens on loopback only, not on {host!r}")
@@ -63,7 +66,9 @@ class Emulator:
         self._store = FileStore(data_file) if data_file else None
         try:
             self.account = Account(account_sid, self._store)
-            self.backends = Backends(channels=ChannelBackend(self.account))
+            flows = FlexFlowBackend(self.account)
+            self.backends = Backends(channels=ChannelBackend(self.account, flows if require_flows else None),
+                                     flex_flows=flows)
             self.account.load()
             self._server = Server((host, port), self.backends, credentials, self.account.reset, self.account.counts)
         except BaseException:
@@ -117,6 +122,10 @@ class Emulator:
         """The API requests received since start or the last reset, oldest first."""
         with self._server.stats_lock:
             return [r for r in self._server.recorded if method is None or r.method == method]
+
+    def flex_flows(self) -> Iterator[dict[str, Any]]:
+        """Every Flex Flow the emulator holds, as the API shows it."""
+        return iter([f.to_json(self.base_url) for f in self.backends.flex_flows.list_flex_flows()])
 
     def channels(self) -> Iterator[dict[str, Any]]:
         """Every channel the emulator holds, as the API shows it, for tests to assert on."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from twilio_emulator.backends.channels import ChannelBackend
+from twilio_emulator.backends.flex_flows import FlexFlowBackend
 from twilio_emulator.contract import operation, parse_params
 from twilio_emulator.errors import invalid
 from twilio_emulator.paging import page_of
@@ -23,6 +24,7 @@ class Backends:
     """Every backend of the emulated account."""
 
     channels: ChannelBackend
+    flex_flows: FlexFlowBackend
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,14 @@ def _json_text(params: Mapping[str, Any], *names: str) -> None:
                 raise invalid(f"Invalid {api_name}: not valid JSON") from None
 
 
-def _page(request: Request, operation_id: str, items: Sequence[Any], filters: dict[str, str]) -> Answer:
+def _query(request: Request, operation_id: str) -> dict[str, Any]:
+    """A list operation's query, checked, with Twilio's paging defaults."""
+    return parse_params(operation_id, {"PageSize": ["50"], "Page": ["0"], **request.query}, "query")
+
+
+def _page(request: Request, operation_id: str, items: Sequence[Any], paging: Mapping[str, Any],
+          filters: dict[str, str]) -> Answer:
     spec = operation(operation_id)
-    paging = parse_params(operation_id, {"PageSize": ["50"], "Page": ["0"], **request.query}, "query")
     page = page_of(items, lambda item: item.seq, base_url=request.base_url, path=spec["path"],
                    key=spec["list_key"], page_size=paging["page_size"], page=paging["page"],
                    token=paging.get("page_token"), filters=filters)
@@ -77,11 +84,38 @@ def fetch_channel(request: Request) -> Answer:
 
 
 def list_channels(request: Request) -> Answer:
-    return _page(request, "ListChannel", request.backends.channels.list_channels(), {})
+    return _page(request, "ListChannel", request.backends.channels.list_channels(), _query(request, "ListChannel"), {})
 
 
 def delete_channel(request: Request) -> Answer:
     request.backends.channels.delete_channel(request.path_sid or "")
+    return Answer(204)
+
+
+def create_flex_flow(request: Request) -> Answer:
+    flow = request.backends.flex_flows.create_flex_flow(**parse_params("CreateFlexFlow", request.form))
+    return Answer(201, flow.to_json(request.base_url), created=True)
+
+
+def fetch_flex_flow(request: Request) -> Answer:
+    return Answer(200, request.backends.flex_flows.fetch_flex_flow(request.path_sid or "").to_json(request.base_url))
+
+
+def update_flex_flow(request: Request) -> Answer:
+    changes = parse_params("UpdateFlexFlow", request.form)
+    flow = request.backends.flex_flows.update_flex_flow(request.path_sid or "", **changes)
+    return Answer(200, flow.to_json(request.base_url))
+
+
+def list_flex_flows(request: Request) -> Answer:
+    query = _query(request, "ListFlexFlow")
+    name = query.get("friendly_name")
+    return _page(request, "ListFlexFlow", request.backends.flex_flows.list_flex_flows(name), query,
+                 {"FriendlyName": name} if name else {})
+
+
+def delete_flex_flow(request: Request) -> Answer:
+    request.backends.flex_flows.delete_flex_flow(request.path_sid or "")
     return Answer(204)
 
 
@@ -90,5 +124,10 @@ HANDLERS: Mapping[str, Callable[[Request], Answer]] = {
     "FetchChannel": fetch_channel,
     "ListChannel": list_channels,
     "DeleteChannel": delete_channel,
+    "CreateFlexFlow": create_flex_flow,
+    "FetchFlexFlow": fetch_flex_flow,
+    "UpdateFlexFlow": update_flex_flow,
+    "ListFlexFlow": list_flex_flows,
+    "DeleteFlexFlow": delete_flex_flow,
 }
 """Each served operation (by its operationId in Twilio's spec) and its handler."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -40,8 +41,11 @@ class ChannelBackend:
 
     section = "channels"
 
-    def __init__(self, account: Account) -> None:
+    def __init__(self, account: Account, flows: Container[str] | None = None) -> None:
+        """`flows`, when given, holds the Flex Flows a channel may name (`--require-flows`); otherwise any
+        well-formed Flex Flow SID is taken, so placeholder SIDs work."""
         self._account = account
+        self._flows = flows
         self._channels: dict[str, Channel] = {}
         account.attach(self)
 
@@ -52,7 +56,11 @@ class ChannelBackend:
                        chat_friendly_name: str, target: str | None = None, chat_unique_name: str | None = None,
                        pre_engagement_data: str | None = None, task_sid: str | None = None,
                        task_attributes: str | None = None, long_lived: bool | None = None) -> Channel:
-        """CreateChannel. A unique name already in use is refused (409, 50307: assumed, see README)."""
+        """CreateChannel. A unique name already in use is refused (409, 50307: assumed, see README); with
+        flows required, a Flex Flow that does not exist is refused with Twilio's error 45205 (its HTTP
+        status, 404, is assumed: Twilio's error page gives none)."""
+        if self._flows is not None and flex_flow_sid not in self._flows:
+            raise TwilioError(404, 45205, f"Requested Flex Flow {flex_flow_sid} is not found")
         with self._account.change() as on_undo:
             if chat_unique_name and any(c.unique_name == chat_unique_name for c in self._channels.values()):
                 raise TwilioError(409, 50307, f"Channel with unique name '{chat_unique_name}' already exists")
