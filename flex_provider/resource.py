@@ -150,8 +150,8 @@ def _props(rtype: ResourceType, args: Any) -> dict[str, Any]:
         spec = rtype.by_name.get(f.name)
         if spec is not None and spec.kind is Kind.JSON and isinstance(value, Mapping):
             value = _json_text(value)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            value = {key: item for key, item in dataclasses.asdict(value).items() if item is not None}
+        if spec is not None and spec.kind is Kind.OBJECT and dataclasses.is_dataclass(value):
+            value = {key: item for key, item in vars(value).items() if item is not None}
         if value is not None:
             props[f.name] = value
     return rtype.with_defaults(props)

@@ -386,10 +386,11 @@ class _Checker:
             self._settle_reference(spec, own, merged, where)
         self._sources[rtype][name] = merged
         for spec in rtype.fields:
-            given = spec.name in merged or (spec.reference is not None and spec.reference.key in merged)
-            if spec.required and not given and spec.name not in bad_own | bad_defaults:
+            forms = {spec.name, *((spec.reference.key,) if spec.reference else ())}
+            if spec.required and not forms & (set(merged) | bad_own | bad_defaults):
+                either = f"it or {spec.reference.key}" if spec.reference else "it"
                 self.problem(key_node, f"{where}.{spec.name}",
-                             f"is required (set it on the {rtype.noun} or in `{rtype.defaults_key}:`)")
+                             f"is required (set {either} on the {rtype.noun} or in `{rtype.defaults_key}:`)")
         if len(self.problems) > before or bad_defaults:
             return None
         inputs = rtype.with_defaults({

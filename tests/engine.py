@@ -308,7 +308,7 @@ class Stack:
             new = self._register(goal, urn_, old, props, pending_deletes, dry_run)
             new.protect, new.retain_on_delete = goal.protect, goal.retain_on_delete
             planned[urn_] = new
-        for old in pending_deletes:
+        for old in reversed(pending_deletes):  # after every registration, dependents first (GenerateDeletes)
             self.log.append(("delete-replaced", old.name))
             delete(self.host, old, dry_run=dry_run)
         for urn_ in reversed([u for u in planned if u not in wanted]):

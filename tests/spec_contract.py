@@ -76,8 +76,19 @@ def derive(spec: dict[str, Any]) -> dict[str, Any]:
             listing["responses"]["200"]["content"]["application/json"]["examples"]["readFull"]["value"]["meta"]),
         "sid_parameter": _structure(fetch["parameters"][0]["schema"]),
         "delete_status": sorted(paths["/v1/Channels/{Sid}"]["delete"]["responses"]),
+        "flex_flow": _inline(_structure(spec["components"]["schemas"]["flex.v1.flex_flow"]), spec),
         "security": spec["components"]["securitySchemes"],
     }
+
+
+def _inline(node: Any, spec: dict[str, Any]) -> Any:
+    """A schema with each `$ref` to a component (an enum) replaced by that component's structure."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            component = spec["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+            return {key: value for key, value in component.items() if key in ("type", "enum")}
+        return {key: _inline(value, spec) for key, value in node.items()}
+    return node
 
 
 def _parameter(schema: dict[str, Any], spec: dict[str, Any], required: bool) -> dict[str, Any]:

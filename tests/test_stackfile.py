@@ -13,6 +13,8 @@ import jsonschema
 import pytest
 import yaml
 
+from flex_provider.declaration import Link
+from flex_provider.declarations import FLEX_FLOW
 from flex_provider.stackfile import (
     MAX_BYTES,
     ChannelOptions,
@@ -46,6 +48,28 @@ def test_example_stacks_load() -> None:
     assert vip.options == ChannelOptions(protect=True, retain_on_delete=True,
                                          import_id="CH00000000000000000000000000000003")
     assert vip.inputs["long_lived"] is True
+
+
+def test_a_channel_names_its_flow_and_its_own_sid_wins_over_the_defaults_name(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        flex_flow_defaults:
+          chat_service_sid: IS{'1' * 32}
+          channel_type: web
+        flex_flows:
+          web-chat: {{friendly_name: Web, integration: {{flow_sid: FW{'2' * 32}, retry_count: 2}}}}
+        defaults: {{flex_flow: web-chat, chat_user_friendly_name: V, chat_friendly_name: S}}
+        channels:
+          a: {{identity: a}}
+          b: {{identity: b, flex_flow_sid: {FLOW}}}
+    """))
+    stack = load_stack_file(path)
+    [flow] = stack.of(FLEX_FLOW)
+    assert dict(flow.inputs) == {"friendly_name": "Web", "chat_service_sid": "IS" + "1" * 32, "channel_type": "web",
+                                 "integration": {"flow_sid": "FW" + "2" * 32, "retry_count": 2}}
+    channels = {c.name: c.inputs["flex_flow_sid"] for c in stack.channels}
+    assert channels == {"a": Link("flex_flows", "web-chat", "sid"), "b": FLOW}
+    assert stack.summary() == "1 flow, 2 channels"
 
 
 def test_defaults_merge_and_channel_values_win(tmp_path: Path) -> None:
@@ -127,7 +151,8 @@ channels:
   web:
     identity: bot
 """, [
-        "stacks/dev.yaml:4:3: channels.web.flex_flow_sid: is required (set it on the channel or in `defaults:`)",
+        "stacks/dev.yaml:4:3: channels.web.flex_flow_sid: is required (set it or flex_flow on the channel or in "
+        "`defaults:`)",
         "stacks/dev.yaml:4:3: channels.web.chat_friendly_name: is required (set it on the channel or in `defaults:`)",
     ]),
     "SIDs and JSON": (f"""\
@@ -219,6 +244,62 @@ channels:
     chat_friendly_name: Support
 """, ["stacks/dev.yaml:4:15: channels.web.identity: the YAML tag !!python/object/apply:os.system is not "
           "allowed; only plain strings, numbers, booleans, mappings and lists"]),
+    "flows and references": (f"""\
+flex_flows:
+  web-chat:
+    friendly_name: Web
+    chat_service_sid: IS{'1' * 32}
+    channel_type: fax
+    integration: {{flow_sid: FW1, colour: red, timeout: 1.5}}
+defaults:
+  chat_user_friendly_name: V
+  chat_friendly_name: S
+channels:
+  a:
+    identity: a
+    flex_flow: nope
+  b:
+    identity: b
+    flex_flow: web-chat
+    flex_flow_sid: {FLOW}
+  c:
+    identity: c
+  d:
+    identity: d
+    flex_flow: [web-chat]
+""", [
+        "stacks/dev.yaml:5:19: flex_flows.web-chat.channel_type: must be one of web, sms, facebook, whatsapp, line, "
+        "custom; not 'fax'",
+        "stacks/dev.yaml:6:29: flex_flows.web-chat.integration.flow_sid: must be a FW SID: 'FW' and 32 hex digits "
+        "(pattern ^FW[0-9a-fA-F]{32}$)",
+        "stacks/dev.yaml:6:34: flex_flows.web-chat.integration.colour: is not a known key; known keys: flow_sid, url, "
+        "workspace_sid, workflow_sid, channel, timeout, priority, creation_on_message, retry_count",
+        "stacks/dev.yaml:6:56: flex_flows.web-chat.integration.timeout: must be a whole number, not the number 1.5",
+        "stacks/dev.yaml:13:16: channels.a.flex_flow: names no flow of this file (declared: web-chat)",
+        "stacks/dev.yaml:16:16: channels.b.flex_flow: give flex_flow or flex_flow_sid, not both",
+        "stacks/dev.yaml:18:3: channels.c.flex_flow_sid: is required (set it or flex_flow on the channel or in "
+        "`defaults:`)",
+        "stacks/dev.yaml:22:16: channels.d.flex_flow: must be the name of a flow in `flex_flows:` (or give "
+        "flex_flow_sid instead)",
+    ]),
+    "one flow per channel name and identity, by reference too": (f"""\
+flex_flow_defaults:
+  chat_service_sid: IS{'1' * 32}
+  channel_type: web
+flex_flows:
+  web-chat:
+    friendly_name: Web
+defaults:
+  flex_flow: web-chat
+  chat_user_friendly_name: V
+  chat_friendly_name: S
+channels:
+  a:
+    identity: a
+  b:
+    identity: a
+""", ["stacks/dev.yaml:15:15: channels.b.identity: channel 'a' has the same flex_flow_sid and identity; Flex would "
+      "hand back that channel instead of creating a second one"]),
     "anchors and aliases": (f"""\
 channels:
   web: &base
@@ -289,6 +370,7 @@ def test_schema_and_validator_agree_on_the_examples_and_the_bad_corpus(tmp_path:
     for path in iter_stack_files(ROOT / "stacks"):
         assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == [], path
     schema_catches = ["unknown keys with suggestions", "wrong types", "SIDs and JSON", "bad channel names",
+                      "flows and references",
                       "no resources", "a list where a mapping belongs", "a list at the top",
                       "channel given as a string"]
     for case in schema_catches:
@@ -306,7 +388,7 @@ def test_validate_command_exit_codes(tmp_path: Path) -> None:
     failed = subprocess.run([sys.executable, "-m", "flex_provider", "validate", str(bad)], cwd=ROOT,
                             capture_output=True, text=True)
     assert failed.returncode == 1
-    assert failed.stdout.splitlines()[0] == f"{bad}:2:3: channels.web.flex_flow_sid: is required (set it on the " \
-                                            "channel or in `defaults:`)"
+    assert failed.stdout.splitlines()[0] == f"{bad}:2:3: channels.web.flex_flow_sid: is required (set it or " \
+                                            "flex_flow on the channel or in `defaults:`)"
     assert failed.stderr == "validate: 1 of 1 stack files have problems\n"
     assert "Traceback" not in failed.stdout + failed.stderr

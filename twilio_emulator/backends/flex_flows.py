@@ -63,13 +63,14 @@ class FlexFlowBackend:
                          contact_identity: str | None = None, enabled: bool | None = None,
                          integration_type: str | None = None, integration: dict[str, Any] | None = None,
                          long_lived: bool | None = None, janitor_enabled: bool | None = None) -> FlexFlow:
-        """CreateFlexFlow. `enabled`, `long_lived` and `janitor_enabled` default to false, as Twilio documents."""
+        """CreateFlexFlow. `enabled`, `long_lived` and `janitor_enabled` default to false, as Twilio documents;
+        `integration_type` to `studio` (assumed: the spec never answers it null)."""
         with self._account.change() as on_undo:
             stamp = now()
             flow = FlexFlow(sid=new_sid("FO"), account_sid=self._account.account_sid, friendly_name=friendly_name,
                             chat_service_sid=chat_service_sid, channel_type=channel_type,
                             contact_identity=contact_identity, enabled=bool(enabled),
-                            integration_type=integration_type, integration=dict(integration or {}),
+                            integration_type=integration_type or "studio", integration=dict(integration or {}),
                             long_lived=bool(long_lived), janitor_enabled=bool(janitor_enabled), date_created=stamp,
                             date_updated=stamp, seq=self._account.next_seq())
             self._flows[flow.sid] = flow

@@ -1,0 +1,252 @@
+"""Flex Flows: the client and emulator against the spec, and a stack of flows and channels through the engine driver.
+
+The stacks here run against an emulator started with `require_flows`, which refuses a channel
+whose Flex Flow does not exist, as Twilio does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from flex_provider import FlexChannel, FlexFlow
+from flex_provider.client import FlexClient
+from flex_provider.errors import NotFoundError
+from flex_provider.provider import UNKNOWN, FlexFlowProvider
+from tests import spec_contract
+from tests.engine import Goal, ProviderHost, Ref, Stack, goal
+from tests.support import channel_inputs, make_client, stack_config
+from twilio_emulator import Emulator
+
+CONTRACT = spec_contract.load_fixture()
+SERVICE, OTHER_SERVICE = "IS" + "1" * 32, "IS" + "2" * 32
+STUDIO = "FW" + "3" * 32
+
+
+def flow_inputs(name: str = "Web chat", **extra: Any) -> dict[str, Any]:
+    return {"friendly_name": name, "chat_service_sid": SERVICE, "channel_type": "web", "integration_type": "studio",
+            "integration": {"flow_sid": STUDIO, "retry_count": 1}, **extra}
+
+
+def _nullable(node: Any) -> Any:
+    """OpenAPI 3.0 `nullable` as a JSON Schema union with null."""
+    if isinstance(node, dict):
+        out = {key: _nullable(value) for key, value in node.items() if key != "nullable"}
+        if node.get("nullable"):
+            out = {"anyOf": [{"type": "null"}, out]} if "type" in out else {}
+        return out
+    return node
+
+
+@pytest.fixture
+def strict(auth_token: str) -> Iterator[Emulator]:
+    with Emulator(auth_token=auth_token, require_flows=True) as emu:
+        yield emu
+
+
+@pytest.fixture
+def flex(strict: Emulator) -> Iterator[FlexClient]:
+    with make_client(strict) as client:
+        yield client
+
+
+@pytest.fixture
+def stack(tmp_path: Path, strict: Emulator) -> Iterator[Stack]:
+    host = ProviderHost(tmp_path / "host")
+    host.configure(stack_config(strict))
+    yield Stack(host)
+    host.close()
+
+
+def calls(emulator: Emulator) -> list[str]:
+    """The API requests since the last step, as `METHOD /collection` (an id shown as /…)."""
+    return [f"{r.method} /v1/{r.path.split('/')[2].split('?')[0]}{'/…' if r.path.count('/') > 2 else ''}"
+            for r in emulator.requests()]
+
+
+# the API, through the client
+
+
+def test_flow_operations_answer_as_the_spec_says(flex: FlexClient, strict: Emulator) -> None:
+    created = flex.create_flex_flow(flow_inputs(contact_identity="+15005550006", enabled=True))
+    [post] = strict.requests("POST")
+    assert post.form == {"FriendlyName": "Web chat", "ChatServiceSid": SERVICE, "ChannelType": "web",
+                         "ContactIdentity": "+15005550006", "Enabled": "true", "IntegrationType": "studio",
+                         "Integration.FlowSid": STUDIO, "Integration.RetryCount": "1"}
+    assert created.sid.startswith("FO")
+    assert created.integration == {"flow_sid": STUDIO, "retry_count": 1}
+    for answer in (created, flex.fetch_flex_flow(created.sid)):
+        jsonschema.validate({k: v for k, v in answer.values.items() if k != "integration"},
+                            _nullable(CONTRACT["flex_flow"]))
+    updated = flex.update_flex_flow(created.sid, {"friendly_name": "Renamed", "integration": {"retry_count": 3}})
+    assert strict.requests("POST")[-1].form == {"FriendlyName": "Renamed", "Integration.RetryCount": "3"}
+    assert (updated.friendly_name, updated.integration) == ("Renamed", {"flow_sid": STUDIO, "retry_count": 3})
+    other = flex.create_flex_flow(flow_inputs("SMS", channel_type="sms"))
+    assert [f.sid for f in flex.list_flex_flows()] == [created.sid, other.sid]
+    assert [f.sid for f in flex.list_flex_flows(friendly_name="SMS")] == [other.sid]
+    flex.delete_flex_flow(other.sid)
+    with pytest.raises(NotFoundError):
+        flex.fetch_flex_flow(other.sid)
+
+
+def test_a_channel_of_a_flow_that_does_not_exist_is_refused_when_flows_are_required(
+        flex: FlexClient, strict: Emulator) -> None:
+    missing = "FO" + "9" * 32
+    with pytest.raises(NotFoundError) as caught:
+        flex.create_channel(channel_inputs(flex_flow_sid=missing))
+    assert (caught.value.code, caught.value.message) == (45205, f"Requested Flex Flow {missing} is not found")
+    assert list(strict.channels()) == []
+
+
+def test_a_bad_channel_type_is_refused_by_the_emulator_as_the_spec_says(flex: FlexClient) -> None:
+    from flex_provider.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="Invalid ChannelType: 'fax' is not one of web, sms, facebook"):
+        flex.create_flex_flow(flow_inputs(channel_type="fax"))
+
+
+# diff rules
+
+
+def test_diff_updates_what_the_api_can_change_and_replaces_the_chat_service() -> None:
+    provider = FlexFlowProvider()
+    olds = {**flow_inputs(), "sid": "FO" + "0" * 32, "enabled": False, "integration": {"flow_sid": STUDIO,
+                                                                                     "retry_count": 1.0}}
+    assert provider.diff("id", olds, flow_inputs()).changes is False, "unset fields keep the server's value"
+    update = provider.diff("id", olds, flow_inputs("New", enabled=True, integration={"retry_count": 2}))
+    assert (update.changes, update.replaces, update.delete_before_replace) == (True, [], False)
+    replace = provider.diff("id", olds, flow_inputs(chat_service_sid=OTHER_SERVICE))
+    assert (replace.changes, replace.replaces) == (True, ["chat_service_sid"])
+    preview = provider.diff("id", olds, flow_inputs(integration={"flow_sid": UNKNOWN}))
+    assert (preview.changes, preview.replaces) == (True, [])
+
+
+def test_check_names_the_nested_key_of_a_bad_integration() -> None:
+    failures = FlexFlowProvider().check({}, flow_inputs(integration={"flow_sid": "FW1", "colour": "red",
+                                                                     "timeout": 1.5}, channel_type="fax")).failures
+    assert [(f.property, f.reason) for f in failures] == [
+        ("channel_type", "must be one of web, sms, facebook, whatsapp, line, custom; not 'fax'"),
+        ("integration.colour", "is not a key of integration; known: flow_sid, url, workspace_sid, workflow_sid, "
+                               "channel, timeout, priority, creation_on_message, retry_count"),
+        ("integration.flow_sid", "must be a FW SID: 'FW' and 32 hex digits (pattern ^FW[0-9a-fA-F]{32}$)"),
+        ("integration.timeout", "must be a whole number, not the number 1.5"),
+    ]
+
+
+# a stack of flows and channels, through the engine driver
+
+
+def program(service: str = SERVICE, web_name: str = "Web chat", retries: int = 1) -> list[Goal]:
+    return [
+        goal(FlexFlow, "web", **flow_inputs(web_name, chat_service_sid=service, integration={
+            "flow_sid": STUDIO, "retry_count": retries})),
+        goal(FlexFlow, "sms", **flow_inputs("SMS", channel_type="sms", contact_identity="+15005550006")),
+        goal(FlexChannel, "web-support", **channel_inputs("web-bot", flex_flow_sid=Ref("web"))),
+        goal(FlexChannel, "web-sales", **channel_inputs("sales-bot", flex_flow_sid=Ref("web"))),
+        goal(FlexChannel, "sms-support", **channel_inputs("sms-bot", flex_flow_sid=Ref("sms"))),
+    ]
+
+
+def ids(stack: Stack) -> dict[str, str]:
+    return {state.name: state.id for state in stack.state.values()}
+
+
+def test_flows_and_their_channels_through_a_whole_life(stack: Stack, strict: Emulator, flex: FlexClient) -> None:
+    # created in dependency order: the flows first
+    assert stack.up(program()) == [("create", name) for name in ("web", "sms", "web-support", "web-sales",
+                                                                 "sms-support")]
+    assert calls(strict) == ["POST /v1/FlexFlows"] * 2 + ["POST /v1/Channels"] * 3
+    first = ids(stack)
+    assert {c["sid"]: c["flex_flow_sid"] for c in strict.channels()} == {
+        first["web-support"]: first["web"], first["web-sales"]: first["web"], first["sms-support"]: first["sms"]}
+
+    # an updatable field: the flow is updated in place with only what changed, no channel is replaced
+    strict.reset_stats()
+    assert stack.up(program(web_name="Web chat (EU)", retries=2))[0] == ("update", "web")
+    assert calls(strict) == ["POST /v1/FlexFlows/…"]
+    assert strict.requests()[0].form == {"FriendlyName": "Web chat (EU)", "Integration.RetryCount": "2"}
+    assert ids(stack) == first
+
+    # a replace-only field: a new flow, its channels replaced onto it, the old ones deleted channels first
+    strict.reset_stats()
+    log = stack.up(program(OTHER_SERVICE, "Web chat (EU)", 2))
+    assert log == [("replace-create-first", "web"), ("same", "sms"), ("replace-create-first", "web-support"),
+                   ("replace-create-first", "web-sales"), ("same", "sms-support"),
+                   ("delete-replaced", "web-sales"), ("delete-replaced", "web-support"), ("delete-replaced", "web")]
+    assert calls(strict) == ["POST /v1/FlexFlows", "POST /v1/Channels", "POST /v1/Channels",
+                             "DELETE /v1/Channels/…", "DELETE /v1/Channels/…", "DELETE /v1/FlexFlows/…"]
+    second = ids(stack)
+    assert second["web"] != first["web"] and second["sms"] == first["sms"]
+    assert {c["flex_flow_sid"] for c in strict.channels()} == {second["web"], second["sms"]}
+
+    # destroy: channels before flows
+    strict.reset_stats()
+    stack.destroy()
+    assert calls(strict) == ["DELETE /v1/Channels/…"] * 3 + ["DELETE /v1/FlexFlows/…"] * 2
+    assert list(strict.flex_flows()) == [] and list(strict.channels()) == []
+
+
+@pytest.mark.parametrize(("drift", "form"), [
+    ({"friendly_name": "Edited in the Console"}, {"FriendlyName": "Web chat"}),
+    ({"enabled": True}, {"Enabled": "false"}),
+    ({"channel_type": "custom"}, {"ChannelType": "web"}),
+    ({"integration": {"flow_sid": "FW" + "e" * 32}}, {"Integration.FlowSid": STUDIO}),
+    ({"integration_type": "external", "integration": {"url": "https://hooks.example.com/x"}},
+     {"IntegrationType": "studio"}),
+])
+def test_drift_in_any_field_is_seen_on_refresh_and_undone_on_up(stack: Stack, strict: Emulator, flex: FlexClient,
+                                                                drift: dict[str, Any], form: dict[str, str]) -> None:
+    declared = [goal(FlexFlow, "web", **flow_inputs(enabled=False))]
+    stack.up(declared)
+    [flow] = stack.state.values()
+    flex.update_flex_flow(flow.id, drift)
+    assert stack.refresh() == [("read", "web")]
+    [refreshed] = stack.state.values()
+    for key, value in drift.items():
+        assert refreshed.outputs[key] == ({**flow.outputs[key], **value} if key == "integration" else value)
+    strict.reset_stats()
+    assert stack.up(declared) == [("update", "web")]
+    assert [r.form for r in strict.requests("POST")] == [form]
+    fetched = flex.fetch_flex_flow(flow.id)
+    assert {key: getattr(fetched, key) for key in ("friendly_name", "enabled", "channel_type", "integration_type")} \
+        == {"friendly_name": "Web chat", "enabled": False, "channel_type": "web", "integration_type": "studio"}
+    assert fetched.integration["flow_sid"] == STUDIO
+
+
+def test_adopting_a_flow_updates_what_differs_and_makes_no_create(stack: Stack, strict: Emulator,
+                                                                 flex: FlexClient) -> None:
+    by_hand = flex.create_flex_flow(flow_inputs("Made by hand", enabled=True))
+    strict.reset_stats()
+    assert stack.up([goal(FlexFlow, "web", import_sid=by_hand.sid, **flow_inputs(enabled=True))]) == [
+        ("create", "web")]
+    assert calls(strict) == ["GET /v1/FlexFlows/…", "POST /v1/FlexFlows/…"]
+    assert strict.requests("POST")[0].form == {"FriendlyName": "Web chat"}
+    assert ids(stack) == {"web": by_hand.sid}
+
+
+def test_adopting_a_flow_of_another_chat_service_is_refused(stack: Stack, strict: Emulator,
+                                                            flex: FlexClient) -> None:
+    import grpc
+
+    from tests.engine import grpc_error_text
+
+    by_hand = flex.create_flex_flow(flow_inputs(chat_service_sid=OTHER_SERVICE))
+    with pytest.raises(grpc.RpcError) as caught:
+        stack.up([goal(FlexFlow, "web", import_sid=by_hand.sid, **flow_inputs())])
+    assert grpc_error_text(caught.value).splitlines()[-1] == (
+        f"flex_provider.errors.AdoptionError: cannot adopt Flex Flow {by_hand.sid}: its chat_service_sid is "
+        f"{OTHER_SERVICE}, but the flow declares {SERVICE}, and a flow's chat_service_sid cannot change. Declare "
+        f"chat_service_sid: {OTHER_SERVICE} to adopt it as it is, or import a flow of {SERVICE} (`python -m "
+        "flex_provider flex_flows list` lists them).")
+    assert [r.method for r in strict.requests()] == ["POST", "GET"]
+
+
+def test_preview_of_a_new_flow_and_its_channel_sends_the_channel_an_unknown_flow(stack: Stack,
+                                                                                 strict: Emulator) -> None:
+    assert stack.preview(program()[:1] + program()[2:3]) == [("create", "web"), ("create", "web-support")]
+    assert stack.host.calls[-2:] == ["Check", "Check"]
+    assert strict.requests() == []
