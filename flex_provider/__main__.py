@@ -1,4 +1,7 @@
-"""Command line: `python -m flex_provider validate [FILES…]` and `python -m flex_provider schema`."""
+"""Command line: `flex-channels validate [FILES…]` and `flex-channels schema` (or `python -m flex_provider …`).
+
+Only PyYAML is imported on this path, so validating stack files needs neither Pulumi nor credentials.
+"""
 
 from __future__ import annotations
 
@@ -42,8 +45,9 @@ def _schema(write: bool) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flex_provider", description="flex-channels tools")
+def main(argv: list[str] | None = None, prog: str = "flex-channels") -> int:
+    """The `flex-channels` console script; `python -m flex_provider` runs the same under its own name."""
+    parser = argparse.ArgumentParser(prog=prog, description="flex-channels tools")
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check stack files without Pulumi or credentials")
     validate.add_argument("files", nargs="*", type=Path, help="stack files (default: every stacks/*.yaml)")
@@ -56,4 +60,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m flex_provider"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import stat
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_project
 from tests.pulumi_mocks import run_program
 
 STUB = """#!{python}
@@ -56,13 +55,7 @@ def _free_port() -> int:
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Path]:
     """The repository's files, copied with their times, sharing this checkout's .venv (already set up)."""
-    copy = tmp_path / "flex-channels"
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.splitlines()
-    for name in listed:
-        if (ROOT / name).is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, copy / name)
+    copy = copy_project(tmp_path / "flex-channels")
     (copy / ".venv").symlink_to(ROOT / ".venv")
     yield copy
     subprocess.run(["make", "down"], cwd=copy, capture_output=True, check=False)
