@@ -49,6 +49,7 @@ emulator: $(RUNTIME)
 bench: $(STAMP)
 	$(PY) bench/run.py
 
-# Forget local state: the emulator's channels and the project-local Pulumi state.
+# Forget local state: the emulator's channels and the project-local Pulumi state (the Pulumi CLI
+# that `make up` downloaded into .pulumi/ stays).
 clean: down
 	rm -rf .emulator .pulumi-state .pytest_cache .ruff_cache .hypothesis

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default, for `make up`, `make destroy` and `make down`.
-#   up       set up .venv, validate stacks/$STACK.yaml, start the local Flex API emulator when no
+#   up       fetch the Pulumi CLI into .pulumi/bin unless one is on PATH (scripts/fetch_pulumi.py),
+#            set up .venv, validate stacks/$STACK.yaml, start the local Flex API emulator when no
 #            Twilio credentials are configured, use a Pulumi state backend inside the project,
 #            select or create the stack, `pulumi up`, print the channels.
 #   destroy  `pulumi destroy` the stack (against the same API), then stop the emulator.
@@ -67,9 +68,11 @@ if [ "$command" = down ]; then
   exit 0
 fi
 
+# The Pulumi CLI: the one on PATH, else the project's own, downloaded once into .pulumi/bin and verified.
+# PATH changes for this script and what it runs only.
 if ! command -v pulumi >/dev/null 2>&1; then
-  echo "The Pulumi CLI is missing: install it with 'curl -fsSL https://get.pulumi.com | sh', then run 'make $command' again." >&2
-  exit 1
+  [ -x .pulumi/bin/pulumi ] || "${PYTHON:-python3}" scripts/fetch_pulumi.py "$command"
+  export PATH="$PWD/.pulumi/bin:$PATH"
 fi
 
 step "Setting up .venv"
