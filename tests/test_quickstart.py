@@ -266,7 +266,7 @@ def test_make_up_starts_the_emulator_and_runs_pulumi_on_local_state(project: Pat
     assert up["FLEX_API_URL"] == f"http://127.0.0.1:{port}"
     assert up["TWILIO_ACCOUNT_SID"] == "AC" + "0" * 32
     assert (up["emulator"]["requests"], up["emulator"]["channels"]) == (0, 0), "serving, and nothing sent yet"
-    pid = int((project / ".emulator" / "pid").read_text())
+    pid = int((project / ".emulator" / "pid").read_text().split()[0])
 
     stopped = subprocess.run(["make", "down"], cwd=project, env=env, capture_output=True, text=True)
     assert stopped.returncode == 0
@@ -292,3 +292,22 @@ def test_the_copied_program_runs_under_mocks_and_validates(project: Path) -> Non
     done = subprocess.run(["make", "validate"], cwd=project, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
+
+def test_make_down_leaves_a_process_that_is_not_the_emulator_running(project: Path, tmp_path: Path) -> None:
+    """After a reboot the pid file can name any process: `make down` stops only the emulator it started."""
+    unrelated = subprocess.Popen(["sleep", "60"])
+    try:
+        started = Path(f"/proc/{unrelated.pid}/stat").read_text().rsplit(") ", 1)[1].split()[19]
+        (project / ".emulator").mkdir()
+        for recorded in (f"{unrelated.pid} {started}\n", f"{unrelated.pid}\n"):
+            (project / ".emulator" / "pid").write_text(recorded)
+            done = subprocess.run(["make", "down"], cwd=project, env=_env(tmp_path, with_pulumi=False),
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            assert done.stdout.splitlines() == [f"==> Not stopping pid {unrelated.pid}: it is not the emulator this "
+                                                "project started (the pid file is older than that process)"]
+            assert unrelated.poll() is None, "make down killed an unrelated process"
+            assert not (project / ".emulator" / "pid").exists()
+    finally:
+        unrelated.kill()
+        unrelated.wait()
