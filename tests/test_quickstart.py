@@ -311,3 +311,22 @@ def test_make_down_leaves_a_process_that_is_not_the_emulator_running(project: Pa
     finally:
         unrelated.kill()
         unrelated.wait()
+
+
+def test_make_up_starts_its_own_emulator_when_the_pid_file_names_another_process(
+        project: Path, tmp_path: Path) -> None:
+    unrelated = subprocess.Popen(["sleep", "60"])
+    try:
+        (project / ".emulator").mkdir()
+        (project / ".emulator" / "pid").write_text(f"{unrelated.pid}\n")
+        port = _free_port()
+        env = _env(tmp_path, with_pulumi=True, FLEX_EMULATOR_PORT=str(port))
+        done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert f"==> Starting the local Flex API emulator on http://127.0.0.1:{port}" in done.stdout
+        assert _calls(tmp_path)[2]["emulator"]["requests"] == 0, "the new emulator served pulumi up"
+        assert int((project / ".emulator" / "pid").read_text().split()[0]) != unrelated.pid
+        assert unrelated.poll() is None
+    finally:
+        unrelated.kill()
+        unrelated.wait()
