@@ -7,7 +7,7 @@ PY      := $(VENV)/bin/python
 RUNTIME := $(VENV)/.installed-runtime
 STAMP   := $(VENV)/.installed
 
-.PHONY: test lint setup up destroy down clean emulator validate bench
+.PHONY: test lint setup up destroy down clean emulator validate bench bench-record
 
 # The one test command: README and .ci/run both call it.
 test: lint
@@ -45,9 +45,13 @@ validate: $(RUNTIME)
 emulator: $(RUNTIME)
 	$(PY) -m twilio_emulator --port 8765 --data .emulator/channels.json
 
-# Benchmarks (not part of the tests): results in bench/results/, write-up in BENCHMARKS.md.
+# Benchmarks (not part of the tests). `make bench` writes bench/results/latest/ (ignored by git);
+# `make bench-record` replaces the tracked bench/results/*.json that BENCHMARKS.md quotes.
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+bench-record: $(STAMP)
+	$(PY) bench/run.py --record
 
 # Forget local state: the emulator's channels and the project-local Pulumi state (the Pulumi CLI
 # that `make up` downloaded into .pulumi/ stays).
