@@ -30,6 +30,9 @@ from tests.conftest import FLOW, ROOT, copy_project
 from tests.provider_host import secret
 from twilio_emulator import Emulator
 
+# Installing Pulumi and grpcio into a fresh venv can take minutes on a cold package cache.
+pytestmark = pytest.mark.timeout(600)
+
 EXAMPLE = ROOT / "examples" / "python-program"
 PROJECT = "flex-channels-example"
 TYPE = "pulumi-python:dynamic/flex:FlexChannel"
