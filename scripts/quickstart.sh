@@ -71,7 +71,7 @@ start_emulator() {
   if ! emulator_pid >/dev/null; then
     step "Starting the local Flex API emulator on http://127.0.0.1:$PORT (log: $EMULATOR_DIR/emulator.log)"
     nohup "$PY" -m twilio_emulator --port "$PORT" --data "$DATA_FILE" >"$EMULATOR_DIR/emulator.log" 2>&1 &
-    echo "$! $(started_at $!)" >"$EMULATOR_DIR/pid"
+    echo "$! $(started_at "$!")" >"$EMULATOR_DIR/pid"
   fi
   "$PY" - "$PORT" <<'PYTHON'
 import sys, time, urllib.request
