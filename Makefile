@@ -1,22 +1,29 @@
 # flex-channels: every target sets itself up, so on a fresh machine one command is enough.
 PYTHON ?= python3
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+VENV    := .venv
+PY      := $(VENV)/bin/python
+# Two stamps in one venv: the run-time install (this project and what pyproject.toml lists), which is all
+# `make validate` and `pulumi up` need, and the test and lint tools on top of it.
+RUNTIME := $(VENV)/.installed-runtime
+STAMP   := $(VENV)/.installed
 
-.PHONY: test lint setup up destroy down clean emulator validate bench
+.PHONY: test lint setup up destroy down clean emulator validate bench bench-record
 
 # The one test command: README and .ci/run both call it.
-test: $(STAMP)
-	$(VENV)/bin/ruff check .
+test: lint
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(RUNTIME): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "flex-channels needs Python 3.11 or newer; found " + sys.version.split()[0])'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME) requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
@@ -32,16 +39,21 @@ destroy:
 down:
 	@scripts/quickstart.sh down
 
-validate: $(STAMP)
+validate: $(RUNTIME)
 	$(PY) -m flex_provider validate
 
-emulator: $(STAMP)
+emulator: $(RUNTIME)
 	$(PY) -m twilio_emulator --port 8765 --data .emulator/channels.json
 
-# Benchmarks (not part of the tests): results in bench/results/, write-up in BENCHMARKS.md.
+# Benchmarks (not part of the tests). `make bench` writes bench/results/latest/ (ignored by git);
+# `make bench-record` replaces the tracked bench/results/*.json that BENCHMARKS.md quotes.
 bench: $(STAMP)
 	$(PY) bench/run.py
 
-# Forget local state: the emulator's channels and the project-local Pulumi state.
+bench-record: $(STAMP)
+	$(PY) bench/run.py --record
+
+# Forget local state: the emulator's channels and the project-local Pulumi state (the Pulumi CLI
+# that `make up` downloaded into .pulumi/ stays).
 clean: down
 	rm -rf .emulator .pulumi-state .pytest_cache .ruff_cache .hypothesis

@@ -1,10 +1,11 @@
 """Benchmarks of flex-channels, each figure a ratio against a baseline measured in the same run.
 
-    python bench/run.py [overhead] [layers] [throughput] [scale] [validator] [emulator] [--reps N] [--quick]
+    python bench/run.py [overhead] [layers] [throughput] [scale] [validator] [emulator] [--reps N] [--quick] [--record]
 
 The emulator runs in its own process (so it does not share the measuring process's GIL) on
 127.0.0.1, with the latency each benchmark injects. Results print as Markdown and are written
-to bench/results/<benchmark>.json. BENCHMARKS.md holds the figures and how they were made.
+to bench/results/latest/<benchmark>.json, which git ignores; with --record, to the tracked
+bench/results/<benchmark>.json that BENCHMARKS.md quotes, so those change only on purpose.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from flex_provider.stackfile import check_stack_file  # noqa: E402
 from tests.engine import ProviderHost, check, check_request, create, create_request, secret, urn  # noqa: E402
 from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
+RECORDED = ROOT / "bench" / "results"
 FLOW = "FO" + "1" * 32
 AUTH = (DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
 
@@ -368,12 +369,19 @@ def _markdown(name: str, result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def results_dir(record: bool) -> Path:
+    return RECORDED if record else RECORDED / "latest"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benchmarks", nargs="*",
                         default=["overhead", "layers", "throughput", "scale", "validator", "emulator"])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="smaller counts, to try the harness")
+    parser.add_argument("--record", action="store_true",
+                        help="write the tracked bench/results/*.json that BENCHMARKS.md quotes "
+                             "(default: bench/results/latest/, ignored by git)")
     args = parser.parse_args()
     quick = args.quick
     plans: dict[str, Callable[[], dict[str, Any]]] = {
@@ -384,14 +392,15 @@ def main() -> int:
         "validator": lambda: bench_validator(args.reps, 1000 if quick else 10000),
         "emulator": lambda: bench_emulator(args.reps, 200 if quick else 2000),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    results = results_dir(args.record)
+    results.mkdir(parents=True, exist_ok=True)
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
                "date": time.strftime("%Y-%m-%d")}
     print(f"machine: {machine}\n")
     for name in args.benchmarks:
         print(f"... running {name}", file=sys.stderr, flush=True)
         result = {"benchmark": name, "machine": machine, "quick": quick, **plans[name]()}
-        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+        (results / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
         print(_markdown(name, result), flush=True)
     return 0
 

@@ -1,6 +1,8 @@
-"""Command line: `validate [FILES…]`, `schema`, and `<section> list` (for example `channels list --flow FO…`).
+"""Command line of `flex-channels` (or `python -m flex_provider`): `validate [FILES…]`, `schema`, and
+`<section> list` (for example `channels list --flow FO…`).
 
-`validate` and `schema` need only PyYAML; `list` imports the HTTP client only when it runs.
+`validate` and `schema` import only PyYAML, so they need neither Pulumi nor credentials; `list` imports the
+HTTP client only when it runs.
 """
 
 from __future__ import annotations
@@ -78,9 +80,8 @@ def _sid_of(rtype: ResourceType, output: str) -> object:
 def _add_list_commands(commands: argparse._SubParsersAction) -> dict[str, ResourceType]:  # type: ignore[type-arg]
     by_command = {}
     for rtype in RESOURCE_TYPES:
-        command = rtype.section.replace("_", "-")
-        by_command[command] = rtype
-        group = commands.add_parser(command, help=f"{rtype.title}s of the account")
+        by_command[rtype.command] = rtype
+        group = commands.add_parser(rtype.command, help=f"{rtype.title}s of the account")
         actions = group.add_subparsers(dest="action", required=True)
         listing = actions.add_parser("list", help=f"list the account's {rtype.title}s, with the credentials and "
                                                   "settings the provider uses")
@@ -93,8 +94,9 @@ def _add_list_commands(commands: argparse._SubParsersAction) -> dict[str, Resour
     return by_command
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flex_provider", description="flex-channels tools")
+def main(argv: list[str] | None = None, prog: str = "flex-channels") -> int:
+    """The `flex-channels` console script; `python -m flex_provider` runs the same under its own name."""
+    parser = argparse.ArgumentParser(prog=prog, description="flex-channels tools")
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check stack files without Pulumi or credentials")
     validate.add_argument("files", nargs="*", type=Path, help="stack files (default: every stacks/*.yaml)")
@@ -110,4 +112,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m flex_provider"))

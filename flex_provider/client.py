@@ -266,7 +266,7 @@ class FlexClient:
         Raises OutcomeUnknownError when the request was sent but its answer lost.
         """
         advice = (f"The {rtype.noun} may have been created. Look for it with `python -m flex_provider "
-                  f"{rtype.section} list` or in the Twilio Console; if it is there, adopt it with "
+                  f"{rtype.command} list` or in the Twilio Console; if it is there, adopt it with "
                   f"`import: {rtype.sid_prefix}…` on the {rtype.noun} in the stack file, otherwise run "
                   "`pulumi up` again.")
         body = self._request("POST", rtype.path, data=rtype.to_form(inputs), advice=advice)

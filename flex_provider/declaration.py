@@ -252,6 +252,11 @@ class ResourceType:
     list_filters: tuple[ListFilter, ...] = ()
 
     @property
+    def command(self) -> str:
+        """The CLI's name for these resources: `python -m flex_provider flex-flows list`."""
+        return self.section.replace("_", "-")
+
+    @property
     def type_token(self) -> str:
         return f"pulumi-python:dynamic/{self.module}:{self.name}"
 

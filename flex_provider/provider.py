@@ -209,7 +209,7 @@ class DeclaredProvider(ResourceProvider):
         except NotFoundError as error:
             raise AdoptionError(
                 f"cannot adopt {rtype.title} {sid}: the account has no such {rtype.noun}. Check the SID "
-                f"(`python -m flex_provider {rtype.section} list`), or remove `import` to create a new {rtype.noun}."
+                f"(`python -m flex_provider {rtype.command} list`), or remove `import` to create a new {rtype.noun}."
             ) from error
         returned = [spec for spec in rtype.fields if spec.name in rtype.returned and spec.name in inputs]
         for spec in returned:
@@ -219,7 +219,7 @@ class DeclaredProvider(ResourceProvider):
                     f"cannot adopt {rtype.title} {sid}: its {spec.name} is {actual}, but the {rtype.noun} declares "
                     f"{inputs[spec.name]}, and a {rtype.noun}'s {spec.name} cannot change. Declare {spec.name}: "
                     f"{actual} to adopt it as it is, or import a {rtype.noun} of {inputs[spec.name]} (`python -m "
-                    f"flex_provider {rtype.section} list` lists them)."
+                    f"flex_provider {rtype.command} list` lists them)."
                 )
         changes = {spec.name: _changed_part(spec, found.values.get(spec.name), inputs[spec.name])
                    for spec in returned if _differs(spec, found.values.get(spec.name), inputs[spec.name])}

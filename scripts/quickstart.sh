@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default, for `make up`, `make destroy` and `make down`.
-#   up       set up .venv, validate stacks/$STACK.yaml, start the local Flex API emulator when no
+#   up       fetch the Pulumi CLI into .pulumi/bin unless one is on PATH (scripts/fetch_pulumi.py),
+#            set up .venv, validate stacks/$STACK.yaml, start the local Flex API emulator when no
 #            Twilio credentials are configured, use a Pulumi state backend inside the project,
 #            select or create the stack, `pulumi up`, print the channels.
 #   destroy  `pulumi destroy` the stack (against the same API), then stop the emulator.
@@ -14,30 +15,63 @@ STACK=${STACK:-dev}
 PORT=${FLEX_EMULATOR_PORT:-8765}
 PY=.venv/bin/python
 EMULATOR_DIR=.emulator
+DATA_FILE=$PWD/$EMULATOR_DIR/channels.json
 EMULATOR_ACCOUNT_SID=AC00000000000000000000000000000000
 EMULATOR_AUTH_TOKEN=emulator-auth-token
 
 step() { printf '==> %s\n' "$*"; }
 
-emulator_running() {
-  [ -f "$EMULATOR_DIR/pid" ] && kill -0 "$(cat "$EMULATOR_DIR/pid")" 2>/dev/null
+# $EMULATOR_DIR/pid holds "PID START": the emulator's PID and when that process started. A PID that
+# the system has since given to another process (after a reboot, say) has another start time or
+# command line, and is never taken for the emulator.
+started_at() {
+  if [ -r "/proc/$1/stat" ]; then
+    # field 22 of stat; counted after the ") " that ends the command name, which may hold spaces
+    sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
+  else
+    ps -o lstart= -p "$1" 2>/dev/null | awk '{$1 = $1; print}'
+  fi
+}
+
+command_line() {
+  if [ -r "/proc/$1/cmdline" ]; then
+    tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null
+  else
+    ps -o args= -p "$1" 2>/dev/null
+  fi
+}
+
+# Prints the PID of this project's running emulator; fails when the pid file names none.
+emulator_pid() {
+  local pid='' start=''
+  [ -f "$EMULATOR_DIR/pid" ] && read -r pid start <"$EMULATOR_DIR/pid"
+  [ -n "$pid" ] && [ -n "$start" ] && [ "$(started_at "$pid")" = "$start" ] || return 1
+  case "$(command_line "$pid")" in
+    *twilio_emulator*"--data $DATA_FILE"*) echo "$pid" ;;
+    *) return 1 ;;
+  esac
 }
 
 stop_emulator() {
-  if emulator_running; then
-    step "Stopping the local Flex API emulator (pid $(cat "$EMULATOR_DIR/pid"))"
-    kill "$(cat "$EMULATOR_DIR/pid")"
+  local pid stale
+  if pid=$(emulator_pid); then
+    step "Stopping the local Flex API emulator (pid $pid)"
+    kill "$pid"
+  elif [ -f "$EMULATOR_DIR/pid" ]; then
+    stale=$(cut -d' ' -f1 "$EMULATOR_DIR/pid")
+    if [ -n "$stale" ] && kill -0 "$stale" 2>/dev/null; then
+      step "Not stopping pid $stale: it is not the emulator this project started (the pid file is older than that process)"
+    fi
   fi
   rm -f "$EMULATOR_DIR/pid"
 }
 
 start_emulator() {
   mkdir -p "$EMULATOR_DIR"
-  if ! emulator_running; then
+  if ! emulator_pid >/dev/null; then
     step "Starting the local Flex API emulator on http://127.0.0.1:$PORT (log: $EMULATOR_DIR/emulator.log)"
-    nohup "$PY" -m twilio_emulator --port "$PORT" --data "$EMULATOR_DIR/channels.json" \
-      >"$EMULATOR_DIR/emulator.log" 2>&1 &
-    echo $! >"$EMULATOR_DIR/pid"
+    nohup "$PY" -m twilio_emulator --port "$PORT" --data "$DATA_FILE" >"$EMULATOR_DIR/emulator.log" 2>&1 &
+    echo "$! $(started_at "$!")" >"$EMULATOR_DIR/pid"
   fi
   "$PY" - "$PORT" <<'PYTHON'
 import sys, time, urllib.request
@@ -67,9 +101,11 @@ if [ "$command" = down ]; then
   exit 0
 fi
 
+# The Pulumi CLI: the one on PATH, else the project's own, downloaded once into .pulumi/bin and verified.
+# PATH changes for this script and what it runs only.
 if ! command -v pulumi >/dev/null 2>&1; then
-  echo "The Pulumi CLI is missing: install it with 'curl -fsSL https://get.pulumi.com | sh', then run 'make $command' again." >&2
-  exit 1
+  [ -x .pulumi/bin/pulumi ] || "${PYTHON:-python3}" scripts/fetch_pulumi.py "$command"
+  export PATH="$PWD/.pulumi/bin:$PATH"
 fi
 
 step "Setting up .venv"

@@ -73,10 +73,12 @@ class ProviderHost:
     """
 
     def __init__(self, log_dir: Path, env: Mapping[str, str] | None = None, *, python: str = sys.executable,
-                 cwd: Path = ROOT) -> None:
+                 cwd: Path = ROOT, inherit: bool = True) -> None:
+        """`env` is added to this process's environment (less TWILIO_* and FLEX_*), or with `inherit=False`
+        is the whole environment of the host."""
         log_dir.mkdir(parents=True, exist_ok=True)
         self.stderr_path = log_dir / f"host-{secrets.token_hex(4)}.stderr"
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "FLEX_"))}
+        base_env = {k: v for k, v in os.environ.items() if inherit and not k.startswith(("TWILIO_", "FLEX_"))}
         self._stderr = self.stderr_path.open("wb")
         self.process = subprocess.Popen([python, "-m", "pulumi.dynamic"], cwd=cwd, env={**base_env, **(env or {})},
                                         stdout=subprocess.PIPE, stderr=self._stderr)

@@ -3,6 +3,10 @@
 `MockMonitor` hands `Mocks.new_resource` only part of a registration; the recording monitor
 keeps the whole `RegisterResourceRequest`, so tests can assert options (protect, aliases,
 import id, retain on delete) as the engine would receive them.
+
+Run as a script (`python tests/pulumi_mocks.py PROGRAM_DIR PROJECT STACK [KEY=VALUE…]`) it needs only
+Pulumi and what the program imports, and prints the run as JSON: tests/test_packaging.py runs it with the
+Python of a fresh virtualenv that has flex-channels installed from its wheel.
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import hashlib
+import json
+import os
 import runpy
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,7 +79,8 @@ class ProgramRun:
         return {k: v for k, v in props.items() if k != "__provider" and v is not None}
 
 
-def run_program(stack: str, config: dict[str, str] | None = None, program: Path = ROOT / "__main__.py") -> ProgramRun:
+def run_program(stack: str, config: dict[str, str] | None = None, program: Path = ROOT / "__main__.py",
+                project: str = "flex-channels") -> ProgramRun:
     """Run `program` as the stack `stack`, in a fresh context so runs do not share a root resource."""
     run = ProgramRun()
 
@@ -82,7 +90,7 @@ def run_program(stack: str, config: dict[str, str] | None = None, program: Path 
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config({key: str(value) for key, value in (config or {}).items()})
         monitor = RecordingMonitor(ChannelMocks())
-        pulumi.runtime.set_mocks(ChannelMocks(), project="flex-channels", stack=stack, preview=False,
+        pulumi.runtime.set_mocks(ChannelMocks(), project=project, stack=stack, preview=False,
                                  monitor=monitor)
 
         async def body() -> None:
@@ -100,3 +108,18 @@ def run_program(stack: str, config: dict[str, str] | None = None, program: Path 
 
     contextvars.copy_context().run(go)
     return run
+
+
+def _main(program_dir: str, project: str, stack: str, *settings: str) -> None:
+    """Run the program in its own directory, as Pulumi does, and print what it registered and exported."""
+    os.chdir(program_dir)
+    config = dict(setting.split("=", 1) for setting in settings)
+    run = run_program(stack, config, Path("__main__.py").resolve(), project)
+    registrations = [{"name": r.name, "type": r.type, "dependencies": list(r.dependencies),
+                      "inputs": pulumi.runtime.rpc.deserialize_properties(r.object)} for r in run.registrations]
+    json.dump({"registrations": registrations, "exports": run.exports,
+               "modules": {name: sys.modules[name].__file__ for name in ("flex_provider", "pulumi")}}, sys.stdout)
+
+
+if __name__ == "__main__":
+    _main(*sys.argv[1:])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts
@@ -11,6 +13,17 @@ from twilio_emulator import Emulator
 ROOT = Path(__file__).resolve().parent.parent
 FLOW = "FO" + "a" * 32
 FAST_RETRY = RetryPolicy(attempts=6, backoff_factor=0.01, backoff_max=0.05, jitter=0.0, max_retry_after=0.05)
+
+
+def copy_project(target: Path) -> Path:
+    """The files git would commit from this checkout (tracked, and new ones not ignored), copied with their times."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    for name in listed:
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    return target
 
 
 def channel_inputs(identity: str = "customer-1", **extra: object) -> dict[str, object]:

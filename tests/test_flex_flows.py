@@ -241,7 +241,7 @@ def test_adopting_a_flow_of_another_chat_service_is_refused(stack: Stack, strict
         f"flex_provider.errors.AdoptionError: cannot adopt Flex Flow {by_hand.sid}: its chat_service_sid is "
         f"{OTHER_SERVICE}, but the flow declares {SERVICE}, and a flow's chat_service_sid cannot change. Declare "
         f"chat_service_sid: {OTHER_SERVICE} to adopt it as it is, or import a flow of {SERVICE} (`python -m "
-        "flex_provider flex_flows list` lists them).")
+        "flex_provider flex-flows list` lists them).")
     assert [r.method for r in strict.requests()] == ["POST", "GET"]
 
 

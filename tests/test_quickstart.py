@@ -2,27 +2,36 @@
 
 The Pulumi CLI cannot be installed here, so where the script calls `pulumi` a recording stand-in
 answers: the test checks what the script asks of Pulumi (stack, backend, credentials, emulator)
-and that the emulator it started really serves at that moment. Everything else runs for real.
+and that the emulator it started really serves at that moment. Everything else runs for real,
+the CLI's download too: from a local server of stand-in releases whose `pulumi` is that stand-in.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import io
 import json
 import os
+import platform
 import re
-import shutil
 import socket
 import stat
 import subprocess
 import sys
+import tarfile
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.pulumi_mocks import run_program
-from tests.support import ROOT
+from tests.support import ROOT, copy_project
 
 STUB = """#!{python}
 import json, os, sys, urllib.request
@@ -38,6 +47,20 @@ if args[:2] == ["config", "get"]:
 if args[:2] == ["stack", "output"]:
     print("{{}}")
 """
+
+
+INSTALL_ADVICE = "install it with 'curl -fsSL https://get.pulumi.com | sh', then run 'make up' again."
+
+
+def _load_fetch_pulumi() -> Any:
+    spec = importlib.util.spec_from_file_location("fetch_pulumi", ROOT / "scripts" / "fetch_pulumi.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PULUMI_VERSION = _load_fetch_pulumi().VERSION
 
 
 def _sh_blocks(markdown: str, heading: str) -> list[list[str]]:
@@ -56,16 +79,68 @@ def _free_port() -> int:
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Path]:
     """The repository's files, copied with their times, sharing this checkout's .venv (already set up)."""
-    copy = tmp_path / "flex-channels"
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.splitlines()
-    for name in listed:
-        if (ROOT / name).is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, copy / name)
+    copy = copy_project(tmp_path / "flex-channels")
     (copy / ".venv").symlink_to(ROOT / ".venv")
     yield copy
     subprocess.run(["make", "down"], cwd=copy, capture_output=True, check=False)
+
+
+@dataclass
+class Releases:
+    """A local stand-in for https://get.pulumi.com/releases/sdk; `requested` lists the paths asked for."""
+
+    url: str
+    folder: Path
+    requested: list[str] = field(default_factory=list)
+
+    @property
+    def archive(self) -> str:
+        """This machine's release archive, named as Pulumi names them."""
+        system = {"Linux": "linux", "Darwin": "darwin"}[platform.system()]
+        arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine().lower()]
+        return f"pulumi-v{PULUMI_VERSION}-{system}-{arch}.tar.gz"
+
+    def publish(self, members: dict[str, bytes], checksum: str | None = None) -> str:
+        """The archive holding `members` (mode 755) and a checksums file with `checksum` or its real SHA-256."""
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+            for name, data in members.items():
+                info = tarfile.TarInfo(name)
+                info.size, info.mode = len(data), 0o755
+                tar.addfile(info, io.BytesIO(data))
+        (self.folder / self.archive).write_bytes(buffer.getvalue())
+        actual = hashlib.sha256(buffer.getvalue()).hexdigest()
+        (self.folder / f"pulumi-{PULUMI_VERSION}-checksums.txt").write_text(
+            f"{'0' * 64}  pulumi-v{PULUMI_VERSION}-windows-x64.zip\n{checksum or actual}  {self.archive}\n")
+        return actual
+
+
+@pytest.fixture
+def releases(tmp_path: Path) -> Iterator[Releases]:
+    folder = tmp_path / "releases"
+    folder.mkdir()
+    requested: list[str] = []
+
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def do_GET(self) -> None:
+            requested.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield Releases(f"http://127.0.0.1:{server.server_address[1]}", folder, requested)
+    server.shutdown()
+    server.server_close()
+
+
+def _stub(python: str = sys.executable) -> bytes:
+    return STUB.format(python=python).encode()
 
 
 def _env(tmp_path: Path, with_pulumi: bool, **extra: str) -> dict[str, str]:
@@ -74,7 +149,7 @@ def _env(tmp_path: Path, with_pulumi: bool, **extra: str) -> dict[str, str]:
         stub_dir = tmp_path / "bin"
         stub_dir.mkdir(exist_ok=True)
         stub = stub_dir / "pulumi"
-        stub.write_text(STUB.format(python=sys.executable))
+        stub.write_bytes(_stub())
         stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
         path = f"{stub_dir}:{path}"
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "FLEX_", "PULUMI_", "MAKE"))}
@@ -104,14 +179,70 @@ def test_readme_quick_start_is_two_commands_and_ci_runs_the_same_tests() -> None
     assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), re.M)
 
 
-def test_make_up_without_the_pulumi_cli_stops_at_once_saying_how_to_install_it(project: Path, tmp_path: Path) -> None:
-    done = subprocess.run(["make", "up"], cwd=project, env=_env(tmp_path, with_pulumi=False),
-                          capture_output=True, text=True)
-    assert done.returncode == 2
-    assert done.stderr.splitlines()[0] == ("The Pulumi CLI is missing: install it with 'curl -fsSL "
-                                           "https://get.pulumi.com | sh', then run 'make up' again.")
+def _nothing_left(project: Path) -> None:
+    assert not (project / ".pulumi").exists(), sorted(p.name for p in (project / ".pulumi").rglob("*"))
     assert not (project / ".emulator").exists()
     assert not (project / ".pulumi-state").exists()
+
+
+def test_make_up_offline_without_the_pulumi_cli_stops_at_once_saying_how_to_install_it(
+        project: Path, tmp_path: Path) -> None:
+    offline = f"http://127.0.0.1:{_free_port()}"
+    env = _env(tmp_path, with_pulumi=False, FLEX_PULUMI_RELEASES_URL=offline)
+    done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == (
+        f"The Pulumi CLI is missing and could not be downloaded from {offline}/pulumi-{PULUMI_VERSION}-checksums.txt "
+        f"([Errno 111] Connection refused; offline? FLEX_PULUMI_RELEASES_URL can name a mirror): {INSTALL_ADVICE}")
+    _nothing_left(project)
+
+
+def test_make_up_fetches_the_pinned_pulumi_cli_verifies_it_and_runs_it(
+        project: Path, tmp_path: Path, releases: Releases) -> None:
+    digest = releases.publish({"pulumi/pulumi": _stub(), "pulumi/pulumi-language-python": b"#!/bin/sh\n"})
+    env = _env(tmp_path, with_pulumi=False, FLEX_PULUMI_RELEASES_URL=releases.url,
+               FLEX_EMULATOR_PORT=str(_free_port()))
+    done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == [
+        f"==> Downloading the Pulumi CLI v{PULUMI_VERSION} ({releases.url}/{releases.archive}) into .pulumi/bin",
+        f"==> Verified (sha256 {digest}) and installed .pulumi/bin/pulumi"]
+    assert releases.requested == [f"/pulumi-{PULUMI_VERSION}-checksums.txt", f"/{releases.archive}"]
+    assert sorted(p.relative_to(project).as_posix() for p in (project / ".pulumi").rglob("*")) == [
+        ".pulumi/bin", ".pulumi/bin/pulumi", ".pulumi/bin/pulumi-language-python"]
+    assert [c["args"][0] for c in _calls(tmp_path)] == ["stack", "config", "up", "stack"], "the fetched CLI ran"
+
+    again = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "Downloading" not in again.stdout
+    assert len(releases.requested) == 2, "the CLI is fetched once"
+
+
+def test_make_up_refuses_a_pulumi_download_that_does_not_match_its_checksum(
+        project: Path, tmp_path: Path, releases: Releases) -> None:
+    actual = releases.publish({"pulumi/pulumi": _stub()}, checksum="e" * 64)
+    env = _env(tmp_path, with_pulumi=False, FLEX_PULUMI_RELEASES_URL=releases.url)
+    done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == (
+        f"The Pulumi CLI is missing and its download {releases.archive} does not match the published checksum "
+        f"(sha256 {actual}, published {'e' * 64}), so nothing was installed: {INSTALL_ADVICE}")
+    assert releases.requested == [f"/pulumi-{PULUMI_VERSION}-checksums.txt", f"/{releases.archive}"]
+    _nothing_left(project)
+    assert not (tmp_path / "pulumi.log").exists(), "nothing ran"
+
+
+def test_make_up_refuses_a_pulumi_archive_with_a_path_outside_its_folder(
+        project: Path, tmp_path: Path, releases: Releases) -> None:
+    releases.publish({"pulumi/pulumi": _stub(), "pulumi/../../escaped": b"x"})
+    env = _env(tmp_path, with_pulumi=False, FLEX_PULUMI_RELEASES_URL=releases.url)
+    done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == (
+        f"The Pulumi CLI is missing and the archive {releases.archive} holds 'pulumi/../../escaped', outside "
+        f"pulumi/; nothing was installed: {INSTALL_ADVICE}")
+    _nothing_left(project)
+    assert not (project / "escaped").exists()
 
 
 def test_make_up_starts_the_emulator_and_runs_pulumi_on_local_state(project: Path, tmp_path: Path) -> None:
@@ -135,7 +266,7 @@ def test_make_up_starts_the_emulator_and_runs_pulumi_on_local_state(project: Pat
     assert up["FLEX_API_URL"] == f"http://127.0.0.1:{port}"
     assert up["TWILIO_ACCOUNT_SID"] == "AC" + "0" * 32
     assert (up["emulator"]["requests"], up["emulator"]["channels"]) == (0, 0), "serving, and nothing sent yet"
-    pid = int((project / ".emulator" / "pid").read_text())
+    pid = int((project / ".emulator" / "pid").read_text().split()[0])
 
     stopped = subprocess.run(["make", "down"], cwd=project, env=env, capture_output=True, text=True)
     assert stopped.returncode == 0
@@ -160,3 +291,42 @@ def test_the_copied_program_runs_under_mocks_and_validates(project: Path) -> Non
         "billing", "web-chat", "web-support"]
     done = subprocess.run(["make", "validate"], cwd=project, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_make_down_leaves_a_process_that_is_not_the_emulator_running(project: Path, tmp_path: Path) -> None:
+    """After a reboot the pid file can name any process: `make down` stops only the emulator it started."""
+    unrelated = subprocess.Popen(["sleep", "60"])
+    try:
+        started = Path(f"/proc/{unrelated.pid}/stat").read_text().rsplit(") ", 1)[1].split()[19]
+        (project / ".emulator").mkdir()
+        for recorded in (f"{unrelated.pid} {started}\n", f"{unrelated.pid}\n"):
+            (project / ".emulator" / "pid").write_text(recorded)
+            done = subprocess.run(["make", "down"], cwd=project, env=_env(tmp_path, with_pulumi=False),
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            assert done.stdout.splitlines() == [f"==> Not stopping pid {unrelated.pid}: it is not the emulator this "
+                                                "project started (the pid file is older than that process)"]
+            assert unrelated.poll() is None, "make down killed an unrelated process"
+            assert not (project / ".emulator" / "pid").exists()
+    finally:
+        unrelated.kill()
+        unrelated.wait()
+
+
+def test_make_up_starts_its_own_emulator_when_the_pid_file_names_another_process(
+        project: Path, tmp_path: Path) -> None:
+    unrelated = subprocess.Popen(["sleep", "60"])
+    try:
+        (project / ".emulator").mkdir()
+        (project / ".emulator" / "pid").write_text(f"{unrelated.pid}\n")
+        port = _free_port()
+        env = _env(tmp_path, with_pulumi=True, FLEX_EMULATOR_PORT=str(port))
+        done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert f"==> Starting the local Flex API emulator on http://127.0.0.1:{port}" in done.stdout
+        assert _calls(tmp_path)[2]["emulator"]["requests"] == 0, "the new emulator served pulumi up"
+        assert int((project / ".emulator" / "pid").read_text().split()[0]) != unrelated.pid
+        assert unrelated.poll() is None
+    finally:
+        unrelated.kill()
+        unrelated.wait()
