@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from flex_provider.values import MAX_JSON_DEPTH, Kind, canonical_json, depth_of, describe, is_url, load_json
+from flex_provider.values import (
+    MAX_JSON_DEPTH,
+    Kind,
+    canonical_json,
+    depth_of,
+    describe,
+    is_url,
+    load_json,
+    quote,
+)
 
 __all__ = ["Collision", "Field", "ResourceType", "sid_pattern"]
 
@@ -90,9 +99,9 @@ class Field:
         if self._regex and not self._regex.fullmatch(value):
             return f"must be a {self.sid_prefix} SID: '{self.sid_prefix}' and 32 hex digits (pattern {self.pattern})"
         if self.choices and value not in self.choices:
-            return f"must be one of {', '.join(self.choices)}; not {value[:40]!r}"
+            return f"must be one of {', '.join(self.choices)}; not {quote(value, 40)}"
         if self.kind is Kind.URL and not is_url(value):
-            return f"must be an absolute http(s) URL, not {value[:60]!r}"
+            return f"must be an absolute http(s) URL, not {quote(value)}"
         return None
 
     def _object_problems(self, value: Any) -> list[tuple[str, str]]:

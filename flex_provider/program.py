@@ -11,6 +11,7 @@ from flex_provider.options import IMPORT_INPUT, Options
 from flex_provider.pulumi_workarounds import relax_gc_for_registrations
 from flex_provider.resource import DeclaredResource, FlexChannel
 from flex_provider.stackfile import StackFile, StackFileError, load_stack_file
+from flex_provider.values import shown
 
 __all__ = ["RESOURCE_CLASSES", "declare", "resource_options", "run", "stack_file_path"]
 
@@ -61,7 +62,7 @@ def run(project_dir: Path) -> None:
     relax_gc_for_registrations()
     stack = pulumi.get_stack()
     path = stack_file_path(project_dir, stack, pulumi.Config("flex").get("stackFile"))
-    display = os.path.relpath(path, project_dir) if path.is_relative_to(project_dir) else str(path)
+    display = shown(os.path.relpath(path, project_dir) if path.is_relative_to(project_dir) else str(path))
     if not path.exists():
         raise pulumi.RunError(
             f"no stack file for stack '{stack}': {display} does not exist. Create it (stacks/dev.yaml is a worked "
@@ -71,7 +72,7 @@ def run(project_dir: Path) -> None:
         stack_file = load_stack_file(path, display)
     except StackFileError as error:
         raise pulumi.RunError(str(error)) from None
-    pulumi.log.info(f"{display}: {len(stack_file.channels)} channels")
+    pulumi.log.info(f"{display}: {stack_file.summary()}")
     for section, resources in declare(stack_file).items():
         exports = next(c._rtype.exports for c in RESOURCE_CLASSES if c._rtype.section == section)
         pulumi.export(section, {name: {key: getattr(resource, key) for key in exports}

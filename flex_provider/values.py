@@ -23,6 +23,8 @@ __all__ = [
     "integral",
     "is_url",
     "load_json",
+    "quote",
+    "shown",
 ]
 
 MAX_JSON_DEPTH = 64
@@ -158,5 +160,21 @@ def describe(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a mapping"
     if isinstance(value, str):
-        return f"the string {value[:40]!r}"
+        return f"the string {quote(value, 40)}"
     return f"a {type(value).__name__}"
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """A user's text as a message quotes it: escaped (no control character reaches a terminal or CI log) and cut.
+
+    Messages echo what the user wrote so they can find it, but a value may be megabytes long or
+    carry newlines and escape sequences that would forge lines of output.
+    """
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def shown(text: str, limit: int = 100) -> str:
+    """A name (a key, a file) as a message shows it: as is when short and printable, else as `quote` does."""
+    if len(text) <= limit and text.isprintable() and text.strip() == text and text:
+        return text
+    return quote(text, limit)
