@@ -15,10 +15,8 @@ from functools import cached_property
 from typing import Any
 
 from flex_provider.values import (
-    MAX_JSON_DEPTH,
     Kind,
     canonical_json,
-    depth_of,
     describe,
     is_url,
     load_json,
@@ -161,11 +159,11 @@ class Field:
 
 def _json_problem(value: Any) -> str | None:
     if isinstance(value, Mapping):
-        if depth_of(value) > MAX_JSON_DEPTH:
-            return f"nests too deeply; at most {MAX_JSON_DEPTH} levels are allowed"
         try:
             canonical_json(value)
-        except (TypeError, ValueError) as exc:
+        except ValueError as exc:
+            return str(exc)
+        except TypeError as exc:
             return f"cannot be encoded as JSON: {exc}"
         return None
     if not isinstance(value, str):

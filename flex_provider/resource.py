@@ -19,7 +19,7 @@ from flex_provider.declaration import ResourceType
 from flex_provider.declarations import CHANNEL
 from flex_provider.provider import DeclaredProvider, FlexChannelProvider
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, register_dynamic, serialized_provider
-from flex_provider.values import Kind, canonical_json
+from flex_provider.values import Kind, canonical_json, quote
 
 __all__ = ["DeclaredResource", "FlexChannel", "FlexChannelArgs"]
 
@@ -59,7 +59,7 @@ class DeclaredResource(Resource):
                  **kwargs: Any) -> None:
         """Declare the resource from `args` (its args class) or from keyword arguments, never both."""
         props = self._blank_props()
-        props.update(_props(self._rtype, self._args_from(args, kwargs)))
+        props.update(_props(self._rtype, self._args_from(args, kwargs), resource_name))
         register_dynamic(self, self._rtype.type_token, resource_name, props, opts)
 
     @classmethod
@@ -103,18 +103,22 @@ def _s(items: list[str]) -> str:
     return "s" if len(items) != 1 else ""
 
 
-def _props(rtype: ResourceType, args: Any) -> dict[str, Any]:
+def _props(rtype: ResourceType, args: Any, resource_name: str) -> dict[str, Any]:
     """The set inputs by name, with the declared defaults; unset ones are left out so they are not sent.
 
     JSON mappings become canonical JSON here, in the program: sent as mappings they would cross
-    gRPC as protobuf Structs, whose numbers are all doubles.
+    gRPC as protobuf Structs, whose numbers are all doubles. One that is not JSON (NaN, or nested
+    too deeply for Pulumi's serializer to survive) raises ValueError naming the resource and input.
     """
     props: dict[str, Any] = {}
     for f in dataclasses.fields(args):
         value = getattr(args, f.name)
         spec = rtype.by_name.get(f.name)
         if spec is not None and spec.kind is Kind.JSON and isinstance(value, Mapping):
-            value = _json_text(value)
+            try:
+                value = _json_text(value)
+            except ValueError as exc:
+                raise ValueError(f"{rtype.name} {quote(resource_name, 100)}: {f.name} {exc}") from None
         if value is not None:
             props[f.name] = value
     return rtype.with_defaults(props)

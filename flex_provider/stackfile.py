@@ -39,7 +39,7 @@ from flex_provider.declaration import Field, ResourceType
 from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.options import OPTIONS_BY_KEY, Options
-from flex_provider.values import MAX_JSON_DEPTH, Kind, quote, shown
+from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, quote, shown
 
 __all__ = [
     "MAX_BYTES",
@@ -379,7 +379,7 @@ class _Checker:
         """
         top = top or where
         if isinstance(node, CollectionNode) and nested and depth == MAX_JSON_DEPTH:
-            self.problem(node, top, f"nests too deeply; at most {MAX_JSON_DEPTH} levels are allowed")
+            self.problem(node, top, TOO_DEEP)
             return _INVALID
         if isinstance(node, MappingNode) and nested:
             entries = self._mapping(node, where, None, "must be a mapping")

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "MAX_JSON_DEPTH",
+    "TOO_DEEP",
     "Kind",
     "canonical_json",
     "depth_of",
@@ -29,6 +30,7 @@ __all__ = [
 
 MAX_JSON_DEPTH = 64
 """How deeply a JSON field may nest; deeper data is refused before Python's recursion limit is near."""
+TOO_DEEP = f"nests too deeply; at most {MAX_JSON_DEPTH} levels are allowed"
 
 
 class Kind(Enum):
@@ -61,10 +63,17 @@ def canonical_json(value: Any) -> str:
     """Serialize JSON data so equal data always gives equal text (sorted keys, no spaces).
 
     Integral floats are written as integers: a mapping that crossed Pulumi's gRPC boundary has
-    only doubles (protobuf Struct), and `2.0` must encode as the `2` the user wrote. NaN and
-    infinities are refused (ValueError): they are not JSON.
+    only doubles (protobuf Struct), and `2.0` must encode as the `2` the user wrote. Data nested
+    over MAX_JSON_DEPTH (which would exhaust the stack), NaN and infinities are refused with a
+    ValueError saying so; a value JSON has no type for, with a TypeError.
     """
-    return json.dumps(integral(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if depth_of(value) > MAX_JSON_DEPTH:
+        raise ValueError(TOO_DEEP)
+    try:
+        return json.dumps(integral(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False)
+    except ValueError:
+        raise ValueError("holds NaN or an infinity, which JSON has no number for") from None
 
 
 def integral(value: Any) -> Any:
