@@ -414,7 +414,7 @@ class FlexClient:
 
 def _check_sid(rtype: ResourceType, sid: str) -> str:
     if not isinstance(sid, str) or not rtype.sid_regex.fullmatch(sid):
-        raise InvalidIdError(f"{sid!r} is not a {rtype.title} SID ('{rtype.sid_prefix}' and 32 hex digits)")
+        raise InvalidIdError(f"{quote(str(sid))} is not a {rtype.title} SID ('{rtype.sid_prefix}' and 32 hex digits)")
     return sid
 
 

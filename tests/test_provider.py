@@ -250,3 +250,12 @@ def test_missing_credentials_fail_the_first_api_call_not_the_preview(emulator: E
 def test_update_is_refused_rather_than_losing_outputs() -> None:
     with pytest.raises(FlexError, match="cannot be updated in place"):
         FlexChannelProvider().update("id", {}, {})
+
+
+def test_a_malformed_id_is_echoed_escaped_and_cut(provider: FlexChannelProvider, emulator: Emulator) -> None:
+    """An id from `pulumi import` or `get` is the user's text: a newline in it must not forge a line of output."""
+    with pytest.raises(FlexError) as caught:
+        provider.read("CH" + "a" * 32 + "\n::error::forged" + "x" * 500, {})
+    assert str(caught.value) == (f"{'CH' + 'a' * 32 + chr(10) + '::error::forged' + 'x' * 10!r}… is not a Flex chat "
+                                 "channel SID ('CH' and 32 hex digits); check the id given to `import` or `get`")
+    assert emulator.requests() == []

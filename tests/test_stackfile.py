@@ -496,3 +496,10 @@ def test_hostile_json_gets_a_clean_error_from_validate_not_a_traceback(tmp_path:
         "allowed",
     ]
     assert done.stderr == "validate: 1 of 1 stack files have problems\n"
+
+
+def test_aliases_must_be_printable_names(tmp_path: Path) -> None:
+    text = CHANNEL_HEAD + '    aliases: [old-web, "old\\nweb", " old-web"]\n'
+    assert problems(tmp_path, text) == [
+        "stacks/dev.yaml:7:14: channels.web.aliases: must be names without control characters or leading or "
+        "trailing spaces"]
