@@ -17,6 +17,7 @@ from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.stackfile import check_stack_file, iter_stack_files
 from flex_provider.stackfile_schema import SCHEMA_FILE, build_schema
+from flex_provider.values import shown
 
 
 def _validate(files: list[Path]) -> int:
@@ -33,7 +34,7 @@ def _validate(files: list[Path]) -> int:
         if stack is None:
             failed += 1
         else:
-            print(f"{path}: {stack.summary()}, valid")
+            print(f"{shown(str(path))}: {stack.summary()}, valid")
     if failed:
         print(f"validate: {failed} of {len(files)} stack files have problems", file=sys.stderr)
     return 1 if failed else 0

@@ -8,11 +8,14 @@ resource is worse than an error.
 
 from __future__ import annotations
 
+import ipaddress
 import platform
+import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
+from types import MappingProxyType
 from typing import Any, Self
 from urllib.parse import urlencode, urlsplit
 
@@ -20,6 +23,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import (
     ConnectTimeoutError,
+    LocationValueError,
     MaxRetryError,
     NewConnectionError,
     ReadTimeoutError,
@@ -30,14 +34,15 @@ from urllib3.util.retry import Retry
 from flex_provider.declaration import ResourceType
 from flex_provider.declarations import CHANNEL, FLEX_FLOW
 from flex_provider.errors import (
-    ApiError,
     ConfigurationError,
+    FlexError,
     InvalidIdError,
     TransportError,
+    answer_error,
     answer_lost,
-    api_error_type,
 )
 from flex_provider.loopback import is_loopback
+from flex_provider.values import quote
 from flex_provider.version import __version__
 
 __all__ = [
@@ -97,37 +102,89 @@ class RetryPolicy:
     max_elapsed: float = 90.0
 
 
-def resolve_base_url(api_url: str | None = None, region: str | None = None, edge: str | None = None) -> str:
+_NAMES: Mapping[str, str] = MappingProxyType({"api_url": "base_url", "region": "region", "edge": "edge"})
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+"""One DNS label, as Twilio names its regions and edges: lowercase letters, digits, inner hyphens; 63 at most."""
+_HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_EXAMPLES = {"region": "au1 or ie1", "edge": "sydney or dublin"}
+
+
+def resolve_base_url(api_url: str | None = None, region: str | None = None, edge: str | None = None, *,
+                     names: Mapping[str, str] = _NAMES) -> str:
     """Pick the API's base URL: an explicit URL, else Twilio's regional form, else the default.
 
     Regional form as Twilio's SDKs build it: `flex-api.{edge}.{region}.twilio.com`, with region
-    `us1` when only an edge is given. Plain HTTP is accepted for loopback hosts only, so that
-    credentials never cross a network unencrypted.
+    `us1` when only an edge is given; each must be one DNS label, or a region such as
+    `evil.example#` would send the credentials to another host. Plain HTTP is accepted for
+    loopback hosts only, so that credentials never cross a network unencrypted. Errors name each
+    value as `names` says (the parameter, or the setting it came from) and quote it, never with
+    the user info (a password) of a URL.
     """
+    for key, value in (("region", region), ("edge", edge)):
+        if value and not _DNS_LABEL.fullmatch(value):
+            raise ConfigurationError(
+                f"{names[key]} must be a Twilio {key.title()} such as {_EXAMPLES[key]} (lowercase letters, digits "
+                f"and hyphens), not {quote(value)}"
+            )
     if api_url:
-        url = api_url.rstrip("/")
-    elif region or edge:
-        host = ".".join(part for part in ("flex-api", edge, region or "us1", "twilio.com") if part)
-        url = f"https://{host}"
-    else:
-        url = DEFAULT_BASE_URL
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return _checked_url(api_url.rstrip("/"), names["api_url"])
+    if region or edge:
+        return "https://" + ".".join(part for part in ("flex-api", edge, region or "us1", "twilio.com") if part)
+    return DEFAULT_BASE_URL
+
+
+def _checked_url(url: str, name: str) -> str:
+    """An explicit base URL, refused unless it is a scheme, a valid host and an optional port."""
+    said = f"{name} {quote(_without_userinfo(url), 100)}"
+    if not url.isprintable() or any(char.isspace() for char in url):
+        # urlsplit drops tabs and newlines without a word, so they would pass every check below.
+        raise ConfigurationError(f"{said} holds a space or a control character")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigurationError(
-            f"Flex API URL '{url}' is not an absolute http(s) URL; set flex:apiUrl / FLEX_API_URL "
-            "to something like https://flex-api.twilio.com or http://127.0.0.1:8080"
+            f"{said} is not an absolute http(s) URL; use something like https://flex-api.twilio.com, or "
+            "http://127.0.0.1:8080 for a local emulator"
         )
-    if parts.path not in ("", "/") or parts.query or parts.username or parts.password:
-        raise ConfigurationError(
-            f"Flex API URL '{parts.scheme}://{parts.hostname}…' must be a scheme, host and port only "
-            "(no path, query or user info)"
-        )
+    if "@" in parts.netloc or parts.path or "?" in url or "#" in url:
+        raise ConfigurationError(f"{said} must be a scheme, host and port only (no path, query, fragment or user info)")
+    if not _is_host(parts.hostname):
+        raise ConfigurationError(f"{said} has no valid host: use a name of letters, digits, hyphens and dots, or an "
+                                 "IP address")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ConfigurationError(f"{said} has no valid port: give one from 1 to 65535, or none")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigurationError(
-            f"Flex API URL '{url}' uses plain http to a non-loopback host; credentials would travel "
-            "unencrypted. Use https://, or http:// only for a local emulator on 127.0.0.1 / localhost."
+            f"{said} uses plain http to a non-loopback host; credentials would travel unencrypted. Use https://, "
+            "or http:// only for a local emulator on 127.0.0.1 / localhost."
         )
     return url
+
+
+def _is_host(host: str) -> bool:
+    """An IP address, or a host name of DNS labels (urlsplit has lowercased it)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        name = host.removesuffix(".")
+        return len(name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in name.split("."))
+    return True
+
+
+def _without_userinfo(url: str) -> str:
+    """`url` with everything before its last '@' hidden, so a password in it never reaches a message or log."""
+    if "@" not in url:
+        return url
+    scheme, sep, _ = url.partition("://")
+    prefix = scheme + sep if sep and _SCHEME.fullmatch(scheme) else ""
+    return f"{prefix}…@{url.rsplit('@', 1)[1]}"
 
 
 class _FlexRetry(Retry):
@@ -351,10 +408,10 @@ class FlexClient:
             response = self._session.request(
                 method, url, data=data, timeout=(self.timeouts.connect, self.timeouts.read), allow_redirects=False
             )
-        except requests.RequestException as exc:
+        except (requests.RequestException, LocationValueError) as exc:
             raise _transport_error(method, url, exc, advice) from exc
         if response.status_code >= 300:
-            raise _api_error(method, url, response)
+            raise _api_error(method, url, response, advice)
         if response.status_code == 204 or not response.content:
             return {}
         try:
@@ -381,11 +438,11 @@ class FlexClient:
 
 def _check_sid(rtype: ResourceType, sid: str) -> str:
     if not isinstance(sid, str) or not rtype.sid_regex.fullmatch(sid):
-        raise InvalidIdError(f"{sid!r} is not a {rtype.title} SID ('{rtype.sid_prefix}' and 32 hex digits)")
+        raise InvalidIdError(f"{quote(str(sid))} is not a {rtype.title} SID ('{rtype.sid_prefix}' and 32 hex digits)")
     return sid
 
 
-def _api_error(method: str, url: str, response: requests.Response) -> ApiError:
+def _api_error(method: str, url: str, response: requests.Response, advice: str) -> FlexError:
     try:
         body = response.json()
     except ValueError:
@@ -394,18 +451,21 @@ def _api_error(method: str, url: str, response: requests.Response) -> ApiError:
         body = {}
     code = body.get("code")
     message = body.get("message") or response.reason or "no message"
-    return api_error_type(response.status_code)(
+    return answer_error(
         method=method,
         url=url,
         status=response.status_code,
         code=code if isinstance(code, int) else None,
         message=str(message),
         more_info=body.get("more_info") if isinstance(body.get("more_info"), str) else None,
+        advice=advice,
     )
 
 
-def _transport_error(method: str, url: str, exc: requests.RequestException, advice: str) -> TransportError:
-    """Map a requests exception to our tree: never sent, or sent with its answer lost."""
+def _transport_error(method: str, url: str, exc: Exception, advice: str) -> TransportError:
+    """Map a requests or urllib3 exception to our tree: never sent, or sent with its answer lost."""
+    if _in_chain(exc, _UNSENDABLE):
+        return TransportError(method, url, f"not sent, the URL is not valid: {_root_reason(exc)}")
     if isinstance(exc, requests.ConnectTimeout) or _in_chain(exc, _NEVER_SENT):
         return TransportError(method, url, f"could not connect: {_root_reason(exc)}")
     if isinstance(exc, requests.ReadTimeout) or _in_chain(exc, (ReadTimeoutError,)):
@@ -415,6 +475,9 @@ def _transport_error(method: str, url: str, exc: requests.RequestException, advi
 
 _NEVER_SENT = (NewConnectionError, ConnectTimeoutError, requests.exceptions.SSLError)
 """Failures while opening the connection, before the request left."""
+_UNSENDABLE = (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema,
+               requests.exceptions.InvalidHeader, LocationValueError)
+"""Requests refused while they were prepared, before any connection (a bad port or host label)."""
 
 
 def _in_chain(exc: BaseException, types: tuple[type[BaseException], ...]) -> bool:

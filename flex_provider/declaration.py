@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from flex_provider.values import MAX_JSON_DEPTH, Kind, canonical_json, depth_of, describe, is_url, load_json
+from flex_provider.values import (
+    Kind,
+    canonical_json,
+    describe,
+    is_url,
+    load_json,
+    quote,
+)
 
 __all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "sid_pattern"]
 
@@ -114,9 +121,9 @@ class Field:
         if self._regex and not self._regex.fullmatch(value):
             return f"must be a {self.sid_prefix} SID: '{self.sid_prefix}' and 32 hex digits (pattern {self.pattern})"
         if self.choices and value not in self.choices:
-            return f"must be one of {', '.join(self.choices)}; not {value[:40]!r}"
+            return f"must be one of {', '.join(self.choices)}; not {quote(value, 40)}"
         if self.kind is Kind.URL and not is_url(value):
-            return f"must be an absolute http(s) URL, not {value[:60]!r}"
+            return f"must be an absolute http(s) URL, not {quote(value)}"
         return None
 
     def _object_problems(self, value: Any) -> list[tuple[str, str]]:
@@ -176,11 +183,11 @@ class Field:
 
 def _json_problem(value: Any) -> str | None:
     if isinstance(value, Mapping):
-        if depth_of(value) > MAX_JSON_DEPTH:
-            return f"nests too deeply; at most {MAX_JSON_DEPTH} levels are allowed"
         try:
             canonical_json(value)
-        except (TypeError, ValueError) as exc:
+        except ValueError as exc:
+            return str(exc)
+        except TypeError as exc:
             return f"cannot be encoded as JSON: {exc}"
         return None
     if not isinstance(value, str):

@@ -4,8 +4,8 @@
     ├── ConfigurationError        credentials or endpoint missing or unsafe
     ├── InvalidIdError            an id that is not a SID of the resource (also a ValueError)
     ├── AdoptionError             an `import` names a resource that is missing or cannot match
-    ├── TransportError            no HTTP answer (refused, reset, timed out)
-    │   └── OutcomeUnknownError   a POST was sent but its answer was lost
+    ├── TransportError            no answer from Twilio (refused, reset, timed out)
+    │   └── OutcomeUnknownError   a POST was sent but its answer was lost (also: a gateway's 502 / 504)
     └── ApiError                  Twilio answered with an error (status, code, message, more_info)
         ├── AuthenticationError   401 / 403
         ├── ValidationError       400
@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "GATEWAY_STATUSES",
     "AdoptionError",
     "ApiError",
     "AuthenticationError",
@@ -35,9 +36,14 @@ __all__ = [
     "RateLimitedError",
     "TransportError",
     "ValidationError",
+    "answer_error",
     "answer_lost",
     "api_error_type",
 ]
+
+GATEWAY_STATUSES = frozenset({502, 504})
+"""Statuses a gateway in front of Twilio answers with when Twilio's own answer did not reach it in time
+(or at all): the request may have been passed on and acted on."""
 
 
 class FlexError(Exception):
@@ -57,12 +63,17 @@ class AdoptionError(FlexError):
 
 
 class TransportError(FlexError):
-    """The request got no HTTP answer; it says which request and why."""
+    """The request got no answer from Twilio; it says which request and why.
 
-    def __init__(self, method: str, url: str, reason: str) -> None:
+    `status` is the HTTP status a gateway answered with in Twilio's place, or None when no HTTP
+    answer came at all.
+    """
+
+    def __init__(self, method: str, url: str, reason: str, status: int | None = None) -> None:
         self.method = method
         self.url = url
         self.reason = reason
+        self.status = status
         super().__init__(f"{method} {url} failed: {reason}")
 
 
@@ -73,21 +84,37 @@ class OutcomeUnknownError(TransportError):
     out what happened and go on.
     """
 
-    def __init__(self, method: str, url: str, reason: str, advice: str) -> None:
-        super().__init__(method, url, reason)
+    def __init__(self, method: str, url: str, reason: str, advice: str, status: int | None = None) -> None:
+        super().__init__(method, url, reason, status)
         self.advice = advice
         self.args = (f"{method} {url}: the request was sent but no answer came back ({reason}). {advice}",)
 
 
-def answer_lost(method: str, url: str, reason: str, advice: str) -> TransportError:
+def answer_lost(method: str, url: str, reason: str, advice: str, status: int | None = None) -> TransportError:
     """The error for a request whose answer was lost after it may have reached the server.
 
     The one place the rule lives: a POST changes something, so its outcome is unknown and the
     user gets `advice`; a GET or DELETE can simply be sent again.
     """
     if method == "POST":
-        return OutcomeUnknownError(method, url, reason, advice)
-    return TransportError(method, url, reason)
+        return OutcomeUnknownError(method, url, reason, advice, status)
+    return TransportError(method, url, reason, status)
+
+
+def answer_error(*, method: str, url: str, status: int, code: int | None, message: str, more_info: str | None,
+                 advice: str) -> FlexError:
+    """The error for an HTTP error answer: the ApiError class of its status, except a gateway's lost answer.
+
+    A 502 or 504 to a POST may come after Twilio acted (a gateway timed out waiting for it), so
+    its outcome is unknown (`answer_lost`); the status and whatever the answer said are kept.
+    """
+    error = api_error_type(status)(method=method, url=url, status=status, code=code, message=message,
+                                   more_info=more_info)
+    if status in GATEWAY_STATUSES:
+        lost = answer_lost(method, url, f"a gateway answered {error.summary} in Twilio's place", advice, status)
+        if isinstance(lost, OutcomeUnknownError):
+            return lost
+    return error
 
 
 class ApiError(FlexError):
@@ -112,9 +139,14 @@ class ApiError(FlexError):
         self.code = code
         self.message = message
         self.more_info = more_info
-        code_text = f" (Twilio error {code})" if code is not None else ""
         link = f" See {more_info}" if more_info else ""
-        super().__init__(f"{method} {url} returned HTTP {status}{code_text}: {message}.{link}")
+        super().__init__(f"{method} {url} returned {self.summary}.{link}")
+
+    @property
+    def summary(self) -> str:
+        """The status and what Twilio said: `HTTP 409 (Twilio error 50416): …`."""
+        code_text = f" (Twilio error {self.code})" if self.code is not None else ""
+        return f"HTTP {self.status}{code_text}: {self.message}"
 
 
 class AuthenticationError(ApiError):

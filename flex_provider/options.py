@@ -40,9 +40,11 @@ class Option:
             if isinstance(value, list | tuple | Mapping):
                 return "must be a string, not a list or mapping"
             return f"must be the SID of an existing {rtype.noun}: '{rtype.sid_prefix}' and 32 hex digits"
-        if isinstance(value, list) and value and all(isinstance(a, str) and a.strip() for a in value):
-            return None
-        return f"must be a list of former {rtype.noun} names (or URNs)"
+        if not (isinstance(value, list) and value and all(isinstance(a, str) and a.strip() for a in value)):
+            return f"must be a list of former {rtype.noun} names (or URNs)"
+        if not all(a.isprintable() and a.strip() == a for a in value):
+            return "must be names without control characters or leading or trailing spaces"
+        return None
 
 
 OPTIONS: tuple[Option, ...] = (

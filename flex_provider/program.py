@@ -12,6 +12,7 @@ from flex_provider.options import IMPORT_INPUT, Options
 from flex_provider.pulumi_workarounds import relax_gc_for_registrations
 from flex_provider.resource import DeclaredResource, FlexChannel, FlexFlow
 from flex_provider.stackfile import StackFile, StackFileError, load_stack_file
+from flex_provider.values import shown
 
 __all__ = ["RESOURCE_CLASSES", "declare", "resource_options", "run", "stack_file_path"]
 
@@ -68,7 +69,7 @@ def run(project_dir: Path) -> None:
     relax_gc_for_registrations()
     stack = pulumi.get_stack()
     path = stack_file_path(project_dir, stack, pulumi.Config("flex").get("stackFile"))
-    display = os.path.relpath(path, project_dir) if path.is_relative_to(project_dir) else str(path)
+    display = shown(os.path.relpath(path, project_dir) if path.is_relative_to(project_dir) else str(path))
     if not path.exists():
         raise pulumi.RunError(
             f"no stack file for stack '{stack}': {display} does not exist. Create it (stacks/dev.yaml is a worked "

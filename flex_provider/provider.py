@@ -34,7 +34,7 @@ from flex_provider.errors import AdoptionError, FlexError, InvalidIdError, NotFo
 from flex_provider.options import IMPORT_INPUT
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, UNKNOWN, contains_unknown
 from flex_provider.settings import ProviderSettings
-from flex_provider.values import Kind
+from flex_provider.values import Kind, quote
 
 __all__ = ["UNKNOWN", "DeclaredProvider", "FlexChannelProvider", "FlexFlowProvider"]
 
@@ -174,8 +174,8 @@ class DeclaredProvider(ResourceProvider):
         """
         rtype = self.rtype
         if not rtype.sid_regex.fullmatch(id_ or ""):
-            raise InvalidIdError(f"'{id_}' is not a {rtype.title} SID ('{rtype.sid_prefix}' and 32 hex digits); "
-                                 "check the id given to `import` or `get`")
+            raise InvalidIdError(f"{quote(id_ or '')} is not a {rtype.title} SID ('{rtype.sid_prefix}' and 32 hex "
+                                 "digits); check the id given to `import` or `get`")
         try:
             found = self._get_client().fetch(rtype, id_)
         except NotFoundError:

@@ -46,13 +46,19 @@ Measured under Pulumi's mocks: 1,000 channels in 1.7 s instead of 3.0 s (BENCHMA
 
 
 def contains_unknown(value: Any) -> bool:
-    """Whether a value is, or holds at any depth, a value Pulumi does not know yet (only in a preview)."""
-    if isinstance(value, Unknown) or value == UNKNOWN:
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknown(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return any(contains_unknown(item) for item in value)
+    """Whether a value is, or holds at any depth, a value Pulumi does not know yet (only in a preview).
+
+    Iterative, so hostile nesting cannot exhaust the stack before check refuses it.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Unknown) or (isinstance(item, str) and item == UNKNOWN):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
     return False
 
 

@@ -19,7 +19,7 @@ from flex_provider.declaration import ResourceType
 from flex_provider.declarations import CHANNEL, FLEX_FLOW
 from flex_provider.provider import DeclaredProvider, FlexChannelProvider, FlexFlowProvider
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, register_dynamic, serialized_provider
-from flex_provider.values import Kind, canonical_json
+from flex_provider.values import Kind, canonical_json, quote
 
 __all__ = ["DeclaredResource", "FlexChannel", "FlexChannelArgs", "FlexFlow", "FlexFlowArgs", "FlexFlowIntegrationArgs"]
 
@@ -89,13 +89,18 @@ class DeclaredResource(Resource):
     def __init__(self, resource_name: str, args: Any = None, opts: pulumi.ResourceOptions | None = None,
                  **kwargs: Any) -> None:
         """Declare the resource from `args` (its args class) or from keyword arguments, never both."""
-        register_dynamic(self, self._rtype.type_token, resource_name, self.registration(args, **kwargs), opts)
+        register_dynamic(self, self._rtype.type_token, resource_name,
+                         self._registration(resource_name, args, kwargs), opts)
 
     @classmethod
     def registration(cls, args: Any = None, **kwargs: Any) -> dict[str, Any]:
         """The props this resource registers with the engine: its inputs with defaults, every output
         unset, and `__provider`. Tests hand the same props to the engine-step driver."""
-        return {**cls._blank_props(), **_props(cls._rtype, cls._args_from(args, kwargs))}
+        return cls._registration("", args, kwargs)
+
+    @classmethod
+    def _registration(cls, resource_name: str, args: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        return {**cls._blank_props(), **_props(cls._rtype, cls._args_from(args, kwargs), resource_name)}
 
     @classmethod
     def get(cls, resource_name: str, id: pulumi.Input[str],  # noqa: A002 - Pulumi's own name for it
@@ -138,18 +143,22 @@ def _s(items: list[str]) -> str:
     return "s" if len(items) != 1 else ""
 
 
-def _props(rtype: ResourceType, args: Any) -> dict[str, Any]:
+def _props(rtype: ResourceType, args: Any, resource_name: str) -> dict[str, Any]:
     """The set inputs by name, with the declared defaults; unset ones are left out so they are not sent.
 
     JSON mappings become canonical JSON here, in the program: sent as mappings they would cross
-    gRPC as protobuf Structs, whose numbers are all doubles.
+    gRPC as protobuf Structs, whose numbers are all doubles. One that is not JSON (NaN, or nested
+    too deeply for Pulumi's serializer to survive) raises ValueError naming the resource and input.
     """
     props: dict[str, Any] = {}
     for f in dataclasses.fields(args):
         value = getattr(args, f.name)
         spec = rtype.by_name.get(f.name)
         if spec is not None and spec.kind is Kind.JSON and isinstance(value, Mapping):
-            value = _json_text(value)
+            try:
+                value = _json_text(value)
+            except ValueError as exc:
+                raise ValueError(f"{rtype.name} {quote(resource_name, 100)}: {f.name} {exc}") from None
         if spec is not None and spec.kind is Kind.OBJECT and dataclasses.is_dataclass(value):
             value = {key: item for key, item in vars(value).items() if item is not None}
         if value is not None:

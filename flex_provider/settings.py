@@ -8,12 +8,15 @@ only. Nothing resolved here is ever stored on the provider object that Pulumi pi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flex_provider.client import Credentials, RetryPolicy, Timeouts, resolve_base_url
+from flex_provider.declaration import sid_pattern
 from flex_provider.errors import ConfigurationError
+from flex_provider.values import quote
 
 __all__ = ["SOURCES", "ProviderSettings", "Source"]
 
@@ -26,6 +29,11 @@ class Source:
     env_var: str
     secret: bool
     description: str
+
+    @property
+    def label(self) -> str:
+        """How messages name the setting: both ways to set it."""
+        return f"{self.config_key} / {self.env_var}"
 
 
 SOURCES: Mapping[str, Source] = {
@@ -50,6 +58,12 @@ _MISSING = (
     "(or twilio:apiKey + --secret twilio:apiSecret), or in the environment: TWILIO_ACCOUNT_SID with "
     "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY + TWILIO_API_SECRET)."
 )
+_SIDS = {"account_sid": ("AC", "an Account SID"), "api_key": ("SK", "an API Key SID")}
+_SECRET = re.compile(r"[!-~]+")
+"""What a secret may hold: printable ASCII without spaces. Twilio's are letters and digits; HTTP Basic
+sends anything else as Latin-1 at best, and requests raises on what Latin-1 cannot encode."""
+_DECIMAL = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
+"""A number as a setting takes it: ASCII digits only (float() also takes '١٠', '1_0', 'nan' and 'inf')."""
 
 
 @dataclass(frozen=True)
@@ -65,15 +79,25 @@ class ProviderSettings:
     def resolve(cls, config_get: Callable[[str], Any], environ: Mapping[str, str]) -> ProviderSettings:
         """Read each setting from Pulumi config (via `config_get`), falling back to `environ`.
 
-        Raises ConfigurationError, naming both ways to set what is missing; never the values.
+        Raises ConfigurationError naming the setting (both ways to set it) and what it must be;
+        it quotes a value the user typed, but never a credential, a secret or a URL's user info.
         """
         values: dict[str, str | None] = {}
         for name, source in SOURCES.items():
             value = config_get(source.config_key)
-            if value in (None, ""):
+            if value is None or not str(value).strip():
                 value = environ.get(source.env_var)
-            values[name] = str(value).strip() if value not in (None, "") else None
+            values[name] = str(value).strip() if value is not None and str(value).strip() else None
 
+        for name, (prefix, what) in _SIDS.items():
+            sid = values[name]
+            if sid is not None and not re.fullmatch(sid_pattern(prefix), sid):
+                raise ConfigurationError(f"{SOURCES[name].label} must be {what}: '{prefix}' and 32 hex digits")
+        for name in ("auth_token", "api_secret"):
+            secret = values[name]
+            if secret is not None and not _SECRET.fullmatch(secret):
+                raise ConfigurationError(f"{SOURCES[name].label} holds a space, a control character or a "
+                                         "non-ASCII character; copy it again from the Twilio Console")
         account_sid = values["account_sid"]
         if account_sid and values["api_key"] and values["api_secret"]:
             credentials = Credentials.from_api_key(account_sid, values["api_key"], values["api_secret"])
@@ -81,24 +105,18 @@ class ProviderSettings:
             credentials = Credentials.from_auth_token(account_sid, values["auth_token"])
         else:
             raise ConfigurationError(_MISSING)
-        if not (account_sid.startswith("AC") and len(account_sid) == 34):
-            raise ConfigurationError(
-                "twilio:accountSid / TWILIO_ACCOUNT_SID must be an Account SID: 'AC' and 32 hex digits"
-            )
-        return cls(credentials, resolve_base_url(values["api_url"], values["region"], values["edge"]),
+        names = {name: SOURCES[name].label for name in ("api_url", "region", "edge")}
+        return cls(credentials, resolve_base_url(values["api_url"], values["region"], values["edge"], names=names),
                    Timeouts(read=_seconds(values["timeout"])), RetryPolicy(attempts=_retries(values["max_retries"])))
 
 
 def _seconds(text: str | None) -> float:
     if text is None:
         return Timeouts().read
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
+    seconds = float(text) if _DECIMAL.fullmatch(text) else -1.0
     if not 0 < seconds <= 600:
         raise ConfigurationError(
-            f"flex:timeoutSeconds / FLEX_TIMEOUT_SECONDS must be a number of seconds between 0 and 600, not {text!r}"
+            f"{SOURCES['timeout'].label} must be a number of seconds above 0 and at most 600, not {quote(text)}"
         )
     return seconds
 
@@ -106,8 +124,8 @@ def _seconds(text: str | None) -> float:
 def _retries(text: str | None) -> int:
     if text is None:
         return RetryPolicy().attempts
-    if not text.isdigit() or int(text) > 20:
+    if not re.fullmatch(r"[0-9]{1,2}", text) or int(text) > 20:
         raise ConfigurationError(
-            f"flex:maxRetries / FLEX_MAX_RETRIES must be a whole number from 0 to 20, not {text!r}"
+            f"{SOURCES['max_retries'].label} must be a whole number from 0 to 20, not {quote(text)}"
         )
     return int(text)

@@ -1,9 +1,10 @@
 """Stack files (`stacks/<stack>.yaml`): load, validate, and report every problem with its place.
 
 The file is composed into YAML nodes (which keep line and column) and walked by hand; no YAML
-object is ever constructed from a tag, anchors and aliases are refused (they cannot bomb a walk
-that visits each node once), and every problem is collected before any is reported. Field rules
-come from `fields.CHANNEL_FIELDS`, as does the JSON Schema editors use (`stackfile_schema.py`).
+object is ever constructed from a tag, an alias is refused where it is used and never expanded
+(so it cannot bomb the walk), nesting is bounded, and every problem is collected before any is
+reported. Field rules come from the declarations (`declarations/`), as does the JSON Schema
+editors use (`stackfile_schema.py`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import difflib
 import gc
+import math
+import os
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +23,23 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    ScalarEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import Reader
 
 from flex_provider.declaration import Field, Link, ResourceType
 from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.options import OPTIONS_BY_KEY, Options
-from flex_provider.values import Kind
+from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, quote, shown
 
 __all__ = [
     "MAX_BYTES",
@@ -45,9 +58,12 @@ __all__ = [
 
 MAX_BYTES = 16 * 1024 * 1024
 TOP_KEYS = tuple(key for rtype in RESOURCE_TYPES for key in (rtype.defaults_key, rtype.section))
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""A resource's logical name; matched with `fullmatch` (no `^…$`: Python's `$` lets a final newline through)."""
 _YAML_TAG = "tag:yaml.org,2002:"
 _STR_TAG = _YAML_TAG + "str"
+_MERGE_TAG = _YAML_TAG + "merge"
+_ALIASES = "anchors and aliases are not supported; put shared values in `defaults:`"
 _ALLOWED_TAGS = {_YAML_TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -114,7 +130,7 @@ class StackFileError(FlexError):
 def load_stack_file(path: str | Path, display: str | None = None) -> StackFile:
     """Load and validate a stack file; raise StackFileError listing every problem.
 
-    `display` is how problems name the file (default: `path` as given).
+    `display` is how problems name the file (default: `path` as given, quoted if it is not printable).
     """
     stack, problems = check_stack_file(path, display)
     if problems or stack is None:
@@ -124,7 +140,7 @@ def load_stack_file(path: str | Path, display: str | None = None) -> StackFile:
 
 def check_stack_file(path: str | Path, display: str | None = None) -> tuple[StackFile | None, list[Problem]]:
     """Validate a stack file; return it (None when it has problems) and every problem, in file order."""
-    checker = _Checker(display or str(path))
+    checker = _Checker(display or shown(str(path)))
     with _collector_paused():
         stack = checker.run(Path(path))
     return (stack if not checker.problems else None), _in_file_order(checker.problems)
@@ -166,7 +182,6 @@ class _Checker:
 
     display: str
     problems: list[Problem] = field(default_factory=list)
-    _seen: set[int] = field(default_factory=set)
     _constructor: SafeConstructor = field(default_factory=SafeConstructor)
     _sources: dict[ResourceType, dict[str, dict[str, _Value]]] = field(default_factory=dict)
     _names: dict[str, set[str]] = field(default_factory=dict)
@@ -211,15 +226,8 @@ class _Checker:
                 for name, (key_node, node) in (entries or {}).items()]
 
     def _compose(self, path: Path) -> Node | None:
-        try:
-            size = path.stat().st_size
-            if size > MAX_BYTES:
-                self.problem(None, "(file)", f"is {size / 2**20:.1f} MiB; stack files are limited to "
-                                             f"{MAX_BYTES // 2**20} MiB")
-                return None
-            raw = path.read_bytes()
-        except OSError as exc:
-            self.problem(None, "(file)", f"cannot be read: {exc.strerror or exc}")
+        raw = self._read(path)
+        if raw is None:
             return None
         try:
             text = raw.decode("utf-8-sig")
@@ -229,8 +237,15 @@ class _Checker:
             self.problem(None, "(file)", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
                          line, column)
             return None
+        unprintable = Reader.NON_PRINTABLE.search(text)
+        if unprintable:
+            index = unprintable.start()
+            self.problem(None, "(yaml)", f"invalid YAML: the character U+{ord(unprintable.group()):04X} is not "
+                                         "allowed in YAML text; remove it",
+                         text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1)
+            return None
         try:
-            root = yaml.compose(text, Loader=_Loader)
+            root = _compose_document(text)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -243,12 +258,41 @@ class _Checker:
             self.problem(None, "(file)", "is empty; expected a mapping with `channels:`")
         return root
 
+    def _read(self, path: Path) -> bytes | None:
+        """The file's bytes, or None once a problem is reported: only a regular file of MAX_BYTES at most is read.
+
+        A named pipe would block the read until something writes to it, and a device such as
+        /dev/zero never ends; both are refused by `stat` before they are opened, and again by the
+        open descriptor (opened without blocking), in case the path changed in between.
+        """
+        raw = b""
+        try:
+            info = path.stat()
+            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_BYTES:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+                with os.fdopen(fd, "rb") as handle:
+                    info = os.fstat(fd)
+                    if stat.S_ISREG(info.st_mode):
+                        raw = handle.read(MAX_BYTES + 1)
+                        info = os.fstat(fd)
+        except OSError as exc:
+            self.problem(None, "(file)", f"cannot be read: {exc.strerror or exc}")
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            self.problem(None, "(file)", f"is {_file_kind(info.st_mode)}, not a regular file; give the path of a "
+                                         "stack file")
+            return None
+        if info.st_size > MAX_BYTES or len(raw) > MAX_BYTES:
+            self.problem(None, "(file)", f"is {info.st_size:,} bytes; stack files are limited to {MAX_BYTES:,} "
+                                         f"bytes ({MAX_BYTES // 2**20} MiB)")
+            return None
+        return raw
+
     def _visit(self, node: Node, where: str) -> bool:
-        """Refuse aliases (a node reached twice) and object-constructing tags."""
-        if id(node) in self._seen:
-            self.problem(node, where, "anchors and aliases are not supported; put shared values in `defaults:`")
+        """Refuse aliases (and merge keys, which take one) and object-constructing tags."""
+        if isinstance(node, _AliasNode) or node.tag == _MERGE_TAG:
+            self.problem(node, where, _ALIASES)
             return False
-        self._seen.add(id(node))
         if node.tag not in _ALLOWED_TAGS:
             self.problem(node, where, f"the YAML tag {node.tag.replace(_YAML_TAG, '!!')} is not allowed; "
                                       "only plain strings, numbers, booleans, mappings and lists")
@@ -274,10 +318,10 @@ class _Checker:
             key = key_node.value
             if key in entries:
                 first = entries[key][0].start_mark.line + 1
-                self.problem(key_node, f"{prefix}{key}", f"is defined twice (first on line {first})")
+                self.problem(key_node, f"{prefix}{shown(key)}", f"is defined twice (first on line {first})")
                 continue
             if known is not None and key not in known:
-                self.problem(key_node, f"{prefix}{key}", _unknown_key(key, known))
+                self.problem(key_node, f"{prefix}{shown(key)}", _unknown_key(key, known))
                 continue
             entries[key] = (key_node, value_node)
         return entries
@@ -317,7 +361,7 @@ class _Checker:
             data = {key: self._field(spec.by_name[key], value_node, f"{where}.{key}")
                     for key, (_key_node, value_node) in entries.items()}
             return _INVALID if any(v is _INVALID for v in data.values()) else data
-        value = self._data(node, where, nested=spec.kind in (Kind.JSON, Kind.TEXT_LIST))
+        value = self._data(node, where, nested=spec.kind in (Kind.JSON, Kind.TEXT_LIST), json=spec.kind is Kind.JSON)
         if value is _INVALID:
             return _INVALID
         reason = _field_problem(spec, value)
@@ -348,13 +392,23 @@ class _Checker:
             return _INVALID
         return value
 
-    def _data(self, node: Node, where: str, nested: bool) -> Any:
-        """Plain data of a node: scalars as YAML core types; lists and mappings only where `nested`."""
+    def _data(self, node: Node, where: str, nested: bool, json: bool = False, depth: int = 0, top: str = "") -> Any:
+        """Plain data of a node: scalars as YAML core types; lists and mappings only where `nested`.
+
+        Lists and mappings nest MAX_JSON_DEPTH deep at most, so no file can exhaust the stack; the
+        problem is reported where the limit is crossed, named by the field (`top`, set by the
+        recursion). In a JSON field (`json`), a `.nan` or `.inf` is refused where it stands.
+        """
+        top = top or where
+        if isinstance(node, CollectionNode) and nested and depth == MAX_JSON_DEPTH:
+            self.problem(node, top, TOO_DEEP)
+            return _INVALID
         if isinstance(node, MappingNode) and nested:
             entries = self._mapping(node, where, None, "must be a mapping")
             if entries is None:
                 return _INVALID
-            data = {key: self._data(value, f"{where}.{key}", nested=True) for key, (_k, value) in entries.items()}
+            data = {key: self._data(value, f"{where}.{shown(key)}", True, json, depth + 1, top)
+                    for key, (_k, value) in entries.items()}
             return _INVALID if any(v is _INVALID for v in data.values()) else data
         if not self._visit(node, where):
             return _INVALID
@@ -362,20 +416,25 @@ class _Checker:
             if node.tag == _STR_TAG:
                 return node.value
             try:
-                return self._constructor.yaml_constructors[node.tag](self._constructor, node)
+                value = self._constructor.yaml_constructors[node.tag](self._constructor, node)
             except (ConstructorError, ValueError) as exc:
                 self.problem(node, where, f"is not a valid value: {exc}")
                 return _INVALID
+            if json and isinstance(value, float) and not math.isfinite(value):
+                self.problem(node, where, f"is not a JSON number: {quote(node.value, 40)} (JSON has no NaN or "
+                                          "infinity)")
+                return _INVALID
+            return value
         if not nested:
             return _NESTED  # the field's own check names the type it wants
-        items = [self._data(item, f"{where}[{i}]", nested=True) for i, item in enumerate(node.value)]
+        items = [self._data(item, f"{where}[{i}]", True, json, depth + 1, top) for i, item in enumerate(node.value)]
         return _INVALID if any(i is _INVALID for i in items) else items
 
     def _declaration(self, rtype: ResourceType, name: str, key_node: Node, node: Node,
                      defaults: dict[str, _Value], bad_defaults: set[str]) -> Declaration | None:
-        where = f"{rtype.section}.{name}"
+        where = f"{rtype.section}.{shown(name)}"
         before = len(self.problems)
-        if not NAME_PATTERN.match(name):
+        if not NAME_PATTERN.fullmatch(name):
             self.problem(key_node, where, f"{rtype.noun} names become Pulumi resource names: start with a letter or "
                                           "digit, then letters, digits, '.', '_' or '-' (100 at most)")
         own, bad_own = self._fields(rtype, node, where)
@@ -431,8 +490,8 @@ class _Checker:
                     continue
                 if claim in claims:
                     at = keys[-1]
-                    self.problem(values[at].node, f"{rtype.section}.{name}.{at}",
-                                 reason.format(value=claim[-1], other=claims[claim]))
+                    self.problem(values[at].node, f"{rtype.section}.{shown(name)}.{at}",
+                                 reason.format(value=shown(str(claim[-1])), other=shown(claims[claim])))
                 else:
                     claims[claim] = name
 
@@ -492,7 +551,7 @@ def _kind(node: Node) -> str:
         return "a list"
     if node.tag == _YAML_TAG + "null":
         return "an empty value"
-    return f"the {node.tag.replace(_YAML_TAG, '')} {node.value!r}"
+    return f"the {node.tag.replace(_YAML_TAG, '')} {quote(node.value, 40)}"
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
@@ -500,6 +559,75 @@ def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
         return "a tab character; YAML indentation must use spaces"
     parts = [part for part in (exc.context, exc.problem) if part]
     return "invalid YAML: " + ", ".join(parts)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+class _AliasNode(ScalarNode):
+    """An alias (`*name`) at the place it is used; the walk refuses it there, and nothing ever expands it."""
+
+    id = "alias"
+
+
+def _compose_document(text: str) -> Node | None:
+    """The one YAML document of `text` as nodes, or None for an empty stream.
+
+    PyYAML's own composer recurses once per level of nesting, and makes an alias the very node
+    its anchor names, so a problem could only be reported at the anchor. This one keeps its own
+    stack (any depth) and leaves each alias as an `_AliasNode` where it stands.
+    """
+    loader = _Loader(text)
+    try:
+        loader.get_event()  # StreamStartEvent
+        if loader.check_event(StreamEndEvent):
+            return None
+        loader.get_event()  # DocumentStartEvent
+        root = _compose_node(loader)
+        loader.get_event()  # DocumentEndEvent
+        if not loader.check_event(StreamEndEvent):
+            raise ComposerError("expected a single document in the stream", root.start_mark,
+                                "but found another document", loader.get_event().start_mark)
+        return root
+    finally:
+        loader.dispose()
+
+
+def _compose_node(loader: Any) -> Node:
+    """The node whose events come next, built with an explicit stack of the collections still open."""
+    next_event, resolve = loader.get_event, loader.resolve
+    open_nodes: list[CollectionNode] = []
+    keys: list[Node | None] = []
+    while True:
+        event = next_event()
+        if isinstance(event, ScalarEvent):
+            tag = event.tag if event.tag not in (None, "!") else resolve(ScalarNode, event.value, event.implicit)
+            node: Node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        elif isinstance(event, CollectionEndEvent):
+            node = open_nodes.pop()
+            keys.pop()
+            node.end_mark = event.end_mark
+        elif isinstance(event, AliasEvent):
+            node = _AliasNode("", event.anchor, event.start_mark, event.end_mark)
+        else:  # a SequenceStartEvent or MappingStartEvent: the parser sends nothing else inside a document
+            kind = SequenceNode if isinstance(event, SequenceStartEvent) else MappingNode
+            tag = event.tag if event.tag not in (None, "!") else resolve(kind, None, event.implicit)
+            open_nodes.append(kind(tag, [], event.start_mark, None, flow_style=event.flow_style))
+            keys.append(None)
+            continue
+        if not open_nodes:
+            return node
+        parent = open_nodes[-1]
+        if isinstance(parent, SequenceNode):
+            parent.value.append(node)
+        elif keys[-1] is None:
+            keys[-1] = node
+        else:
+            parent.value.append((keys[-1], node))
+            keys[-1] = None
 
 
 def iter_stack_files(directory: Path) -> Iterator[Path]:

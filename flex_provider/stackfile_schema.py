@@ -96,7 +96,7 @@ def build_schema() -> dict[str, Any]:
         properties[rtype.section] = {
             "type": "object",
             "description": f"{rtype.title}s by logical name (the Pulumi resource name).",
-            "propertyNames": {"pattern": NAME_PATTERN.pattern.removesuffix("$") + _END},
+            "propertyNames": {"pattern": "^" + NAME_PATTERN.pattern + _END},
             "additionalProperties": {"$ref": f"#/$defs/{rtype.noun}"},
         }
         definitions.update(_resource_defs(rtype))

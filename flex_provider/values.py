@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "MAX_JSON_DEPTH",
+    "TOO_DEEP",
     "Kind",
     "canonical_json",
     "depth_of",
@@ -23,10 +24,13 @@ __all__ = [
     "integral",
     "is_url",
     "load_json",
+    "quote",
+    "shown",
 ]
 
 MAX_JSON_DEPTH = 64
 """How deeply a JSON field may nest; deeper data is refused before Python's recursion limit is near."""
+TOO_DEEP = f"nests too deeply; at most {MAX_JSON_DEPTH} levels are allowed"
 
 
 class Kind(Enum):
@@ -59,10 +63,17 @@ def canonical_json(value: Any) -> str:
     """Serialize JSON data so equal data always gives equal text (sorted keys, no spaces).
 
     Integral floats are written as integers: a mapping that crossed Pulumi's gRPC boundary has
-    only doubles (protobuf Struct), and `2.0` must encode as the `2` the user wrote. NaN and
-    infinities are refused (ValueError): they are not JSON.
+    only doubles (protobuf Struct), and `2.0` must encode as the `2` the user wrote. Data nested
+    over MAX_JSON_DEPTH (which would exhaust the stack), NaN and infinities are refused with a
+    ValueError saying so; a value JSON has no type for, with a TypeError.
     """
-    return json.dumps(integral(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if depth_of(value) > MAX_JSON_DEPTH:
+        raise ValueError(TOO_DEEP)
+    try:
+        return json.dumps(integral(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False)
+    except ValueError:
+        raise ValueError("holds NaN or an infinity, which JSON has no number for") from None
 
 
 def integral(value: Any) -> Any:
@@ -158,5 +169,21 @@ def describe(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a mapping"
     if isinstance(value, str):
-        return f"the string {value[:40]!r}"
+        return f"the string {quote(value, 40)}"
     return f"a {type(value).__name__}"
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """A user's text as a message quotes it: escaped (no control character reaches a terminal or CI log) and cut.
+
+    Messages echo what the user wrote so they can find it, but a value may be megabytes long or
+    carry newlines and escape sequences that would forge lines of output.
+    """
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def shown(text: str, limit: int = 100) -> str:
+    """A name (a key, a file) as a message shows it: as is when short and printable, else as `quote` does."""
+    if len(text) <= limit and text.isprintable() and text.strip() == text and text:
+        return text
+    return quote(text, limit)

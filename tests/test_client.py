@@ -303,3 +303,34 @@ def test_a_redirect_is_not_followed() -> None:
             flex.fetch_channel(MISSING)
     assert caught.value.status == 302
     assert seen == [f"/v1/Channels/{MISSING}"]
+
+
+def test_a_base_url_error_names_the_parameter_and_hides_the_user_info() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        FlexClient(Credentials.from_auth_token("AC" + "0" * 32, "t"), base_url="http://127.0.0.1:99999")
+    assert str(caught.value) == "base_url 'http://127.0.0.1:99999' has no valid port: give one from 1 to 65535, or none"
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_base_url(region="evil.example#")
+    assert str(caught.value) == ("region must be a Twilio Region such as au1 or ie1 (lowercase letters, digits and "
+                                 "hyphens), not 'evil.example#'")
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:99999", "https://a..b"])
+def test_a_request_refused_before_it_was_sent_is_never_an_unknown_outcome(base_url: str) -> None:
+    """requests raises InvalidURL (bad port) or urllib3's LocationParseError (empty label) before connecting."""
+    flex = FlexClient(Credentials.from_auth_token("AC" + "0" * 32, "t"), retry=FAST_RETRY)
+    flex.base_url = base_url  # past resolve_base_url, which refuses both: the transport must still be right
+    with pytest.raises(TransportError) as caught:
+        flex.create_channel(channel_inputs())
+    assert type(caught.value) is TransportError
+    assert str(caught.value).startswith(f"POST {base_url}/v1/Channels failed: not sent, the URL is not valid: ")
+
+
+def test_get_answered_502_every_time_is_an_api_error_after_its_retries(client: FlexClient,
+                                                                      emulator: Emulator) -> None:
+    """Only a POST's outcome is unknown after a gateway's 502; a read is retried, then reported as answered."""
+    emulator.set_faults(Faults(rate_5xx=1.0, status_5xx=502, methods=("GET",)))
+    with pytest.raises(ApiError) as caught:
+        client.fetch_channel(MISSING)
+    assert (caught.value.status, caught.value.code) == (502, 20500)
+    assert len(emulator.requests("GET")) == 7

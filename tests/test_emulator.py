@@ -77,6 +77,10 @@ def test_create_fetch_list_delete_answer_as_the_spec_says(emulator: Emulator) ->
     ({k: v for k, v in FORM.items() if k != "Identity"}, "Missing required parameter Identity in the post body"),
     ({**FORM, "FlexFlowSid": "FO1"}, "Invalid FlexFlowSid: 'FO1' does not match ^FO[0-9a-fA-F]{32}$"),
     ({**FORM, "TaskSid": "XX"}, "Invalid TaskSid: 'XX' does not match ^WT[0-9a-fA-F]{32}$"),
+    ({**FORM, "FlexFlowSid": FLOW + "\n"}, f"Invalid FlexFlowSid: {FLOW + chr(10)!r} does not match "
+                                           "^FO[0-9a-fA-F]{32}$"),
+    ({**FORM, "TaskSid": "WT" + "b" * 32 + "\n"}, f"Invalid TaskSid: {'WT' + 'b' * 32 + chr(10)!r} does not match "
+                                                  "^WT[0-9a-fA-F]{32}$"),
     ({**FORM, "LongLived": "maybe"}, "Invalid LongLived: 'maybe' is not true or false"),
     ({**FORM, "TaskAttributes": "{"}, "Invalid TaskAttributes: not valid JSON"),
 ])

@@ -92,6 +92,42 @@ def test_a_bad_stack_file_stops_the_run_before_any_resource(tmp_path: Path) -> N
     assert registrations == []
 
 
+def test_json_python_parses_but_json_has_not_stops_the_run_cleanly(tmp_path: Path) -> None:
+    """`load_stack_file` raised ValueError and RecursionError out of the program for these."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"defaults:\n  flex_flow_sid: FO{'1' * 32}\n  chat_user_friendly_name: U\n  chat_friendly_name: C\n"
+                   "channels:\n  a:\n    identity: a\n    pre_engagement_data: '{\"x\": NaN}'\n"
+                   "  b:\n    identity: b\n    task_attributes: '" + "[" * 100_000 + "]" * 100_000 + "'\n"
+                   "  c:\n    identity: c\n    task_attributes: {x: .inf}\n")
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program("dev", {"flex:stackFile": str(bad)})
+    assert str(caught.value).splitlines() == [
+        "3 problems in stack file:",
+        f"  {bad}:8:26: channels.a.pre_engagement_data: is not valid JSON: NaN is not a JSON number",
+        f"  {bad}:11:22: channels.b.task_attributes: is not valid JSON: nests 100000 levels deep; at most 64 are "
+        "allowed",
+        f"  {bad}:14:26: channels.c.task_attributes.x: is not a JSON number: '.inf' (JSON has no NaN or infinity)",
+    ]
+
+
+def test_a_python_program_gets_a_clear_error_for_a_mapping_that_is_not_json(tmp_path: Path) -> None:
+    """NaN, or nesting deep enough to crash Pulumi's serializer, are refused before anything is registered."""
+    program = tmp_path / "__main__.py"
+    for value, reason in (("{'a': float('nan')}", "holds NaN or an infinity, which JSON has no number for"),
+                          ("deep", "nests too deeply; at most 64 levels are allowed")):
+        program.write_text(
+            "from flex_provider import FlexChannel\n"
+            "deep = {}\n"
+            "for _ in range(100_000):\n"
+            "    deep = {'a': deep}\n"
+            "FlexChannel('c', flex_flow_sid='FO' + '1' * 32, identity='i', chat_user_friendly_name='u',"
+            f" chat_friendly_name='c', pre_engagement_data={value})\n"
+        )
+        with pytest.raises(ValueError, match=r"^FlexChannel 'c': pre_engagement_data ") as caught:
+            run_program("dev", program=program)
+        assert str(caught.value) == f"FlexChannel 'c': pre_engagement_data {reason}"
+
+
 def test_a_stack_without_a_file_says_how_to_make_one() -> None:
     with pytest.raises(pulumi.RunError) as caught:
         run_program("qa")

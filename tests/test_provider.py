@@ -68,6 +68,36 @@ def test_check_reports_every_problem_by_property() -> None:
     ]
 
 
+def _nested(levels: int) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for _ in range(levels - 1):
+        data = {"a": data}
+    return data
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ('{"a": NaN}', "is not valid JSON: NaN is not a JSON number"),
+    ('{"a": 1e400}', "is not valid JSON: the number 1e400 is too large for JSON"),
+    ("[" * 100_000 + "]" * 100_000, "is not valid JSON: nests 100000 levels deep; at most 64 are allowed"),
+    ({"a": [1, float("nan")]}, "holds NaN or an infinity, which JSON has no number for"),
+    ({"a": float("-inf")}, "holds NaN or an infinity, which JSON has no number for"),
+    (_nested(100_000), "nests too deeply; at most 64 levels are allowed"),
+])
+def test_check_refuses_what_python_parses_but_json_has_not(value: object, reason: str) -> None:
+    """Each of these raised out of check (ValueError, RecursionError) instead of becoming a CheckFailure."""
+    assert failures(channel_inputs(pre_engagement_data=value, task_attributes=value)) == [
+        ("pre_engagement_data", reason), ("task_attributes", reason)]
+
+
+def test_check_refuses_sids_and_import_with_a_trailing_newline() -> None:
+    assert failures(channel_inputs(flex_flow_sid=FLOW + "\n", task_sid=TASK + "\n",
+                                   import_sid="CH" + "c" * 32 + "\n")) == [
+        ("flex_flow_sid", "must be a FO SID: 'FO' and 32 hex digits (pattern ^FO[0-9a-fA-F]{32}$)"),
+        ("task_sid", "must be a WT SID: 'WT' and 32 hex digits (pattern ^WT[0-9a-fA-F]{32}$)"),
+        ("import_sid", "must be the SID of an existing channel: 'CH' and 32 hex digits"),
+    ]
+
+
 def test_check_lets_values_unknown_at_preview_through() -> None:
     result = FlexChannelProvider().check({}, channel_inputs(flex_flow_sid=UNKNOWN))
     assert result.failures == []
@@ -220,3 +250,12 @@ def test_missing_credentials_fail_the_first_api_call_not_the_preview(emulator: E
 def test_update_is_refused_rather_than_losing_outputs() -> None:
     with pytest.raises(FlexError, match="cannot be updated in place"):
         FlexChannelProvider().update("id", {}, {})
+
+
+def test_a_malformed_id_is_echoed_escaped_and_cut(provider: FlexChannelProvider, emulator: Emulator) -> None:
+    """An id from `pulumi import` or `get` is the user's text: a newline in it must not forge a line of output."""
+    with pytest.raises(FlexError) as caught:
+        provider.read("CH" + "a" * 32 + "\n::error::forged" + "x" * 500, {})
+    assert str(caught.value) == (f"{'CH' + 'a' * 32 + chr(10) + '::error::forged' + 'x' * 10!r}… is not a Flex chat "
+                                 "channel SID ('CH' and 32 hex digits); check the id given to `import` or `get`")
+    assert emulator.requests() == []

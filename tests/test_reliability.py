@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from http import HTTPStatus
 from pathlib import Path
 
 import grpc
@@ -19,7 +20,7 @@ import pytest
 
 from flex_provider import FlexChannel
 from flex_provider.client import Credentials, FlexClient, RetryPolicy
-from flex_provider.errors import ApiError, FlexError
+from flex_provider.errors import ApiError, FlexError, OutcomeUnknownError
 from tests import engine
 from tests.engine import ProviderHost, grpc_error_text, secret, urn
 from tests.support import ROOT, channel_inputs, make_client
@@ -78,14 +79,22 @@ def test_5xx_bursts_on_reads_and_deletes_are_retried(client: FlexClient, emulato
     assert list(emulator.channels()) == []
 
 
-@pytest.mark.parametrize("status", [500, 502, 503])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_5xx_on_creates_fails_clearly_and_creates_nothing(client: FlexClient, emulator: Emulator,
                                                          status: int) -> None:
+    """A 502 or 504 comes from a gateway that may have timed out after Twilio acted: the outcome is unknown."""
     emulator.set_faults(Faults(rate_5xx=1.0, status_5xx=status, methods=("POST",)))
+    gateway = status in (502, 504)
     for i in range(5):
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises(OutcomeUnknownError if gateway else ApiError) as caught:
             client.create_channel(channel_inputs(f"c{i}"))
         assert caught.value.status == status
+        if gateway:
+            assert str(caught.value).startswith(
+                f"POST {emulator.base_url}/v1/Channels: the request was sent but no answer came back (a gateway "
+                f"answered HTTP {status} (Twilio error 20500): {HTTPStatus(status).phrase} in Twilio's place). "
+                "The channel may have been created.")
+            assert "adopt it with `import: CH…`" in str(caught.value)
     assert len(emulator.requests("POST")) == 5, "a create answered 5xx was retried"
     assert list(emulator.channels()) == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -308,7 +309,7 @@ channels:
     chat_user_friendly_name: Visitor
     chat_friendly_name: Support
   mobile: *base
-""", ["stacks/dev.yaml:2:8: channels.mobile: anchors and aliases are not supported; put shared values in "
+""", ["stacks/dev.yaml:7:11: channels.mobile: anchors and aliases are not supported; put shared values in "
           "`defaults:`"]),
 }
 
@@ -342,7 +343,7 @@ def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
     started = time.monotonic()
     found = problems(tmp_path, bomb)
     assert time.monotonic() - started < 5, "the walk expanded the aliases"
-    assert found[0] == ("stacks/dev.yaml:8:11: channels.web.pre_engagement_data.a1[0]: anchors and aliases are "
+    assert found[0] == ("stacks/dev.yaml:9:16: channels.web.pre_engagement_data.a1[0]: anchors and aliases are "
                         "not supported; put shared values in `defaults:`")
 
 
@@ -351,7 +352,7 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
     with path.open("wb") as handle:
         handle.truncate(MAX_BYTES + 1)
     assert [str(p) for p in check_stack_file(path, "big.yaml")[1]] == [
-        "big.yaml:1:1: (file): is 16.0 MiB; stack files are limited to 16 MiB"]
+        "big.yaml:1:1: (file): is 16,777,217 bytes; stack files are limited to 16,777,216 bytes (16 MiB)"]
 
 
 def test_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:
@@ -392,3 +393,198 @@ def test_validate_command_exit_codes(tmp_path: Path) -> None:
                                             "flex_flow on the channel or in `defaults:`)"
     assert failed.stderr == "validate: 1 of 1 stack files have problems\n"
     assert "Traceback" not in failed.stdout + failed.stderr
+
+
+CHANNEL_HEAD = f"""\
+channels:
+  web:
+    flex_flow_sid: {FLOW}
+    identity: bot
+    chat_user_friendly_name: Visitor
+    chat_friendly_name: Support
+"""
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ('{"a": NaN}', "is not valid JSON: NaN is not a JSON number"),
+    ('{"a": -Infinity}', "is not valid JSON: -Infinity is not a JSON number"),
+    ('{"a": 1e400}', "is not valid JSON: the number 1e400 is too large for JSON"),
+    ("[" * 100_000 + "]" * 100_000, "is not valid JSON: nests 100000 levels deep; at most 64 are allowed"),
+])
+def test_json_strings_python_takes_but_json_does_not_are_located_problems(tmp_path: Path, value: str,
+                                                                          message: str) -> None:
+    assert problems(tmp_path, CHANNEL_HEAD + f"    pre_engagement_data: '{value}'\n") == [
+        f"stacks/dev.yaml:7:26: channels.web.pre_engagement_data: {message}"]
+
+
+def test_nan_and_infinity_in_a_yaml_mapping_are_refused_where_they_are(tmp_path: Path) -> None:
+    text = CHANNEL_HEAD + "    pre_engagement_data: {a: .nan}\n    task_attributes:\n      b: [1, -.inf]\n"
+    assert problems(tmp_path, text) == [
+        "stacks/dev.yaml:7:30: channels.web.pre_engagement_data.a: is not a JSON number: '.nan' (JSON has no NaN or "
+        "infinity)",
+        "stacks/dev.yaml:9:14: channels.web.task_attributes.b[1]: is not a JSON number: '-.inf' (JSON has no NaN or "
+        "infinity)",
+    ]
+
+
+@pytest.mark.parametrize("levels", [65, 900])
+def test_deep_block_nesting_is_refused_at_the_level_too_deep(tmp_path: Path, levels: int) -> None:
+    """900 levels is within libyaml's limit of 1000, and more than a recursive walk survives."""
+    nested = "".join("  " * (depth + 3) + "k:\n" for depth in range(levels)) + "  " * (levels + 3) + "v\n"
+    assert problems(tmp_path, CHANNEL_HEAD + "    pre_engagement_data:\n" + nested) == [
+        "stacks/dev.yaml:72:135: channels.web.pre_engagement_data: nests too deeply; at most 64 levels are allowed"]
+
+
+def test_deep_flow_nesting_in_an_option_is_refused(tmp_path: Path) -> None:
+    assert problems(tmp_path, CHANNEL_HEAD + "    aliases: " + "[" * 900 + "]" * 900 + "\n") == [
+        "stacks/dev.yaml:7:78: channels.web.aliases: nests too deeply; at most 64 levels are allowed"]
+
+
+def test_a_trailing_newline_passes_no_sid_or_name_check(tmp_path: Path) -> None:
+    """Python's `$` matches before a final newline; every pattern here must match the whole value."""
+    text = f"""\
+defaults:
+  chat_user_friendly_name: Visitor
+  chat_friendly_name: Support
+channels:
+  web:
+    flex_flow_sid: "{FLOW}\\n"
+    identity: a
+    task_sid: "WT{"a" * 32}\\n"
+    import: "CH{"b" * 32}\\n"
+  "mobile\\n":
+    flex_flow_sid: {FLOW}
+    identity: b
+"""
+    assert problems(tmp_path, text) == [
+        "stacks/dev.yaml:6:20: channels.web.flex_flow_sid: must be a FO SID: 'FO' and 32 hex digits "
+        "(pattern ^FO[0-9a-fA-F]{32}$)",
+        "stacks/dev.yaml:8:15: channels.web.task_sid: must be a WT SID: 'WT' and 32 hex digits "
+        "(pattern ^WT[0-9a-fA-F]{32}$)",
+        "stacks/dev.yaml:9:13: channels.web.import: must be the SID of an existing channel: 'CH' and 32 hex digits",
+        "stacks/dev.yaml:10:3: channels.'mobile\\n': channel names become Pulumi resource names: start with a letter "
+        "or digit, then letters, digits, '.', '_' or '-' (100 at most)",
+    ]
+
+
+def test_the_shipped_schema_refuses_a_trailing_newline_too() -> None:
+    validator = jsonschema.Draft202012Validator(json.loads((ROOT / "flex_provider" / SCHEMA_FILE).read_text()))
+    good = {"flex_flow_sid": FLOW, "identity": "a", "chat_user_friendly_name": "V", "chat_friendly_name": "S",
+            "task_sid": "WT" + "a" * 32, "import": "CH" + "b" * 32}
+    assert list(validator.iter_errors({"channels": {"web": good}})) == []
+    for key in ("flex_flow_sid", "task_sid", "import"):
+        bad = {"channels": {"web": {**good, key: good[key] + "\n"}}}
+        assert {e.path[-1] for e in validator.iter_errors(bad)} == {key}, key
+    assert [list(e.schema_path) for e in validator.iter_errors({"channels": {"web\n": good}})] == [
+        ["properties", "channels", "propertyNames", "pattern"]]
+
+
+def test_a_merge_key_gets_the_anchors_and_aliases_message(tmp_path: Path) -> None:
+    text = f"""\
+shared: &d
+  flex_flow_sid: {FLOW}
+channels:
+  web:
+    <<: *d
+    identity: a
+    chat_user_friendly_name: Visitor
+    chat_friendly_name: Support
+"""
+    assert problems(tmp_path, text) == [
+        "stacks/dev.yaml:1:1: shared: is not a known key; known keys: flex_flow_defaults, flex_flows, defaults, "
+        "channels",
+        "stacks/dev.yaml:4:3: channels.web.flex_flow_sid: is required (set it or flex_flow on the channel or in "
+        "`defaults:`)",
+        "stacks/dev.yaml:5:5: channels.web: anchors and aliases are not supported; put shared values in `defaults:`"]
+
+
+def test_an_alias_is_reported_where_it_is_used_not_at_its_anchor(tmp_path: Path) -> None:
+    text = CHANNEL_HEAD + "    target: &t hello\n  mobile:\n    identity: app\n    target: *t\n    identity: *t\n"
+    assert problems(tmp_path, text)[-2:] == [
+        "stacks/dev.yaml:10:13: channels.mobile.target: anchors and aliases are not supported; put shared values "
+        "in `defaults:`",
+        "stacks/dev.yaml:11:5: channels.mobile.identity: is defined twice (first on line 9)",
+    ]
+
+
+def test_a_control_character_is_reported_at_its_line_and_column(tmp_path: Path) -> None:
+    assert problems(tmp_path, CHANNEL_HEAD + "    target: ab\0c\n") == [
+        "stacks/dev.yaml:7:15: (yaml): invalid YAML: the character U+0000 is not allowed in YAML text; remove it"]
+    assert problems(tmp_path, "channels:\n  web:\n    identity: \x1b[31mred\n") == [
+        "stacks/dev.yaml:3:15: (yaml): invalid YAML: the character U+001B is not allowed in YAML text; remove it"]
+
+
+def test_names_and_values_are_echoed_escaped_and_bounded(tmp_path: Path) -> None:
+    """A key or value is echoed so it can be found, but never raw: no forged output lines, no megabytes."""
+    long_key = "k" * 1000
+    text = f"""\
+defaults:
+  flex_flow_sid: {FLOW}
+  chat_user_friendly_name: Visitor
+  chat_friendly_name: Support
+channels:
+  "a\\n::error::forged":
+    identity: a
+    {long_key}: 1
+  b:
+    identity: b
+    chat_unique_name: "same\\u2028line"
+  c:
+    identity: c
+    chat_unique_name: "same\\u2028line"
+  d: {"x" * 5000}
+"""
+    found = problems(tmp_path, text)
+    assert found == [
+        "stacks/dev.yaml:6:3: channels.'a\\n::error::forged': channel names become Pulumi resource names: start with "
+        "a letter or digit, then letters, digits, '.', '_' or '-' (100 at most)",
+        f"stacks/dev.yaml:8:5: channels.'a\\n::error::forged'.{'k' * 100!r}…: is not a known key; known keys: "
+        "flex_flow_sid, flex_flow, identity, chat_user_friendly_name, chat_friendly_name, target, chat_unique_name, "
+        "pre_engagement_data, task_sid, task_attributes, long_lived, protect, retain_on_delete, import, aliases",
+        "stacks/dev.yaml:14:23: channels.c.chat_unique_name: ''same\\u2028line'' is already the unique name of "
+        "channel 'b'; unique names must differ within the account",
+        f"stacks/dev.yaml:15:6: channels.d: must be a mapping of channel fields, not the str {'x' * 40!r}…",
+    ]
+    assert all(line.isprintable() for line in found)
+
+
+def test_validate_says_one_channel_not_one_channels(tmp_path: Path) -> None:
+    one = tmp_path / "one.yaml"
+    one.write_text(CHANNEL_HEAD)
+    done = subprocess.run([sys.executable, "-m", "flex_provider", "validate", str(one)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.stdout == f"{one}: 1 channel, valid\n"
+
+
+def test_validate_refuses_a_named_pipe_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "stack.yaml"
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-m", "flex_provider", "validate", str(fifo), str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        f"{fifo}:1:1: (file): is a named pipe, not a regular file; give the path of a stack file",
+        f"{tmp_path}:1:1: (file): is a directory, not a regular file; give the path of a stack file",
+    ]
+
+
+def test_hostile_json_gets_a_clean_error_from_validate_not_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(CHANNEL_HEAD + "    pre_engagement_data: '{\"a\": NaN}'\n    task_attributes: '"
+                   + "[" * 100_000 + "]" * 100_000 + "'\n")
+    done = subprocess.run([sys.executable, "-m", "flex_provider", "validate", str(bad)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        f"{bad}:7:26: channels.web.pre_engagement_data: is not valid JSON: NaN is not a JSON number",
+        f"{bad}:8:22: channels.web.task_attributes: is not valid JSON: nests 100000 levels deep; at most 64 are "
+        "allowed",
+    ]
+    assert done.stderr == "validate: 1 of 1 stack files have problems\n"
+
+
+def test_aliases_must_be_printable_names(tmp_path: Path) -> None:
+    text = CHANNEL_HEAD + '    aliases: [old-web, "old\\nweb", " old-web"]\n'
+    assert problems(tmp_path, text) == [
+        "stacks/dev.yaml:7:14: channels.web.aliases: must be names without control characters or leading or "
+        "trailing spaces"]
