@@ -33,9 +33,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN  # noqa: E402
 from flex_provider.stackfile import check_stack_file  # noqa: E402
 from tests.provider_host import ProviderHost, secret  # noqa: E402
+from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 FLOW = "FO" + "1" * 32

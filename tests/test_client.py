@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts, resolve_base_url
-from twilio_emulator import Emulator, Faults
 from flex_provider.errors import (
     ApiError,
     AuthenticationError,
@@ -26,6 +25,7 @@ from flex_provider.errors import (
 )
 from flex_provider.version import __version__
 from tests.conftest import FAST_RETRY, FLOW, channel_inputs, make_client
+from twilio_emulator import Emulator, Faults
 
 MISSING = "CH" + "0" * 32
 

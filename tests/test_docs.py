@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flex_provider.declarations import CHANNEL
-from flex_provider.settings import SOURCES
 from flex_provider.options import OPTIONS
+from flex_provider.settings import SOURCES
 from flex_provider.version import __version__
 from tests.conftest import ROOT
 

@@ -14,9 +14,9 @@ import jsonschema
 import pytest
 import requests
 
-from twilio_emulator import Emulator
 from tests import spec_contract
 from tests.conftest import FLOW, ROOT
+from twilio_emulator import Emulator
 
 CONTRACT = spec_contract.load_fixture()
 

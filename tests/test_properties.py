@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flex_provider.client import Credentials, FlexClient
-from twilio_emulator import Emulator
 from flex_provider.declarations import CHANNEL
-from flex_provider.values import Kind, canonical_json
 from flex_provider.stackfile import check_stack_file
+from flex_provider.values import Kind, canonical_json
 from tests.conftest import FAST_RETRY
+from twilio_emulator import Emulator
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 REQUIRED_TEXT = TEXT.filter(lambda s: s.strip() != "")

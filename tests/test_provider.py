@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from twilio_emulator import Emulator, Faults
 from flex_provider.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -18,6 +17,7 @@ from flex_provider.errors import (
 )
 from flex_provider.provider import UNKNOWN, FlexChannelProvider
 from tests.conftest import FLOW, channel_inputs
+from twilio_emulator import Emulator, Faults
 
 TASK = "WT" + "b" * 32
 

@@ -11,9 +11,9 @@ import grpc
 import pytest
 from pulumi.runtime.proto import provider_pb2
 
-from twilio_emulator import Emulator, Faults
 from tests.conftest import channel_inputs
 from tests.provider_host import ProviderHost, grpc_error_text, secret
+from twilio_emulator import Emulator, Faults
 
 
 def stack_config(emulator: Emulator, token: str | None = None) -> dict[str, object]:

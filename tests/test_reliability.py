@@ -18,10 +18,10 @@ import grpc
 import pytest
 
 from flex_provider.client import Credentials, FlexClient, RetryPolicy
-from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator, Faults
 from flex_provider.errors import ApiError, FlexError
 from tests.conftest import ROOT, channel_inputs, make_client
 from tests.provider_host import ProviderHost, grpc_error_text, secret
+from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator, Faults
 
 # Retry-After is honoured but capped by the policy, so a storm of "Retry-After: 1" costs milliseconds.
 STORM_POLICY = RetryPolicy(attempts=8, backoff_factor=0.005, backoff_max=0.02, jitter=0.005, max_retry_after=0.01)

@@ -10,9 +10,9 @@ from pathlib import Path
 import grpc
 import pytest
 
-from twilio_emulator import Emulator, Faults
 from tests.conftest import channel_inputs
 from tests.provider_host import ProviderHost, grpc_error_text, secret
+from twilio_emulator import Emulator, Faults
 
 
 def _forms(value: str, user: str) -> list[bytes]:
