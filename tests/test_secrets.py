@@ -37,10 +37,11 @@ def test_no_artifact_of_a_full_run_contains_the_auth_token_or_api_secret(
             id_, outs = host.create("web", inputs)
             host.read("web", id_, outs)
             host.diff("web", id_, outs, {**inputs, "identity": "x"})
+            duplicate, _ = host.check("dup", channel_inputs("someone-else", chat_unique_name="web"))
             for faults in (Faults(), Faults(rate_5xx=1.0), Faults(drop_after_create=1.0)):
                 emulator.set_faults(faults)
                 with pytest.raises(grpc.RpcError) as caught:
-                    host.create("dup", inputs)
+                    host.create("dup", duplicate)
                 artifacts.append(grpc_error_text(caught.value).encode())
             emulator.set_faults(Faults())
             host.delete("web", id_, outs)
