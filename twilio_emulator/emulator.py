@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,23 +11,13 @@ from twilio_emulator.account import Account
 from twilio_emulator.backends.channels import ChannelBackend
 from twilio_emulator.faults import Faults
 from twilio_emulator.handlers import Backends
-from twilio_emulator.server import RecordedRequest, Server
+from twilio_emulator.server import RecordedRequest, Server, is_loopback
 from twilio_emulator.store import FileStore
 
 __all__ = ["DEFAULT_ACCOUNT_SID", "DEFAULT_AUTH_TOKEN", "Emulator"]
 
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
 DEFAULT_AUTH_TOKEN = "emulator-auth-token"  # noqa: S105 - the emulator's published test credential
-
-
-def is_loopback(host: str) -> bool:
-    """True for `localhost` and any loopback address (127.0.0.0/8, ::1); names are not resolved."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Emulator:
