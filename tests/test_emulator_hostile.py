@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -146,6 +148,32 @@ def _ipv6_loopback() -> bool:
     return True
 
 
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder this process cannot write to: by its mode, or as root (whom modes do not stop) by `chattr +i`."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    as_root = os.geteuid() == 0
+    if as_root:
+        chattr = shutil.which("chattr")
+        if chattr is None or subprocess.run([chattr, "+i", str(folder)], capture_output=True).returncode != 0:
+            pytest.skip("running as root, whom a folder's mode does not stop, and `chattr +i` is not possible here")
+    else:
+        folder.chmod(0o500)
+    try:
+        try:
+            (folder / "probe").touch()
+        except OSError:
+            yield folder
+        else:
+            pytest.skip("this system lets the tests write to a read-only folder")
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        else:
+            folder.chmod(0o700)
+
+
 # --- 1. the start-up banner --------------------------------------------------------------------------------------
 
 
@@ -185,6 +213,21 @@ def test_admin_refuses_faults_that_would_break_the_emulator(emulator: Emulator, 
     answer = requests.post(f"{emulator.base_url}/_emulator/faults", data=body, timeout=5)
     assert (answer.status_code, answer.json()) == (400, {"message": f"bad faults: {message}"})
     _serves_normally(emulator)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--latency-ms", "-5"), "argument --latency-ms: latency_ms must be from 0 to 600000, not -5.0"),
+    (("--latency-ms", "nan"), "argument --latency-ms: latency_ms must be a number, not nan"),
+    (("--rate-429", "2"), "argument --rate-429: rate_429 must be a share from 0 to 1, not 2.0"),
+    (("--rate-5xx", "-1"), "argument --rate-5xx: rate_5xx must be a share from 0 to 1, not -1.0"),
+    (("--drop-after-create", "x"), "argument --drop-after-create: 'x' is not a number"),
+])
+def test_command_line_refuses_fault_values(args: tuple[str, ...], message: str) -> None:
+    result = _refused("--port", "0", *args)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: python -m twilio_emulator")
+    assert result.stderr.splitlines()[-1] == USAGE_ERROR + message
+    assert result.stdout == ""
 
 
 # --- 3. malformed HTTP, ports, hosts, methods, authentication ----------------------------------------------------
@@ -343,6 +386,19 @@ def test_client_that_resets_mid_request_leaves_no_traceback(tmp_path: Path) -> N
     assert "Traceback" not in emulator.output()
 
 
+def test_sigterm_stops_as_cleanly_as_ctrl_c(tmp_path: Path) -> None:
+    data = tmp_path / "d.json"
+    with _running(tmp_path, "--data", str(data)) as emulator:
+        created = requests.post(f"{emulator.base_url}/v1/Channels", data=FORM,
+                                auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=5).json()["sid"]
+        emulator.process.terminate()
+        assert emulator.process.wait(timeout=10) == 0
+    assert "Traceback" not in emulator.output()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.json", "emulator.log"], "the lock file was left"
+    with Emulator(data_file=data) as again:
+        assert [c["sid"] for c in again.channels()] == [created]
+
+
 # --- 4. the data file ----------------------------------------------------------------------------------------------
 
 
@@ -373,10 +429,26 @@ def test_lock_left_by_a_killed_emulator_does_not_block_the_next(tmp_path: Path) 
         assert answer.status_code == 200
 
 
+def test_unwritable_data_folder_is_refused_at_start(read_only_folder: Path) -> None:
+    data = read_only_folder / "channels.json"
+    result = _refused("--port", "0", "--data", str(data))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"emulator: cannot start: cannot write data file {data}: its folder {read_only_folder} "
+                             "is not writable; choose a data file in a folder you can write\n")
+
+
 def test_help_says_reset_empties_the_data_file_without_asking() -> None:
     result = subprocess.run([*CLI, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=20, check=True)
     assert ("POST /_emulator/reset forget every resource, counter and fault; with --data this also empties the data "
             "file, without asking") in " ".join(result.stdout.split())
+
+
+def test_data_file_name_with_glob_characters_removes_no_other_file(tmp_path: Path) -> None:
+    other = tmp_path / ".cx.json.keep"
+    other.write_text("someone else's")
+    with Emulator(data_file=tmp_path / "c*.json") as emulator:
+        assert _session(emulator).post(f"{emulator.base_url}/v1/Channels", data=FORM, timeout=5).status_code == 201
+    assert other.read_text() == "someone else's"
 
 
 # --- 5. a create for a Flex Flow and identity that already have a channel --------------------------------------
