@@ -45,7 +45,7 @@ def test_no_artifact_of_a_full_run_contains_the_auth_token_or_api_secret(
                 emulator.set_faults(faults)
                 with pytest.raises(grpc.RpcError) as caught:
                     stack.up([engine.goal(FlexChannel, "web", **channel_inputs(chat_unique_name="web")),
-                              engine.goal(FlexChannel, "dup", **channel_inputs(chat_unique_name="web"))])
+                              engine.goal(FlexChannel, "dup", **channel_inputs("other", chat_unique_name="web"))])
                 artifacts.append(grpc_error_text(caught.value).encode())
             emulator.set_faults(Faults())
             stack.destroy()

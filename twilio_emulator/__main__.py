@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 from twilio_emulator.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator
 from twilio_emulator.faults import Faults
@@ -22,6 +25,8 @@ Besides the Twilio API it has an admin API for tests and benchmarks:
                            rate_5xx, status_5xx, drop_after_create, methods)
   POST /_emulator/reset    forget every resource, counter and fault; with --data this also
                            empties the data file, without asking
+
+Requests from web pages (an Origin header, or a Host that is not loopback) are refused.
 """
 
 
@@ -29,6 +34,26 @@ def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (0 to 65535; 0 picks a free one)")
     return int(text)
+
+
+def _fault(name: str) -> Callable[[str], float]:
+    """An option's type that checks the value as `Faults` does, so the usage error names the option."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        try:
+            Faults(**{name: value})
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return value
+    return parse
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (what `make down` and service managers send) stops as cleanly as Ctrl-C: the lock is released."""
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m twilio_emulator") -> int:
@@ -47,17 +72,17 @@ def main(argv: list[str] | None = None, prog: str = "python -m twilio_emulator")
     parser.add_argument("--require-flows", action="store_true",
                         help="refuse a channel whose Flex Flow does not exist, as Twilio does (default: any "
                              "well-formed FO SID, so placeholder SIDs work)")
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="added latency per API request")
-    parser.add_argument("--rate-429", type=float, default=0.0, help="share (0 to 1) of API requests answered 429")
-    parser.add_argument("--rate-5xx", type=float, default=0.0, help="share (0 to 1) of API requests answered 503")
-    parser.add_argument("--drop-after-create", type=float, default=0.0,
+    parser.add_argument("--latency-ms", type=_fault("latency_ms"), default=0.0,
+                        help="added latency per API request (0 to 600000)")
+    parser.add_argument("--rate-429", type=_fault("rate_429"), default=0.0,
+                        help="share (0 to 1) of API requests answered 429")
+    parser.add_argument("--rate-5xx", type=_fault("rate_5xx"), default=0.0,
+                        help="share (0 to 1) of API requests answered 503")
+    parser.add_argument("--drop-after-create", type=_fault("drop_after_create"), default=0.0,
                         help="share (0 to 1) of creates whose connection is dropped after the resource is made")
     args = parser.parse_args(argv)
-    try:
-        faults = Faults(latency_ms=args.latency_ms, rate_429=args.rate_429, rate_5xx=args.rate_5xx,
-                        drop_after_create=args.drop_after_create)
-    except ValueError as exc:
-        parser.error(str(exc))
+    faults = Faults(latency_ms=args.latency_ms, rate_429=args.rate_429, rate_5xx=args.rate_5xx,
+                    drop_after_create=args.drop_after_create)
     try:
         emulator = Emulator(args.host, args.port, account_sid=args.account_sid, auth_token=args.auth_token,
                             api_key=args.api_key, api_secret=args.api_secret, data_file=args.data, faults=faults,
@@ -65,6 +90,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m twilio_emulator")
     except (ValueError, OSError, StoreError) as exc:
         print(f"emulator: cannot start: {exc}", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, _stop)  # before the banner, which tells a supervisor the emulator is up
     print(f"Flex API emulator listening on {emulator.base_url}", flush=True)
     token = emulator.auth_token if emulator.auth_token == DEFAULT_AUTH_TOKEN else "(as given with --auth-token)"
     print(f"  test credentials: account SID {emulator.account_sid}, auth token {token}", flush=True)

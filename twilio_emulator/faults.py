@@ -41,7 +41,7 @@ class Faults:
             raise ValueError(f"retry_after must be whole seconds from 0 to 3600, not {self.retry_after!r}")
         if not _whole(self.status_5xx, 500, 599):
             raise ValueError(f"status_5xx must be an HTTP status from 500 to 599, not {self.status_5xx!r}")
-        if not isinstance(self.methods, tuple) or not set(self.methods) <= set(_METHODS):
+        if not isinstance(self.methods, tuple) or not all(method in _METHODS for method in self.methods):
             raise ValueError(f"methods must be a list of {', '.join(_METHODS)}, not {self.methods!r}")
 
     @classmethod

@@ -44,7 +44,10 @@ class Answer:
     status: int
     body: Mapping[str, Any] | None = None
     created: bool = field(default=False)
-    """A create that made something: a `drop_after_create` fault may lose this answer."""
+    """A create that made something: a `drop_after_create` fault may lose this answer. A create that
+    hands back an existing resource made nothing, so it is never dropped: the fault stands for the one
+    dangerous loss (a resource made whose SID the caller never learns), and its share stays a share
+    of resources made however often a caller repeats a create."""
 
 
 def _json_text(params: Mapping[str, Any], *names: str) -> None:
@@ -75,8 +78,8 @@ def _page(request: Request, operation_id: str, items: Sequence[Any], paging: Map
 def create_channel(request: Request) -> Answer:
     params = parse_params("CreateChannel", request.form)
     _json_text(params, "pre_engagement_data", "task_attributes")
-    channel = request.backends.channels.create_channel(**params)
-    return Answer(201, channel.to_json(request.base_url), created=True)
+    channel, made = request.backends.channels.create_channel(**params)
+    return Answer(201, channel.to_json(request.base_url), created=made)
 
 
 def fetch_channel(request: Request) -> Answer:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import secrets
 import socket
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -30,6 +32,19 @@ __all__ = ["RecordedRequest", "Server"]
 
 MAX_BODY = 1 << 20
 _ADMIN = "/_emulator/"
+
+
+def _names_this_machine(host: str) -> bool:
+    """Whether a Host header can only mean this machine: `localhost` or an address literal.
+
+    The server binds loopback only, so any address that reached it is loopback; a DNS name is
+    what a rebinding attack uses, and is refused.
+    """
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost"
+    return True
 
 
 @dataclass(frozen=True)
@@ -81,20 +96,33 @@ class Server(ThreadingHTTPServer):
             self.connections = 0
             self.recorded.clear()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that goes away mid-request is not the emulator's error: no traceback for it in the log."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: Server
     server_version = "twilio-emulator"
     disable_nagle_algorithm = True
+    default_request_version = "HTTP/1.1"
+    """Not HTTP/0.9, whose answers have no status line: even a request line that cannot be parsed gets one."""
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         """Quiet by default: a request log would drown test and benchmark output."""
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Errors the HTTP layer finds (a bad request line, an unknown method) in Twilio's JSON, not HTML."""
-        status = 405 if code == HTTPStatus.NOT_IMPLEMENTED else code
-        error = TwilioError(status, 20004 if status == 405 else 20001, message or HTTPStatus(status).phrase)
+        """Errors the HTTP layer finds (a bad request line, too many headers) in Twilio's JSON, not HTML.
+
+        A method with no `do_` handler (HEAD, PUT, FOO…) is dispatched like any other, so the route
+        table answers it: 405 with the path's `Allow`, or 404.
+        """
+        if code == HTTPStatus.NOT_IMPLEMENTED and self.command:
+            self._dispatch(self.command)
+            return
+        error = TwilioError(code, 20001, message or HTTPStatus(code).phrase)
         self._send_json(error.status, error.body(), close=True)
 
     def do_GET(self) -> None:
@@ -106,23 +134,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_PATCH(self) -> None:
-        self._dispatch("PATCH")
-
-    def do_HEAD(self) -> None:
-        self._dispatch("HEAD")
-
-    def do_OPTIONS(self) -> None:
-        self._dispatch("OPTIONS")
-
     def _dispatch(self, method: str) -> None:
         try:
+            self._refuse_browsers()
             body = self._read_body()
         except TwilioError as error:
-            self._send_json(error.status, error.body(), close=True)
+            self._send_json(error.status, error.body(), headers=error.headers, close=True)
             return
         path = urlsplit(self.path).path
         if path.startswith(_ADMIN):
@@ -137,17 +154,41 @@ class _Handler(BaseHTTPRequestHandler):
         except TwilioError as error:
             self._send_json(error.status, error.body(), headers=error.headers)
 
+    def _refuse_browsers(self) -> None:
+        """Refuse what only a web page would send, so no site the developer visits can drive the emulator.
+
+        Browsers send any site's POST to loopback (CORS hides only the answer), so without this a page
+        could reset the emulator and empty its data file. A browser marks such a request with `Origin`;
+        and a `Host` that is a DNS name other than localhost is a page that rebound that name to 127.0.0.1.
+        """
+        if "Origin" in self.headers:
+            raise TwilioError(403, 20403, "The emulator does not take requests from web pages (this one has an "
+                                          "Origin header)")
+        if not _names_this_machine(_host_name(self.headers.get("Host"))):
+            raise TwilioError(403, 20403, f"Host {self.headers.get('Host', '')[:100]!r} is not a loopback address; "
+                                          "the emulator answers only requests sent to loopback")
+
     def _read_body(self) -> bytes:
-        """The request's body, by a Content-Length that is a number within bounds; anything else is refused."""
+        """The request's body, by one Content-Length that is a number within bounds; anything else is refused.
+
+        A body shorter than its Content-Length (the client stopped sending) is refused too: a request
+        cut short must change nothing.
+        """
         if self.headers.get("Transfer-Encoding"):
             raise TwilioError(411, 20001, "Send the body with a Content-Length, not Transfer-Encoding")
-        text = self.headers.get("Content-Length") or "0"
+        given = set(self.headers.get_all("Content-Length") or ["0"])
+        if len(given) > 1:
+            raise invalid(f"Content-Length is given more than once, with different values {sorted(given)}")
+        text = given.pop()
         if not text.isascii() or not text.isdigit():
             raise invalid(f"Content-Length {text[:20]!r} is not a number of bytes")
         length = int(text)
         if length > MAX_BODY:
             raise TwilioError(413, 20001, "Request body too large")
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            raise invalid(f"The body ended after {len(body)} of the {length} bytes its Content-Length gives")
+        return body
 
     def _record(self, method: str, body: bytes) -> None:
         form: dict[str, str] = {}
@@ -208,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body and content_type != "application/x-www-form-urlencoded":
             raise invalid(f"Content-Type must be application/x-www-form-urlencoded, not {content_type!r}")
         try:
-            return parse_qs(body.decode("utf-8"), keep_blank_values=True)
+            return parse_qs(body.decode("utf-8"), keep_blank_values=True, errors="strict")
         except UnicodeDecodeError:
             raise invalid("The post body is not UTF-8") from None
 
@@ -251,6 +292,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+
+def _host_name(host: str | None) -> str:
+    """The name or address in a Host header, without the port; no header means a loopback client."""
+    if not host:
+        return "localhost"
+    host = host.lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if ":" in host else host
 
 
 def _basic_credentials(header: str) -> tuple[str, str]:

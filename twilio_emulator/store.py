@@ -31,14 +31,15 @@ class FileStore:
         self._lock_path = path.parent / f"{path.name}.lock"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if not os.access(path.parent, os.W_OK):
+                raise StoreError(f"cannot write data file {path}: its folder {path.parent} is not writable; choose "
+                                 "a data file in a folder you can write")
             self._lock_fd = self._lock()
         except OSError as exc:
             raise StoreError(f"cannot use data file {path}: {exc.strerror or exc}") from exc
-        if not os.access(path.parent, os.W_OK):
-            self.close()
-            raise StoreError(f"cannot write data file {path}: its folder {path.parent} is not writable")
-        for orphan in path.parent.glob(f".{path.name}.*"):
-            orphan.unlink(missing_ok=True)  # a write cut short by a kill; the data file is intact
+        for orphan in path.parent.iterdir():  # not glob(): a `*` or `[` in the file's name would match others
+            if orphan.name.startswith(f".{path.name}."):
+                orphan.unlink(missing_ok=True)  # a write cut short by a kill; the data file is intact
 
     def _lock(self) -> int:
         """Hold the lock file's flock; retry when the file was replaced between opening and locking it."""

@@ -47,6 +47,8 @@ class ChannelBackend:
         self._account = account
         self._flows = flows
         self._channels: dict[str, Channel] = {}
+        self._by_owner: dict[tuple[str, str], str] = {}
+        """(FlexFlowSid, Identity) to the SID of the channel they already have."""
         account.attach(self)
 
     def __len__(self) -> int:
@@ -55,23 +57,33 @@ class ChannelBackend:
     def create_channel(self, *, flex_flow_sid: str, identity: str, chat_user_friendly_name: str,
                        chat_friendly_name: str, target: str | None = None, chat_unique_name: str | None = None,
                        pre_engagement_data: str | None = None, task_sid: str | None = None,
-                       task_attributes: str | None = None, long_lived: bool | None = None) -> Channel:
-        """CreateChannel. A unique name already in use is refused (409, 50307: assumed, see README); with
-        flows required, a Flex Flow that does not exist is refused with Twilio's error 45205 (its HTTP
-        status, 404, is assumed: Twilio's error page gives none)."""
+                       task_attributes: str | None = None, long_lived: bool | None = None) -> tuple[Channel, bool]:
+        """CreateChannel: the channel, and whether this call made it.
+
+        ASSUMED, as Twilio does not document it (community code relies on it, and the README says
+        so): a create for a Flex Flow and identity that already have a channel hands back that
+        channel, whatever else the request says, instead of making a second one. Otherwise a
+        unique name already in use is refused (409, 50307: also assumed, see README). With flows
+        required, a Flex Flow that does not exist is refused with Twilio's error 45205 (its HTTP
+        status, 404, is assumed too: Twilio's error page gives none).
+        """
         if self._flows is not None and flex_flow_sid not in self._flows:
             raise TwilioError(404, 45205, f"Requested Flex Flow {flex_flow_sid} is not found")
-        with self._account.change() as on_undo:
-            if chat_unique_name and any(c.unique_name == chat_unique_name for c in self._channels.values()):
-                raise TwilioError(409, 50307, f"Channel with unique name '{chat_unique_name}' already exists")
-            stamp = now()
-            channel = Channel(sid=new_sid("CH"), account_sid=self._account.account_sid, flex_flow_sid=flex_flow_sid,
-                              user_sid=new_sid("US"), task_sid=task_sid, identity=identity,
-                              unique_name=chat_unique_name, date_created=stamp, date_updated=stamp,
-                              seq=self._account.next_seq())
-            self._channels[channel.sid] = channel
-            on_undo(lambda: self._channels.pop(channel.sid))
-            return channel
+        with self._account.lock:
+            existing = self._by_owner.get((flex_flow_sid, identity))
+            if existing is not None:
+                return self._channels[existing], False
+            with self._account.change() as on_undo:
+                if chat_unique_name and any(c.unique_name == chat_unique_name for c in self._channels.values()):
+                    raise TwilioError(409, 50307, f"Channel with unique name '{chat_unique_name}' already exists")
+                stamp = now()
+                channel = Channel(sid=new_sid("CH"), account_sid=self._account.account_sid,
+                                  flex_flow_sid=flex_flow_sid, user_sid=new_sid("US"), task_sid=task_sid,
+                                  identity=identity, unique_name=chat_unique_name, date_created=stamp,
+                                  date_updated=stamp, seq=self._account.next_seq())
+                self._add(channel)
+                on_undo(lambda: self._remove(channel.sid))
+                return channel, True
 
     def fetch_channel(self, sid: str) -> Channel:
         with self._account.lock:
@@ -86,19 +98,36 @@ class ChannelBackend:
 
     def delete_channel(self, sid: str) -> None:
         with self._account.change() as on_undo:
-            channel = self._channels.pop(sid, None)
-            if channel is None:
+            if sid not in self._channels:
                 raise not_found(f"{PATH}/{sid}")
-            on_undo(lambda: self._channels.update({sid: channel}))
+            channel = self._remove(sid)
+            on_undo(lambda: self._add(channel))
 
     def dump(self) -> list[dict[str, Any]]:
         return [asdict(channel) for channel in self._channels.values()]
 
     def restore(self, records: list[dict[str, Any]]) -> None:
         channels = [Channel(**_current(record, index)) for index, record in enumerate(records, 1)]
-        self._channels = {channel.sid: channel for channel in sorted(channels, key=lambda c: c.seq)}
-        for channel in channels:
+        self._channels = {}
+        self._by_owner = {}
+        for channel in sorted(channels, key=lambda c: c.seq):
+            self._add(channel)
             self._account.seen_seq(channel.seq)
+
+    def _add(self, channel: Channel) -> None:
+        """Keep a channel in creation order (a delete that is undone puts the channel back in its place)."""
+        last = next(reversed(self._channels.values()), None)
+        self._channels[channel.sid] = channel
+        if last is not None and last.seq > channel.seq:
+            self._channels = dict(sorted(self._channels.items(), key=lambda item: item[1].seq))
+        self._by_owner.setdefault((channel.flex_flow_sid, channel.identity), channel.sid)
+
+    def _remove(self, sid: str) -> Channel:
+        channel = self._channels.pop(sid)
+        key = (channel.flex_flow_sid, channel.identity)
+        if self._by_owner.get(key) == sid:
+            del self._by_owner[key]
+        return channel
 
 
 def _current(record: dict[str, Any], index: int) -> dict[str, Any]:
