@@ -36,8 +36,10 @@ def _no_credential_in_artifacts(request: pytest.FixtureRequest, caplog: pytest.L
 
 
 @pytest.fixture
-def emulator(auth_token: str) -> Iterator[Emulator]:
-    with Emulator(auth_token=auth_token) as emu:
+def emulator(request: pytest.FixtureRequest, auth_token: str) -> Iterator[Emulator]:
+    """An emulator for the test; `@pytest.mark.emulator(require_flows=True)` passes it options."""
+    marker = request.node.get_closest_marker("emulator")
+    with Emulator(auth_token=auth_token, **(marker.kwargs if marker else {})) as emu:
         yield emu
 
 

@@ -6,8 +6,6 @@ whose Flex Flow does not exist, as Twilio does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -18,8 +16,8 @@ from flex_provider.client import FlexClient
 from flex_provider.errors import NotFoundError
 from flex_provider.provider import UNKNOWN, FlexFlowProvider
 from tests import spec_contract
-from tests.engine import Goal, ProviderHost, Ref, Stack, goal
-from tests.support import channel_inputs, make_client, stack_config
+from tests.engine import Goal, Ref, Stack, goal
+from tests.support import channel_inputs
 from twilio_emulator import Emulator
 
 CONTRACT = spec_contract.load_fixture()
@@ -42,24 +40,7 @@ def _nullable(node: Any) -> Any:
     return node
 
 
-@pytest.fixture
-def strict(auth_token: str) -> Iterator[Emulator]:
-    with Emulator(auth_token=auth_token, require_flows=True) as emu:
-        yield emu
-
-
-@pytest.fixture
-def flex(strict: Emulator) -> Iterator[FlexClient]:
-    with make_client(strict) as client:
-        yield client
-
-
-@pytest.fixture
-def stack(tmp_path: Path, strict: Emulator) -> Iterator[Stack]:
-    host = ProviderHost(tmp_path / "host")
-    host.configure(stack_config(strict))
-    yield Stack(host)
-    host.close()
+pytestmark = pytest.mark.emulator(require_flows=True)
 
 
 def calls(emulator: Emulator) -> list[str]:
@@ -71,42 +52,42 @@ def calls(emulator: Emulator) -> list[str]:
 # the API, through the client
 
 
-def test_flow_operations_answer_as_the_spec_says(flex: FlexClient, strict: Emulator) -> None:
-    created = flex.create_flex_flow(flow_inputs(contact_identity="+15005550006", enabled=True))
-    [post] = strict.requests("POST")
+def test_flow_operations_answer_as_the_spec_says(client: FlexClient, emulator: Emulator) -> None:
+    created = client.create_flex_flow(flow_inputs(contact_identity="+15005550006", enabled=True))
+    [post] = emulator.requests("POST")
     assert post.form == {"FriendlyName": "Web chat", "ChatServiceSid": SERVICE, "ChannelType": "web",
                          "ContactIdentity": "+15005550006", "Enabled": "true", "IntegrationType": "studio",
                          "Integration.FlowSid": STUDIO, "Integration.RetryCount": "1"}
     assert created.sid.startswith("FO")
     assert created.integration == {"flow_sid": STUDIO, "retry_count": 1}
-    for answer in (created, flex.fetch_flex_flow(created.sid)):
+    for answer in (created, client.fetch_flex_flow(created.sid)):
         jsonschema.validate({k: v for k, v in answer.values.items() if k != "integration"},
                             _nullable(CONTRACT["flex_flow"]))
-    updated = flex.update_flex_flow(created.sid, {"friendly_name": "Renamed", "integration": {"retry_count": 3}})
-    assert strict.requests("POST")[-1].form == {"FriendlyName": "Renamed", "Integration.RetryCount": "3"}
+    updated = client.update_flex_flow(created.sid, {"friendly_name": "Renamed", "integration": {"retry_count": 3}})
+    assert emulator.requests("POST")[-1].form == {"FriendlyName": "Renamed", "Integration.RetryCount": "3"}
     assert (updated.friendly_name, updated.integration) == ("Renamed", {"flow_sid": STUDIO, "retry_count": 3})
-    other = flex.create_flex_flow(flow_inputs("SMS", channel_type="sms"))
-    assert [f.sid for f in flex.list_flex_flows()] == [created.sid, other.sid]
-    assert [f.sid for f in flex.list_flex_flows(friendly_name="SMS")] == [other.sid]
-    flex.delete_flex_flow(other.sid)
+    other = client.create_flex_flow(flow_inputs("SMS", channel_type="sms"))
+    assert [f.sid for f in client.list_flex_flows()] == [created.sid, other.sid]
+    assert [f.sid for f in client.list_flex_flows(friendly_name="SMS")] == [other.sid]
+    client.delete_flex_flow(other.sid)
     with pytest.raises(NotFoundError):
-        flex.fetch_flex_flow(other.sid)
+        client.fetch_flex_flow(other.sid)
 
 
 def test_a_channel_of_a_flow_that_does_not_exist_is_refused_when_flows_are_required(
-        flex: FlexClient, strict: Emulator) -> None:
+        client: FlexClient, emulator: Emulator) -> None:
     missing = "FO" + "9" * 32
     with pytest.raises(NotFoundError) as caught:
-        flex.create_channel(channel_inputs(flex_flow_sid=missing))
+        client.create_channel(channel_inputs(flex_flow_sid=missing))
     assert (caught.value.code, caught.value.message) == (45205, f"Requested Flex Flow {missing} is not found")
-    assert list(strict.channels()) == []
+    assert list(emulator.channels()) == []
 
 
-def test_a_bad_channel_type_is_refused_by_the_emulator_as_the_spec_says(flex: FlexClient) -> None:
+def test_a_bad_channel_type_is_refused_by_the_emulator_as_the_spec_says(client: FlexClient) -> None:
     from flex_provider.errors import ValidationError
 
     with pytest.raises(ValidationError, match="Invalid ChannelType: 'fax' is not one of web, sms, facebook"):
-        flex.create_flex_flow(flow_inputs(channel_type="fax"))
+        client.create_flex_flow(flow_inputs(channel_type="fax"))
 
 
 # diff rules
@@ -155,39 +136,39 @@ def ids(stack: Stack) -> dict[str, str]:
     return {state.name: state.id for state in stack.state.values()}
 
 
-def test_flows_and_their_channels_through_a_whole_life(stack: Stack, strict: Emulator, flex: FlexClient) -> None:
+def test_flows_and_their_channels_through_a_whole_life(stack: Stack, emulator: Emulator, client: FlexClient) -> None:
     # created in dependency order: the flows first
     assert stack.up(program()) == [("create", name) for name in ("web", "sms", "web-support", "web-sales",
                                                                  "sms-support")]
-    assert calls(strict) == ["POST /v1/FlexFlows"] * 2 + ["POST /v1/Channels"] * 3
+    assert calls(emulator) == ["POST /v1/FlexFlows"] * 2 + ["POST /v1/Channels"] * 3
     first = ids(stack)
-    assert {c["sid"]: c["flex_flow_sid"] for c in strict.channels()} == {
+    assert {c["sid"]: c["flex_flow_sid"] for c in emulator.channels()} == {
         first["web-support"]: first["web"], first["web-sales"]: first["web"], first["sms-support"]: first["sms"]}
 
     # an updatable field: the flow is updated in place with only what changed, no channel is replaced
-    strict.reset_stats()
+    emulator.reset_stats()
     assert stack.up(program(web_name="Web chat (EU)", retries=2))[0] == ("update", "web")
-    assert calls(strict) == ["POST /v1/FlexFlows/…"]
-    assert strict.requests()[0].form == {"FriendlyName": "Web chat (EU)", "Integration.RetryCount": "2"}
+    assert calls(emulator) == ["POST /v1/FlexFlows/…"]
+    assert emulator.requests()[0].form == {"FriendlyName": "Web chat (EU)", "Integration.RetryCount": "2"}
     assert ids(stack) == first
 
     # a replace-only field: a new flow, its channels replaced onto it, the old ones deleted channels first
-    strict.reset_stats()
+    emulator.reset_stats()
     log = stack.up(program(OTHER_SERVICE, "Web chat (EU)", 2))
     assert log == [("replace-create-first", "web"), ("same", "sms"), ("replace-create-first", "web-support"),
                    ("replace-create-first", "web-sales"), ("same", "sms-support"),
                    ("delete-replaced", "web-sales"), ("delete-replaced", "web-support"), ("delete-replaced", "web")]
-    assert calls(strict) == ["POST /v1/FlexFlows", "POST /v1/Channels", "POST /v1/Channels",
+    assert calls(emulator) == ["POST /v1/FlexFlows", "POST /v1/Channels", "POST /v1/Channels",
                              "DELETE /v1/Channels/…", "DELETE /v1/Channels/…", "DELETE /v1/FlexFlows/…"]
     second = ids(stack)
     assert second["web"] != first["web"] and second["sms"] == first["sms"]
-    assert {c["flex_flow_sid"] for c in strict.channels()} == {second["web"], second["sms"]}
+    assert {c["flex_flow_sid"] for c in emulator.channels()} == {second["web"], second["sms"]}
 
     # destroy: channels before flows
-    strict.reset_stats()
+    emulator.reset_stats()
     stack.destroy()
-    assert calls(strict) == ["DELETE /v1/Channels/…"] * 3 + ["DELETE /v1/FlexFlows/…"] * 2
-    assert list(strict.flex_flows()) == [] and list(strict.channels()) == []
+    assert calls(emulator) == ["DELETE /v1/Channels/…"] * 3 + ["DELETE /v1/FlexFlows/…"] * 2
+    assert list(emulator.flex_flows()) == [] and list(emulator.channels()) == []
 
 
 @pytest.mark.parametrize(("drift", "form"), [
@@ -198,43 +179,43 @@ def test_flows_and_their_channels_through_a_whole_life(stack: Stack, strict: Emu
     ({"integration_type": "external", "integration": {"url": "https://hooks.example.com/x"}},
      {"IntegrationType": "studio"}),
 ])
-def test_drift_in_any_field_is_seen_on_refresh_and_undone_on_up(stack: Stack, strict: Emulator, flex: FlexClient,
+def test_drift_in_any_field_is_seen_on_refresh_and_undone_on_up(stack: Stack, emulator: Emulator, client: FlexClient,
                                                                 drift: dict[str, Any], form: dict[str, str]) -> None:
     declared = [goal(FlexFlow, "web", **flow_inputs(enabled=False))]
     stack.up(declared)
     [flow] = stack.state.values()
-    flex.update_flex_flow(flow.id, drift)
+    client.update_flex_flow(flow.id, drift)
     assert stack.refresh() == [("read", "web")]
     [refreshed] = stack.state.values()
     for key, value in drift.items():
         assert refreshed.outputs[key] == ({**flow.outputs[key], **value} if key == "integration" else value)
-    strict.reset_stats()
+    emulator.reset_stats()
     assert stack.up(declared) == [("update", "web")]
-    assert [r.form for r in strict.requests("POST")] == [form]
-    fetched = flex.fetch_flex_flow(flow.id)
+    assert [r.form for r in emulator.requests("POST")] == [form]
+    fetched = client.fetch_flex_flow(flow.id)
     assert {key: getattr(fetched, key) for key in ("friendly_name", "enabled", "channel_type", "integration_type")} \
         == {"friendly_name": "Web chat", "enabled": False, "channel_type": "web", "integration_type": "studio"}
     assert fetched.integration["flow_sid"] == STUDIO
 
 
-def test_adopting_a_flow_updates_what_differs_and_makes_no_create(stack: Stack, strict: Emulator,
-                                                                 flex: FlexClient) -> None:
-    by_hand = flex.create_flex_flow(flow_inputs("Made by hand", enabled=True))
-    strict.reset_stats()
+def test_adopting_a_flow_updates_what_differs_and_makes_no_create(stack: Stack, emulator: Emulator,
+                                                                 client: FlexClient) -> None:
+    by_hand = client.create_flex_flow(flow_inputs("Made by hand", enabled=True))
+    emulator.reset_stats()
     assert stack.up([goal(FlexFlow, "web", import_sid=by_hand.sid, **flow_inputs(enabled=True))]) == [
         ("create", "web")]
-    assert calls(strict) == ["GET /v1/FlexFlows/…", "POST /v1/FlexFlows/…"]
-    assert strict.requests("POST")[0].form == {"FriendlyName": "Web chat"}
+    assert calls(emulator) == ["GET /v1/FlexFlows/…", "POST /v1/FlexFlows/…"]
+    assert emulator.requests("POST")[0].form == {"FriendlyName": "Web chat"}
     assert ids(stack) == {"web": by_hand.sid}
 
 
-def test_adopting_a_flow_of_another_chat_service_is_refused(stack: Stack, strict: Emulator,
-                                                            flex: FlexClient) -> None:
+def test_adopting_a_flow_of_another_chat_service_is_refused(stack: Stack, emulator: Emulator,
+                                                            client: FlexClient) -> None:
     import grpc
 
     from tests.engine import grpc_error_text
 
-    by_hand = flex.create_flex_flow(flow_inputs(chat_service_sid=OTHER_SERVICE))
+    by_hand = client.create_flex_flow(flow_inputs(chat_service_sid=OTHER_SERVICE))
     with pytest.raises(grpc.RpcError) as caught:
         stack.up([goal(FlexFlow, "web", import_sid=by_hand.sid, **flow_inputs())])
     assert grpc_error_text(caught.value).splitlines()[-1] == (
@@ -242,11 +223,11 @@ def test_adopting_a_flow_of_another_chat_service_is_refused(stack: Stack, strict
         f"{OTHER_SERVICE}, but the flow declares {SERVICE}, and a flow's chat_service_sid cannot change. Declare "
         f"chat_service_sid: {OTHER_SERVICE} to adopt it as it is, or import a flow of {SERVICE} (`python -m "
         "flex_provider flex-flows list` lists them).")
-    assert [r.method for r in strict.requests()] == ["POST", "GET"]
+    assert [r.method for r in emulator.requests()] == ["POST", "GET"]
 
 
 def test_preview_of_a_new_flow_and_its_channel_sends_the_channel_an_unknown_flow(stack: Stack,
-                                                                                 strict: Emulator) -> None:
+                                                                                 emulator: Emulator) -> None:
     assert stack.preview(program()[:1] + program()[2:3]) == [("create", "web"), ("create", "web-support")]
     assert stack.host.calls[-2:] == ["Check", "Check"]
-    assert strict.requests() == []
+    assert emulator.requests() == []
