@@ -13,6 +13,7 @@ from flex_provider.version import __version__ as __version__
 
 _EXPORTS = {
     "flex_provider.client": ("ApiObject", "Credentials", "FlexClient", "RetryPolicy", "Timeouts", "resolve_base_url"),
+    "flex_provider.component": ("FlexChannelStack",),
     "flex_provider.declaration": ("Collision", "Field", "ResourceType"),
     "flex_provider.declarations": ("CHANNEL", "FLEX_FLOW", "RESOURCE_TYPES"),
     "flex_provider.errors": ("AdoptionError", "ApiError", "AuthenticationError", "ConfigurationError",

@@ -21,7 +21,15 @@ from flex_provider.provider import DeclaredProvider, FlexChannelProvider, FlexFl
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, register_dynamic, serialized_provider
 from flex_provider.values import Kind, canonical_json, quote
 
-__all__ = ["DeclaredResource", "FlexChannel", "FlexChannelArgs", "FlexFlow", "FlexFlowArgs", "FlexFlowIntegrationArgs"]
+__all__ = [
+    "DeclaredResource",
+    "FlexChannel",
+    "FlexChannelArgs",
+    "FlexFlow",
+    "FlexFlowArgs",
+    "FlexFlowIntegrationArgs",
+    "resource_class",
+]
 
 JsonInput = pulumi.Input[str] | Mapping[str, Any]
 
@@ -85,6 +93,12 @@ class DeclaredResource(Resource):
     _rtype: ClassVar[ResourceType]
     _provider_type: ClassVar[type[DeclaredProvider]]
     _args_type: ClassVar[type[Any]]
+    _by_rtype: ClassVar[dict[ResourceType, type[DeclaredResource]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_rtype" in cls.__dict__:
+            DeclaredResource._by_rtype[cls._rtype] = cls
 
     def __init__(self, resource_name: str, args: Any = None, opts: pulumi.ResourceOptions | None = None,
                  **kwargs: Any) -> None:
@@ -137,6 +151,11 @@ class DeclaredResource(Resource):
         if missing:
             raise TypeError(f"{name}() is missing required input{_s(missing)}: {', '.join(missing)}")
         return args_type(**kwargs)
+
+
+def resource_class(rtype: ResourceType) -> type[DeclaredResource]:
+    """The resource class of a declaration."""
+    return DeclaredResource._by_rtype[rtype]
 
 
 def _s(items: list[str]) -> str:

@@ -2,7 +2,8 @@
 
 `MockMonitor` hands `Mocks.new_resource` only part of a registration; the recording monitor
 keeps the whole `RegisterResourceRequest`, so tests can assert options (protect, aliases,
-import id, retain on delete) as the engine would receive them.
+import id, retain on delete, parent) as the engine would receive them. Custom resources are
+`registrations`; component resources are kept apart in `components`.
 
 Run as a script (`python tests/pulumi_mocks.py PROGRAM_DIR PROJECT STACK [KEY=VALUE…]`) it needs only
 Pulumi and what the program imports, and prints the run as JSON: tests/test_packaging.py runs it with the
@@ -52,12 +53,22 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(channel_mocks)
         self.requests: list[Any] = []
         self.urns: list[str] = []
+        self.components: list[Any] = []
+        self.component_urns: list[str] = []
+        self.reads: list[Any] = []
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        self.reads.append(request)
+        return super().ReadResource(request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
         response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
+        if request.custom:
             self.requests.append(request)
             self.urns.append(response.urn)
+        elif request.type != "pulumi:pulumi:Stack":
+            self.components.append(request)
+            self.component_urns.append(response.urn)
         return response
 
 
@@ -66,6 +77,14 @@ class ProgramRun:
     registrations: list[Any] = field(default_factory=list)
     exports: dict[str, Any] = field(default_factory=dict)
     urns: list[str] = field(default_factory=list)
+    components: list[Any] = field(default_factory=list)
+    component_urns: list[str] = field(default_factory=list)
+    reads: list[Any] = field(default_factory=list)
+
+    @property
+    def component_urn(self) -> str:
+        [urn] = self.component_urns
+        return urn
 
     def by_name(self) -> dict[str, Any]:
         return {r.name: r for r in self.registrations}
@@ -103,6 +122,9 @@ def run_program(stack: str, config: dict[str, str] | None = None, program: Path 
         finally:
             run.registrations = monitor.requests
             run.urns = monitor.urns
+            run.components = monitor.components
+            run.component_urns = monitor.component_urns
+            run.reads = monitor.reads
             asyncio.set_event_loop(None)
             loop.close()
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pulumi
 import pytest
 
-from flex_provider.declarations import CHANNEL
-from flex_provider.resource import FlexChannelArgs
 from tests.pulumi_mocks import ProgramRun, run_program
 
 TYPE = "pulumi-python:dynamic/flex:FlexChannel"
@@ -49,7 +46,12 @@ def test_prod_stack_passes_protect_retain_import_and_aliases() -> None:
     run = run_program("prod")
     by_name = run.by_name()
     assert all(r.protect for r in run.registrations)
-    assert [a.spec.name for a in by_name["web-support"].aliases] == ["website"]
+    website = [(a.spec.name, a.spec.noParent) for a in by_name["web-support"].aliases]
+    assert website == [("", True), ("website", False), ("website", True)], "its root URN, the old name under the " \
+        "component and at the root"
+    [component] = run.components
+    assert (component.type, component.name) == ("flex-channels:index:FlexChannelStack", "stack-file")
+    assert all(r.parent == run.component_urn for r in run.registrations)
     assert by_name["vip"].retainOnDelete is True
     assert run.inputs("vip")["import_sid"] == "CH00000000000000000000000000000003"
     assert "import_sid" not in run.inputs("billing")
@@ -134,10 +136,6 @@ def test_a_stack_without_a_file_says_how_to_make_one() -> None:
     assert str(caught.value) == (
         "no stack file for stack 'qa': stacks/qa.yaml does not exist. Create it (stacks/dev.yaml is a worked "
         "example) or point `pulumi config set flex:stackFile <path>` at another file.")
-
-
-def test_args_class_has_exactly_the_field_table() -> None:
-    assert [f.name for f in dataclasses.fields(FlexChannelArgs)] == [*(f.name for f in CHANNEL.fields), "import_sid"]
 
 
 def test_mappings_become_canonical_json_before_they_cross_grpc(tmp_path: Path) -> None:

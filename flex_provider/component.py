@@ -1,0 +1,94 @@
+"""`FlexChannelStack`: a whole stack file declared inside any Pulumi program, as one component.
+
+Its flows, channels and addresses are its children, so `pulumi preview` shows them under it, and
+its outputs are theirs, by section. The project's own `__main__.py` is a thin use of it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from flex_provider.declaration import Link
+from flex_provider.declarations import RESOURCE_TYPES
+from flex_provider.options import IMPORT_INPUT, Options
+from flex_provider.resource import DeclaredResource, resource_class
+from flex_provider.stackfile import StackFile, StackFileError, load_stack_file
+
+__all__ = ["COMPONENT_TYPE", "FlexChannelStack", "resource_options"]
+
+COMPONENT_TYPE = "flex-channels:index:FlexChannelStack"
+
+
+def resource_options(options: Options, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+    """Pulumi options of one declared resource, a child of `parent`.
+
+    An alias is a former name, or a full URN when it starts with `urn:`. Every resource also keeps
+    its name at the stack's root as an alias: stacks made before the component existed had their
+    resources there, and moving under it must not replace them. `import` is not among the options:
+    it travels as the `import_sid` input (see options.py).
+    """
+    aliases: list[pulumi.Input[str] | pulumi.Alias] = [pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]
+    for alias in options.aliases:
+        if alias.startswith("urn:"):
+            aliases.append(alias)
+        else:
+            aliases += [pulumi.Alias(name=alias), pulumi.Alias(name=alias, parent=pulumi.ROOT_STACK_RESOURCE)]
+    return pulumi.ResourceOptions(parent=parent, protect=options.protect, retain_on_delete=options.retain_on_delete,
+                                  aliases=aliases)
+
+
+class FlexChannelStack(pulumi.ComponentResource):
+    """Every resource of a stack file (`stacks/prod.yaml`), declared as children of this component.
+
+    `resources` holds them by section and logical name (`resources["channels"]["web"]`), typed
+    as their resource classes; `flex_flows`, `channels` and `addresses` are those sections. The
+    file is validated first: a file with problems raises `pulumi.RunError` listing every problem
+    as `file:line:column: field: message`, and nothing is declared.
+    """
+
+    resources: dict[str, dict[str, DeclaredResource]]
+
+    def __init__(self, name: str, path: str | Path, opts: pulumi.ResourceOptions | None = None, *,
+                 display: str | None = None) -> None:
+        try:
+            stack_file = load_stack_file(path, display)
+        except StackFileError as error:
+            raise pulumi.RunError(str(error)) from None
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        self.stack_file = stack_file
+        self.resources = self._declare(stack_file)
+        self.register_outputs(self.outputs())
+
+    @property
+    def flex_flows(self) -> dict[str, DeclaredResource]:
+        return self.resources["flex_flows"]
+
+    @property
+    def channels(self) -> dict[str, DeclaredResource]:
+        return self.resources["channels"]
+
+    def outputs(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Each non-empty section's resources with the outputs their declaration exports."""
+        return {rtype.section: {name: {key: getattr(resource, key) for key in rtype.exports}
+                                for name, resource in self.resources[rtype.section].items()}
+                for rtype in RESOURCE_TYPES if self.resources[rtype.section]}
+
+    def _declare(self, stack_file: StackFile) -> dict[str, dict[str, DeclaredResource]]:
+        """One resource per declaration, by section, in the order of `RESOURCE_TYPES`.
+
+        A reference to another resource (a channel's `flex_flow: web-chat`) becomes that
+        resource's output, and the dependency with it: what is referenced is declared first.
+        """
+        declared: dict[str, dict[str, DeclaredResource]] = {rtype.section: {} for rtype in RESOURCE_TYPES}
+        for rtype in RESOURCE_TYPES:
+            for declaration in stack_file.of(rtype):
+                inputs = {key: getattr(declared[value.section][value.name], value.output)
+                          if isinstance(value, Link) else value for key, value in declaration.inputs.items()}
+                if declaration.options.import_id:
+                    inputs[IMPORT_INPUT] = declaration.options.import_id
+                declared[rtype.section][declaration.name] = resource_class(rtype)(
+                    declaration.name, opts=resource_options(declaration.options, self), **inputs)
+        return declared

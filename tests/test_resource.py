@@ -1,0 +1,116 @@
+"""The resources as a program uses them: args or keyword arguments, defaults, get, typed outputs, the component."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from flex_provider import FlexChannel, FlexChannelArgs, FlexFlow, FlexFlowArgs
+from flex_provider.declarations import CHANNEL, FLEX_FLOW
+from flex_provider.options import IMPORT_INPUT
+from flex_provider.resource import FlexFlowIntegrationArgs
+from tests.engine import goal
+from tests.pulumi_mocks import run_program
+from tests.support import FLOW, ROOT, channel_inputs
+
+FLOW_INPUTS = {"friendly_name": "Web", "chat_service_sid": "IS" + "1" * 32, "channel_type": "web"}
+
+
+def program(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "__main__.py"
+    path.write_text("import pulumi\nfrom flex_provider import FlexChannel, FlexChannelStack, FlexFlow\n" + body)
+    return path
+
+
+@pytest.mark.parametrize(("resource", "args_type", "rtype"), [
+    (FlexChannel, FlexChannelArgs, CHANNEL),
+    (FlexFlow, FlexFlowArgs, FLEX_FLOW),
+])
+def test_args_classes_and_outputs_are_the_declarations(resource: type, args_type: type, rtype: object) -> None:
+    fields = dataclasses.fields(args_type)
+    assert [f.name for f in fields] == [*(spec.name for spec in rtype.fields), IMPORT_INPUT]  # type: ignore[attr-defined]
+    required = {f.name for f in fields if f.default is dataclasses.MISSING}
+    assert required == {spec.name for spec in rtype.fields if spec.required}  # type: ignore[attr-defined]
+    outputs = [name for name, hint in resource.__annotations__.items() if "Output" in str(hint)]
+    assert outputs == list(rtype.outputs)  # type: ignore[attr-defined]
+
+
+def test_integration_args_are_the_declared_keys() -> None:
+    keys = [f.name for f in dataclasses.fields(FlexFlowIntegrationArgs)]
+    assert keys == [sub.name for sub in FLEX_FLOW.by_name["integration"].fields]
+
+
+def test_keyword_arguments_and_args_give_the_same_registration_with_the_declared_defaults() -> None:
+    by_keywords = FlexChannel.registration(**channel_inputs())
+    by_args = FlexChannel.registration(FlexChannelArgs(**channel_inputs()))  # type: ignore[arg-type]
+    assert by_keywords == by_args
+    assert by_keywords["long_lived"] is True, "the default of declarations/channel.py, as a stack file gets it"
+    integration = FlexFlow.registration(**FLOW_INPUTS, integration=FlexFlowIntegrationArgs(retry_count=2))
+    assert integration["integration"] == {"retry_count": 2}
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: FlexChannel.registration(FlexChannelArgs(**channel_inputs()), identity="x"),  # type: ignore[arg-type]
+     "FlexChannel() takes its inputs as args=FlexChannelArgs(…) or as keyword arguments, not both (got args and "
+     "identity)"),
+    (lambda: FlexChannel.registration(),
+     "FlexChannel() is missing required inputs: flex_flow_sid, identity, chat_user_friendly_name, chat_friendly_name"),
+    (lambda: FlexChannel.registration(**channel_inputs(), colour="red"),
+     "FlexChannel() got unknown input colour; known: flex_flow_sid, identity, chat_user_friendly_name, "
+     "chat_friendly_name, target, chat_unique_name, pre_engagement_data, task_sid, task_attributes, long_lived, "
+     "import_sid"),
+    (lambda: FlexChannel.registration(FlexFlowArgs(**FLOW_INPUTS)),  # type: ignore[arg-type]
+     "FlexChannel() args must be a FlexChannelArgs, not FlexFlowArgs"),
+])
+def test_wrong_arguments_are_a_clear_type_error(call: typing.Callable[[], object], message: str) -> None:
+    with pytest.raises(TypeError) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+def test_a_program_declares_with_keywords_an_output_as_input_and_get(tmp_path: Path) -> None:
+    run = run_program("dev", program=program(tmp_path, f"""
+flow = FlexFlow("web-chat", friendly_name="Web", chat_service_sid="IS{'1' * 32}", channel_type="web")
+web = FlexChannel("web", flex_flow_sid=flow.sid, identity="w", chat_user_friendly_name="u", chat_friendly_name="c")
+old = FlexChannel.get("existing", "CH{'2' * 32}")
+pulumi.export("existing", old.user_sid)
+"""))
+    assert [r.name for r in run.registrations] == ["web-chat", "web"]
+    assert run.inputs("web")["flex_flow_sid"].startswith("FO"), "the flow's sid, from the mocks"
+    assert run.inputs("web")["long_lived"] is True
+    assert list(run.by_name()["web"].propertyDependencies["flex_flow_sid"].urns) == [run.urn("web-chat")]
+    [read] = run.reads
+    assert (read.id, read.name, read.type) == ("CH" + "2" * 32, "existing", CHANNEL.type_token)
+
+
+def test_the_component_declares_a_stack_file_under_it_with_typed_children(tmp_path: Path) -> None:
+    run = run_program("dev", program=program(tmp_path, f"""
+support = FlexChannelStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r})
+assert isinstance(support.channels["vip"], FlexChannel)
+pulumi.export("vip", support.channels["vip"].sid)
+pulumi.export("sections", sorted(support.outputs()))
+"""))
+    assert sorted(r.name for r in run.registrations) == ["billing", "vip", "web-support"]
+    assert all(r.parent == run.component_urn for r in run.registrations)
+    assert run.exports["vip"].startswith("CH")
+    assert run.exports["sections"] == ["channels"]
+
+
+def test_the_component_refuses_a_bad_file_before_declaring_anything(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("channels:\n  web:\n    identity: 7\n")
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program("dev", program=program(tmp_path, f"FlexChannelStack('x', path={str(bad)!r})\n"))
+    assert str(caught.value).splitlines()[0] == "4 problems in stack file:"
+
+
+def test_a_python_declared_channel_sends_long_lived_as_a_stack_file_one_does(stack, emulator) -> None:
+    """The default lives in the declaration; a channel from Python gets it as a YAML one does."""
+    stack.up([goal(FlexChannel, "web", flex_flow_sid=FLOW, identity="w", chat_user_friendly_name="u",
+                   chat_friendly_name="c")])
+    [post] = emulator.requests("POST")
+    assert post.form["LongLived"] == "true"
