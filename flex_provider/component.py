@@ -13,6 +13,7 @@ import pulumi
 
 from flex_provider.declaration import Link
 from flex_provider.declarations import RESOURCE_TYPES
+from flex_provider.hosts import ProviderHosts, configured_hosts
 from flex_provider.options import IMPORT_INPUT, Options
 from flex_provider.resource import DeclaredResource, resource_class
 from flex_provider.stackfile import StackFile, StackFileError, load_stack_file
@@ -22,7 +23,8 @@ __all__ = ["COMPONENT_TYPE", "FlexChannelStack", "resource_options"]
 COMPONENT_TYPE = "flex-channels:index:FlexChannelStack"
 
 
-def resource_options(options: Options, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+def resource_options(options: Options, parent: pulumi.Resource,
+                     provider: pulumi.ProviderResource | None = None) -> pulumi.ResourceOptions:
     """Pulumi options of one declared resource, a child of `parent`.
 
     An alias is a former name, or a full URN when it starts with `urn:`. Every resource also keeps
@@ -37,7 +39,7 @@ def resource_options(options: Options, parent: pulumi.Resource) -> pulumi.Resour
         else:
             aliases += [pulumi.Alias(name=alias), pulumi.Alias(name=alias, parent=pulumi.ROOT_STACK_RESOURCE)]
     return pulumi.ResourceOptions(parent=parent, protect=options.protect, retain_on_delete=options.retain_on_delete,
-                                  aliases=aliases)
+                                  aliases=aliases, provider=provider)
 
 
 class FlexChannelStack(pulumi.ComponentResource):
@@ -52,13 +54,16 @@ class FlexChannelStack(pulumi.ComponentResource):
     resources: dict[str, dict[str, DeclaredResource]]
 
     def __init__(self, name: str, path: str | Path, opts: pulumi.ResourceOptions | None = None, *,
-                 display: str | None = None) -> None:
+                 display: str | None = None, hosts: int | None = None) -> None:
+        """`hosts` spreads the resources over that many provider hosts (hosts.py); by default `flex:hosts`."""
         try:
             stack_file = load_stack_file(path, display)
         except StackFileError as error:
             raise pulumi.RunError(str(error)) from None
+        count = hosts if hosts is not None else configured_hosts()
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.stack_file = stack_file
+        self.hosts = ProviderHosts(count, parent=self)
         self.resources = self._declare(stack_file)
         self.register_outputs(self.outputs())
 
@@ -89,6 +94,7 @@ class FlexChannelStack(pulumi.ComponentResource):
                           if isinstance(value, Link) else value for key, value in declaration.inputs.items()}
                 if declaration.options.import_id:
                     inputs[IMPORT_INPUT] = declaration.options.import_id
-                declared[rtype.section][declaration.name] = resource_class(rtype)(
-                    declaration.name, opts=resource_options(declaration.options, self), **inputs)
+                options = resource_options(declaration.options, self, self.hosts.provider_for(declaration.name))
+                declared[rtype.section][declaration.name] = resource_class(rtype)(declaration.name, opts=options,
+                                                                                  **inputs)
         return declared

@@ -139,6 +139,7 @@ class State:
     outputs: dict[str, Any]
     protect: bool = False
     retain_on_delete: bool = False
+    provider: str = "default"
 
     @property
     def name(self) -> str:
@@ -275,6 +276,8 @@ class Goal:
     protect: bool = False
     retain_on_delete: bool = False
     aliases: tuple[str, ...] = ()
+    provider: str = "default"
+    """The provider resource the program gives it (`ResourceOptions.provider`); "default" is the default one."""
 
 
 @dataclass
@@ -291,6 +294,11 @@ class Stack:
     stack: str = "dev"
     state: dict[str, State] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)
+    providers: dict[str, ProviderHost] = field(default_factory=dict)
+    """Explicit provider resources by name, each its own host process (registry.go loadProvider)."""
+
+    def host_of(self, provider: str) -> ProviderHost:
+        return self.host if provider == "default" else self.providers[provider]
 
     def urn(self, goal: Goal) -> str:
         return urn(goal.name, goal.type, self.stack)
@@ -308,15 +316,15 @@ class Stack:
             props = self._resolve(goal.props, planned, dry_run)
             old = planned.get(urn_)
             new = self._register(goal, urn_, old, props, pending_deletes, dry_run)
-            new.protect, new.retain_on_delete = goal.protect, goal.retain_on_delete
+            new.protect, new.retain_on_delete, new.provider = goal.protect, goal.retain_on_delete, goal.provider
             planned[urn_] = new
         for old in reversed(pending_deletes):  # after every registration, dependents first (GenerateDeletes)
             self.log.append(("delete-replaced", old.name))
-            delete(self.host, old, dry_run=dry_run)
+            delete(self.host_of(old.provider), old, dry_run=dry_run)
         for urn_ in reversed([u for u in planned if u not in wanted]):
             old = planned.pop(urn_)
             self.log.append(("delete", old.name))
-            delete(self.host, old, dry_run=dry_run)
+            delete(self.host_of(old.provider), old, dry_run=dry_run)
         if not dry_run:
             self.state = planned
         return self.log
@@ -328,7 +336,7 @@ class Stack:
         """Read every resource; one that reads as gone leaves the state."""
         self.log = []
         for urn_, old in list(self.state.items()):
-            refreshed = refresh(self.host, old, dry_run=False)
+            refreshed = refresh(self.host_of(old.provider), old, dry_run=False)
             if refreshed is None:
                 self.log.append(("gone", old.name))
                 del self.state[urn_]
@@ -362,27 +370,44 @@ class Stack:
 
     def _register(self, goal: Goal, urn_: str, old: State | None, props: dict[str, Any],
                   pending_deletes: list[State], dry_run: bool) -> State:
+        host = self.host_of(goal.provider)
         if old is None:
             self.log.append(("create", goal.name))
-            return create(self.host, urn_, check(self.host, urn_, {}, props, dry_run=dry_run), dry_run=dry_run)
-        checked = check(self.host, urn_, old.inputs, props, dry_run=dry_run)
-        result = diff(self.host, old, checked, dry_run=dry_run)
+            return create(host, urn_, check(host, urn_, {}, props, dry_run=dry_run), dry_run=dry_run)
+        if old.provider != goal.provider:
+            self._provider_changed(host, old)
+        checked = check(host, urn_, old.inputs, props, dry_run=dry_run)
+        result = diff(host, old, checked, dry_run=dry_run)
         if result.changes != provider_pb2.DiffResponse.DIFF_SOME:
             self.log.append(("same", goal.name))
             return State(old.urn, old.type, old.id, checked, old.outputs)
         if not result.replaces:
             self.log.append(("update", goal.name))
-            return update(self.host, old, checked, dry_run=dry_run)
+            return update(host, old, checked, dry_run=dry_run)
         if old.protect or goal.protect:
             raise StepError(f"unable to replace resource {urn_}: it is protected")
-        checked = check(self.host, urn_, {}, props, dry_run=dry_run)
+        checked = check(host, urn_, {}, props, dry_run=dry_run)
         if result.deleteBeforeReplace:
             self.log.append(("replace-delete-first", goal.name))
-            delete(self.host, old, dry_run=dry_run)
-            return create(self.host, urn_, checked, dry_run=dry_run)
+            delete(self.host_of(old.provider), old, dry_run=dry_run)
+            return create(host, urn_, checked, dry_run=dry_run)
         self.log.append(("replace-create-first", goal.name))
         pending_deletes.append(old)
-        return create(self.host, urn_, checked, dry_run=dry_run)
+        return create(host, urn_, checked, dry_run=dry_run)
+
+    def _provider_changed(self, host: ProviderHost, old: State) -> None:
+        """step_generator.go providerChanged: DiffConfig on the *new* provider (the engine sends the old
+        and new provider inputs; this host answers UNIMPLEMENTED before reading any field), which
+        provider_plugin.go DiffConfig takes as "no replace", so the resource's own Check and Diff
+        decide, on the new provider."""
+        try:
+            host.call("DiffConfig", provider_pb2.DiffRequest(urn=old.urn, olds=struct({}), news=struct({})))
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+            self.log.append(("provider-changed", old.name))
+            return
+        raise StepError("the dynamic host answered DiffConfig; the provider-change rule needs a look")
 
 
 def grpc_error_text(error: grpc.RpcError) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flex_provider.declarations import CHANNEL
+from flex_provider.hosts import HOSTS
 from flex_provider.options import OPTIONS
 from flex_provider.settings import SOURCES
 from flex_provider.version import __version__
@@ -30,7 +31,7 @@ def test_every_option_is_documented() -> None:
 
 def test_every_setting_is_documented_with_its_config_key_and_variable() -> None:
     rows = _table_rows("## Configuration")
-    for source in SOURCES.values():
+    for source in [*SOURCES.values(), HOSTS]:
         [row] = [r for r in rows if r.startswith(f"| `{source.config_key}`")]
         assert f"`{source.env_var}`" in row
         assert ("(secret)" in row) == source.secret

@@ -1,0 +1,95 @@
+"""Spreading a stack's resources over several provider hosts, past the four calls one host serves at once.
+
+Every dynamic resource of a Python program shares one `python -m pulumi.dynamic` process, which
+serves at most 4 calls at once (`ThreadPoolExecutor(max_workers=4)` in pulumi/dynamic/__main__.py).
+The engine starts one plugin process per provider *resource* (pkg/resource/deploy/providers/
+registry.go `loadProvider` → host `Provider(...)` → `plugin.NewProvider`, no cache), and the Python
+SDK takes an explicit `pulumi-python` provider for a `pulumi-python:dynamic/...` type (its package).
+So `flex:hosts = N` declares N explicit providers and gives each resource one of them, chosen by a
+stable hash of its logical name: N hosts, 4×N calls at once. `flex:hosts = 1` (the default) declares
+none, and every resource stays on the default provider, exactly as before.
+
+An explicit provider's Configure receives only that provider's own inputs, not the whole stack
+config the default provider gets (deploy/target.go GetPackageConfig serves default providers only).
+So each shard's inputs are the provider settings read from the stack config, with the same
+namespaced keys the default provider sees; a secret (`twilio:authToken`, `twilio:apiSecret`) is
+passed as a secret Output, so Pulumi stores it in state only encrypted. Environment variables reach
+every plugin process as they are.
+
+Moving a resource to another shard (N changed) is no replace: the engine asks the new provider's
+DiffConfig, which this host leaves UNIMPLEMENTED, and provider_plugin.go takes that as "no
+replace"; the resource's own Diff then finds its inputs unchanged. This rests on the engine's
+source as read (pulumi/pulumi master 1b5949891b), not on a run of the Pulumi CLI, which cannot run here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+
+import pulumi
+
+from flex_provider.errors import ConfigurationError
+from flex_provider.settings import SOURCES, Source
+
+__all__ = ["HOSTS", "MAX_HOSTS", "ProviderHosts", "configured_hosts", "hosts_setting", "provider_inputs", "shard_of"]
+
+HOSTS = Source("flex:hosts", "FLEX_HOSTS", False,
+               "Provider hosts to spread resources over, 4 calls at once each (default 1; read by the program).")
+MAX_HOSTS = 32
+PACKAGE = "pulumi-python"
+"""The package of every dynamic resource type (`pulumi-python:dynamic/flex:FlexChannel`)."""
+
+
+def hosts_setting(configured: str | None, environ: Mapping[str, str]) -> int:
+    """`flex:hosts` from the stack config, else `FLEX_HOSTS`, else 1; a ConfigurationError names the setting."""
+    text = configured.strip() if configured else environ.get(HOSTS.env_var, "").strip()
+    if not text:
+        return 1
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_HOSTS):
+        raise ConfigurationError(f"{HOSTS.label} must be a whole number from 1 to {MAX_HOSTS}, not {text[:20]!r}")
+    return int(text)
+
+
+def shard_of(name: str, hosts: int) -> int:
+    """The shard of a logical name: stable across runs and machines, so adding a resource moves no other."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % hosts
+
+
+class ProviderHosts:
+    """N explicit `pulumi-python` providers and the shard rule; with N = 1, none (the default provider)."""
+
+    def __init__(self, count: int, parent: pulumi.Resource | None = None) -> None:
+        self.count = count
+        self.providers: list[pulumi.ProviderResource] = []
+        if count > 1:
+            inputs = provider_inputs()
+            self.providers = [pulumi.ProviderResource(PACKAGE, f"flex-hosts-{index}", inputs,
+                                                      pulumi.ResourceOptions(parent=parent))
+                              for index in range(count)]
+
+    def provider_for(self, name: str) -> pulumi.ProviderResource | None:
+        """The provider of the resource with this logical name; None means the default provider."""
+        return self.providers[shard_of(name, self.count)] if self.providers else None
+
+
+def provider_inputs() -> dict[str, pulumi.Input[str]]:
+    """The provider settings of the stack config, as the default provider receives them, secrets as secrets."""
+    inputs: dict[str, pulumi.Input[str]] = {}
+    for source in SOURCES.values():
+        namespace, key = source.config_key.split(":", 1)
+        config = pulumi.Config(namespace)
+        value = config.get_secret(key) if source.secret else config.get(key)
+        if value is not None:
+            inputs[source.config_key] = value
+    return inputs
+
+
+def configured_hosts() -> int:
+    """`flex:hosts` for the running program; a bad value stops it with the setting named."""
+    namespace, key = HOSTS.config_key.split(":", 1)
+    try:
+        return hosts_setting(pulumi.Config(namespace).get(key), os.environ)
+    except ConfigurationError as error:
+        raise pulumi.RunError(str(error)) from None
