@@ -57,17 +57,38 @@ def inputs(i: int, run: str) -> dict[str, Any]:
 
 
 @contextmanager
-def emulator(latency_ms: float) -> Iterator[str]:
-    """An emulator process on a free loopback port; yields its base URL."""
+def emulator_process(latency_ms: float) -> Iterator[tuple[str, int]]:
+    """An emulator process on a free loopback port; yields its base URL and its pid."""
     process = subprocess.Popen(
         [sys.executable, "-m", "twilio_emulator", "--port", "0", "--latency-ms", str(latency_ms)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
-        yield process.stdout.readline().rsplit(" ", 1)[1].strip()
+        yield process.stdout.readline().rsplit(" ", 1)[1].strip(), process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def emulator(latency_ms: float) -> Iterator[str]:
+    """An emulator process on a free loopback port; yields its base URL."""
+    with emulator_process(latency_ms) as (base_url, _pid):
+        yield base_url
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pid: int) -> float:
+    """A process's peak resident memory (VmHWM, Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def admin(base_url: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -241,6 +262,70 @@ def bench_throughput(reps: int, count: int) -> dict[str, Any]:
                                   "the bench's own faults and stats requests (one connection each)"}
 
 
+# --- several provider hosts (flex:hosts) ---------------------------------------------------
+
+
+def _start_hosts(count: int, directory: Path, base_url: str) -> tuple[list[ProviderHost], list[float]]:
+    """`count` provider hosts, each configured as an explicit provider with its own inputs; their start-up times."""
+    hosts, startups = [], []
+    for index in range(count):
+        started = time.perf_counter()
+        host = ProviderHost(directory / f"h{index}")
+        host.configure({"twilio:accountSid": DEFAULT_ACCOUNT_SID, "twilio:authToken": secret(DEFAULT_AUTH_TOKEN),
+                        "flex:apiUrl": base_url},
+                       provider_urn=f"urn:pulumi:bench::flex-channels::pulumi:providers:pulumi-python::h{index}")
+        startups.append(time.perf_counter() - started)
+        hosts.append(host)
+    return hosts, startups
+
+
+def bench_hosts(reps: int, count: int, latencies: tuple[int, ...], counts: tuple[int, ...]) -> dict[str, Any]:
+    """`count` creates spread over N hosts by shard_of, 4 in flight per host (each host's pool), vs 4·N / latency.
+
+    Each create's Check is sent before the clock starts (the engine runs Checks on one loop, ahead of the
+    creates); the clock times the Creates, as many at once as the N hosts take. The emulator's CPU share
+    (CPU seconds / wall seconds, of one core) shows whether it, rather than the hosts, set the pace.
+    """
+    from flex_provider.hosts import shard_of
+
+    rows = []
+    for latency in latencies:
+        with emulator_process(latency) as (base_url, emulator_pid), tempfile.TemporaryDirectory() as directory:
+            for n in counts:
+                hosts, startups = _start_hosts(n, Path(directory) / f"n{n}", base_url)
+                try:
+                    for rep in range(reps):
+                        run = f"h{n}-{rep}"
+                        work = []
+                        for i in range(count):
+                            name = f"{run}-{i}"
+                            host = hosts[shard_of(name, n)]
+                            target, props = registered(name, i, run)
+                            work.append((host, create_request(target, check(host, target, {}, props, dry_run=False))))
+                        reset(base_url, latency)
+                        cpu_before = cpu_seconds(emulator_pid)
+                        with ThreadPoolExecutor(max_workers=4 * n) as pool:
+                            elapsed = timed(lambda work=work, pool=pool: list(
+                                pool.map(lambda item: item[0].stub.Create(item[1]), work)))
+                        emulator_cpu = cpu_seconds(emulator_pid) - cpu_before
+                        stats = admin(base_url, "stats")
+                        ceiling = 4 * n / (latency / 1000)
+                        rows.append({"latency_ms": latency, "hosts": n, "creates": count,
+                                     "elapsed_s": round(elapsed, 2), "creates_per_s": round(count / elapsed, 1),
+                                     "ceiling_per_s": round(ceiling, 1),
+                                     "share_of_ceiling": round(count / elapsed / ceiling, 3),
+                                     "tcp_connections": stats["connections"] - 2, "channels": stats["channels"],
+                                     "emulator_cpu_share": round(emulator_cpu / elapsed, 2),
+                                     "host_start_s": round(statistics.median(startups), 2),
+                                     "host_peak_rss_mib": round(max(peak_rss_mib(h.process.pid) for h in hosts), 1)})
+                finally:
+                    for host in hosts:
+                        host.close()
+    return {"rows": rows, "note": "ceiling = 4 calls at once per host / latency. emulator_cpu_share is the emulator "
+                                  "process's CPU seconds per wall second (1.0 = one core busy); host figures are "
+                                  "the median start-up (spawn to configured) and the largest peak RSS of the hosts"}
+
+
 # --- the program at scale -------------------------------------------------------------------
 
 _SCALE_CHILD = """
@@ -288,6 +373,49 @@ def bench_scale(reps: int, sizes: tuple[int, ...]) -> dict[str, Any]:
                          "inputs_bytes_per_resource": round(best["inputs_bytes_per_resource"], 1),
                          "samples_s": [round(s["elapsed_s"], 3) for s in samples]})
     return {"rows": rows}
+
+
+def _flows_stack(size: int, flows: int) -> dict[str, Any]:
+    """A stack file of `flows` Flex Flows and `size` channels that name them, spread evenly."""
+    return {
+        "flex_flow_defaults": {"chat_service_sid": "IS" + "1" * 32, "channel_type": "web",
+                               "integration_type": "studio"},
+        "flex_flows": {f"flow-{f}": {"friendly_name": f"Flow {f}", "integration": {"flow_sid": f"FW{f:032x}"}}
+                       for f in range(flows)},
+        "defaults": {"chat_user_friendly_name": "Visitor", "chat_friendly_name": "Support"},
+        "channels": {f"c{i}": {"identity": f"id{i}", "flex_flow": f"flow-{i % flows}", "chat_unique_name": f"u{i}",
+                               "pre_engagement_data": {"topic": "billing", "n": i}} for i in range(size)},
+    }
+
+
+def bench_flows(reps: int, size: int, flows: int) -> dict[str, Any]:
+    """A stack of `flows` flows and `size` channels naming them, beside `size` channels on a literal SID, in one run:
+    the program under mocks (fresh process each) and the validator (this process)."""
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        variants = {
+            f"{size} channels, FO SID": {"defaults": {"flex_flow_sid": FLOW}, "channels": {
+                f"c{i}": {"identity": f"id{i}", "chat_user_friendly_name": "Visitor", "chat_friendly_name": "Support",
+                          "chat_unique_name": f"u{i}", "pre_engagement_data": {"topic": "billing", "n": i}}
+                for i in range(size)}},
+            f"{size} channels naming {flows} flows": _flows_stack(size, flows),
+        }
+        for label, data in variants.items():
+            path = Path(directory) / f"{len(rows)}.yaml"
+            path.write_text(yaml.safe_dump(data))
+            program, validation = [], []
+            for _ in range(reps):
+                child = _SCALE_CHILD.format(root=str(ROOT), path=str(path))
+                done = subprocess.run([sys.executable, "-c", child], cwd=ROOT, capture_output=True, text=True,
+                                      check=True)
+                program.append(json.loads(done.stdout.splitlines()[-1]))
+                validation.append(timed(lambda path=path: check_stack_file(path)))
+            best = min(program, key=lambda s: s["elapsed_s"])
+            rows.append({"stack": label, "resources": best["channels"], "program_s": round(best["elapsed_s"], 3),
+                         "ms_per_resource": round(1000 * best["elapsed_s"] / best["channels"], 3),
+                         "peak_rss_growth_mib": round(best["peak_rss_growth_mib"], 1),
+                         "validate_s": round(min(validation), 3), "file_kb": round(path.stat().st_size / 1000, 1)})
+    return {"rows": rows, "note": "best of the repetitions; the program under Pulumi's mocks in a fresh process each"}
 
 
 # --- the validator --------------------------------------------------------------------------
@@ -376,7 +504,8 @@ def results_dir(record: bool) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benchmarks", nargs="*",
-                        default=["overhead", "layers", "throughput", "scale", "validator", "emulator"])
+                        default=["overhead", "layers", "throughput", "scale", "validator", "emulator", "hosts",
+                                 "flows"])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="smaller counts, to try the harness")
     parser.add_argument("--record", action="store_true",
@@ -391,6 +520,9 @@ def main() -> int:
         "scale": lambda: bench_scale(args.reps, (100,) if quick else (100, 1000, 10000)),
         "validator": lambda: bench_validator(args.reps, 1000 if quick else 10000),
         "emulator": lambda: bench_emulator(args.reps, 200 if quick else 2000),
+        "hosts": lambda: bench_hosts(1 if quick else args.reps, 100 if quick else 1000, (150, 20),
+                                     (1, 2) if quick else (1, 2, 4, 8)),
+        "flows": lambda: bench_flows(args.reps, 100 if quick else 1000, 10),
     }
     results = results_dir(args.record)
     results.mkdir(parents=True, exist_ok=True)
