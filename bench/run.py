@@ -83,6 +83,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine so far (Linux /proc/stat); deltas give its busy share."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
 def peak_rss_mib(pid: int) -> float:
     """A process's peak resident memory (VmHWM, Linux /proc)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -279,12 +286,25 @@ def _start_hosts(count: int, directory: Path, base_url: str) -> tuple[list[Provi
     return hosts, startups
 
 
+def _create_per_host(hosts: list[ProviderHost], work: list[tuple[ProviderHost, Any]]) -> None:
+    """Each host's creates by 4 callers of its own (its pool's size), all hosts at once."""
+    pools = {id(host): ThreadPoolExecutor(max_workers=4) for host in hosts}
+    try:
+        futures = [pools[id(host)].submit(host.stub.Create, request) for host, request in work]
+        for future in futures:
+            future.result()
+    finally:
+        for pool in pools.values():
+            pool.shutdown()
+
+
 def bench_hosts(reps: int, count: int, latencies: tuple[int, ...], counts: tuple[int, ...]) -> dict[str, Any]:
     """`count` creates spread over N hosts by shard_of, 4 in flight per host (each host's pool), vs 4·N / latency.
 
     Each create's Check is sent before the clock starts (the engine runs Checks on one loop, ahead of the
-    creates); the clock times the Creates, as many at once as the N hosts take. The emulator's CPU share
-    (CPU seconds / wall seconds, of one core) shows whether it, rather than the hosts, set the pace.
+    creates); the clock times the Creates, each host fed by 4 callers of its own, so the figure is what the
+    N hosts can do (the engine needs `--parallel` of at least 4·N for it). The emulator's CPU share (CPU
+    seconds per wall second, of one core) and the whole machine's busy share say what set the pace.
     """
     from flex_provider.hosts import shard_of
 
@@ -303,11 +323,11 @@ def bench_hosts(reps: int, count: int, latencies: tuple[int, ...], counts: tuple
                             target, props = registered(name, i, run)
                             work.append((host, create_request(target, check(host, target, {}, props, dry_run=False))))
                         reset(base_url, latency)
-                        cpu_before = cpu_seconds(emulator_pid)
-                        with ThreadPoolExecutor(max_workers=4 * n) as pool:
-                            elapsed = timed(lambda work=work, pool=pool: list(
-                                pool.map(lambda item: item[0].stub.Create(item[1]), work)))
+                        cpu_before, busy_before = cpu_seconds(emulator_pid), machine_busy()
+                        elapsed = timed(lambda work=work, hosts=hosts: _create_per_host(hosts, work))
                         emulator_cpu = cpu_seconds(emulator_pid) - cpu_before
+                        busy_after = machine_busy()
+                        machine = (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])
                         stats = admin(base_url, "stats")
                         ceiling = 4 * n / (latency / 1000)
                         rows.append({"latency_ms": latency, "hosts": n, "creates": count,
@@ -316,14 +336,16 @@ def bench_hosts(reps: int, count: int, latencies: tuple[int, ...], counts: tuple
                                      "share_of_ceiling": round(count / elapsed / ceiling, 3),
                                      "tcp_connections": stats["connections"] - 2, "channels": stats["channels"],
                                      "emulator_cpu_share": round(emulator_cpu / elapsed, 2),
+                                     "machine_busy": round(machine, 2),
                                      "host_start_s": round(statistics.median(startups), 2),
                                      "host_peak_rss_mib": round(max(peak_rss_mib(h.process.pid) for h in hosts), 1)})
                 finally:
                     for host in hosts:
                         host.close()
     return {"rows": rows, "note": "ceiling = 4 calls at once per host / latency. emulator_cpu_share is the emulator "
-                                  "process's CPU seconds per wall second (1.0 = one core busy); host figures are "
-                                  "the median start-up (spawn to configured) and the largest peak RSS of the hosts"}
+                                  "process's CPU seconds per wall second (1.0 = one core busy); machine_busy is the "
+                                  "share of all the machine's cores in use; host figures are the median start-up "
+                                  "(spawn to configured) and the largest peak RSS of the hosts"}
 
 
 # --- the program at scale -------------------------------------------------------------------
