@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -39,9 +39,11 @@ def sid_pattern(prefix: str) -> str:
 class Reference:
     """A stack-file key that names another declared resource instead of giving a field's value.
 
-    `flex_flow: web-chat` on a channel means `flex_flow_sid` is the `sid` output of the flow
+    `flex_flow: web-chat` on a channel means `flex_flow_sid` is the id (the SID) of the flow
     `web-chat` of the same file, so Pulumi creates the flow first and replaces the channel when
-    the flow is replaced.
+    the flow is replaced. The id, not the `sid` output: in a preview of an update of the flow,
+    the engine keeps the id known but not the outputs (the dynamic host has no preview of its
+    own), and an unknown SID would show every channel of the flow as replaced.
     """
 
     key: str
@@ -74,6 +76,10 @@ class Field:
     fields: tuple[Field, ...] = ()
     """The keys of a mapping field (Kind.OBJECT), each encoded under its own API name."""
     reference: Reference | None = None
+    bounds: tuple[int, int] | None = None
+    """The least and greatest value of a whole number, where the spec gives them."""
+    requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """For a choice: the keys (`integration.flow_sid`) each value needs set, as the spec's prose says."""
 
     @property
     def pattern(self) -> str | None:
@@ -107,7 +113,11 @@ class Field:
             return None if isinstance(value, bool) else f"must be true or false, not {describe(value)}"
         if self.kind is Kind.INT:
             whole = isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
-            return None if whole else f"must be a whole number, not {describe(value)}"
+            if not whole:
+                return f"must be a whole number, not {describe(value)}"
+            if self.bounds and not self.bounds[0] <= value <= self.bounds[1]:
+                return f"must be from {self.bounds[0]} to {self.bounds[1]}, not {describe(value)}"
+            return None
         if self.kind is Kind.JSON:
             return _json_problem(value)
         if self.kind is Kind.TEXT_LIST:
@@ -287,6 +297,18 @@ class ResourceType:
     @property
     def updatable(self) -> bool:
         return any(spec.updatable for spec in self.fields)
+
+    def requirement_problems(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Keys a choice's value needs and the inputs lack, as (key path, reason): checked once every
+        field is known to be valid, by the provider's check and the stack-file loader alike."""
+        found = []
+        for spec in (spec for spec in self.fields if spec.requires):
+            for path in spec.requires.get(inputs.get(spec.name), ()):
+                top, _, key = path.partition(".")
+                value = inputs.get(top)
+                if value is None or (key and (not isinstance(value, Mapping) or value.get(key) is None)):
+                    found.append((path, f"is required when {spec.name} is {inputs[spec.name]}"))
+        return found
 
     def with_defaults(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """`inputs` with every unset field that has a default set to it: the one place defaults apply."""

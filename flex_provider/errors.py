@@ -4,6 +4,7 @@
     ├── ConfigurationError        credentials or endpoint missing or unsafe
     ├── InvalidIdError            an id that is not a SID of the resource (also a ValueError)
     ├── AdoptionError             an `import` names a resource that is missing or cannot match
+    ├── AlreadyExistsError        a create was answered with a resource Twilio already had
     ├── TransportError            no answer from Twilio (refused, reset, timed out)
     │   └── OutcomeUnknownError   a POST was sent but its answer was lost (also: a gateway's 502 / 504)
     └── ApiError                  Twilio answered with an error (status, code, message, more_info)
@@ -60,6 +61,10 @@ class InvalidIdError(FlexError, ValueError):
 
 class AdoptionError(FlexError):
     """`import` names a resource that does not exist, or one whose fixed fields differ from the declaration."""
+
+
+class AlreadyExistsError(FlexError):
+    """Twilio answered a create with a resource it already had (Flex does so for a Flex Flow and identity)."""
 
 
 class TransportError(FlexError):

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from flex_provider.client import ApiObject, FlexClient
+from flex_provider.client import ApiObject
 from flex_provider.declaration import ResourceType
 from flex_provider.errors import ConfigurationError
 from flex_provider.settings import ProviderSettings
@@ -47,8 +47,7 @@ def list_resources(rtype: ResourceType, filters: Mapping[str, str], config: Mapp
     settings = ProviderSettings.resolve(config.get, os.environ)
     query = {f.query: filters[f.output] for f in rtype.list_filters if f.query and f.output in filters}
     local = {f.output: filters[f.output] for f in rtype.list_filters if not f.query and f.output in filters}
-    with FlexClient(settings.credentials, base_url=settings.base_url, timeouts=settings.timeouts,
-                    retry=settings.retry) as client:
+    with settings.client() as client:
         found = [item for item in client.list(rtype, **query)
                  if all(item.values.get(key) == value for key, value in local.items())]
     if as_json:

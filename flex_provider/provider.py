@@ -14,6 +14,7 @@ import functools
 import os
 import threading
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from pulumi.dynamic import (
@@ -30,8 +31,8 @@ from pulumi.dynamic import (
 from flex_provider.client import ApiObject, FlexClient
 from flex_provider.declaration import Field, ResourceType
 from flex_provider.declarations import CHANNEL, FLEX_FLOW
-from flex_provider.errors import AdoptionError, FlexError, InvalidIdError, NotFoundError
-from flex_provider.options import IMPORT_INPUT
+from flex_provider.errors import AdoptionError, AlreadyExistsError, FlexError, InvalidIdError, NotFoundError
+from flex_provider.options import IMPORT_INPUT, OPTIONS_BY_KEY
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, UNKNOWN, contains_unknown
 from flex_provider.settings import ProviderSettings
 from flex_provider.values import Kind, quote
@@ -106,10 +107,9 @@ class DeclaredProvider(ResourceProvider):
         for key in news:
             if key not in known and key not in ignored:
                 failures.append(CheckFailure(key, f"is not a {rtype.name} input; known: {', '.join(known)}"))
+        given = rtype.with_defaults(news)
         for spec in rtype.fields:
-            value = news.get(spec.name)
-            if value is None:
-                value = spec.default
+            value = given.get(spec.name)
             if value is None:
                 if spec.required:
                     failures.append(CheckFailure(spec.name, "is required"))
@@ -122,11 +122,12 @@ class DeclaredProvider(ResourceProvider):
                             for where, reason in problems)
             if not problems:
                 inputs[spec.name] = spec.stored(value)
+        if not failures and not contains_unknown(inputs):
+            failures.extend(CheckFailure(path, reason) for path, reason in rtype.requirement_problems(inputs))
         adopt = news.get(IMPORT_INPUT)
-        if adopt is not None and not contains_unknown(adopt) and not (
-                isinstance(adopt, str) and rtype.sid_regex.fullmatch(adopt)):
-            failures.append(CheckFailure(IMPORT_INPUT, f"must be the SID of an existing {rtype.noun}: "
-                                                       f"'{rtype.sid_prefix}' and 32 hex digits"))
+        reason = None if adopt is None or contains_unknown(adopt) else OPTIONS_BY_KEY["import"].problem(adopt, rtype)
+        if reason:
+            failures.append(CheckFailure(IMPORT_INPUT, reason))
         elif adopt is not None:
             inputs[IMPORT_INPUT] = adopt
         return CheckResult(inputs, failures)
@@ -139,15 +140,21 @@ class DeclaredProvider(ResourceProvider):
         `olds` are the stored outputs, which include the inputs. An `import_sid` that names
         another resource than this one is a replace: the new one is adopted, the old deleted.
         """
-        changed = [spec for spec in self.rtype.fields if _changed(self.rtype, spec, olds, news)]
+        rtype = self.rtype
+        changed = [spec for spec in rtype.fields if _changed(rtype, spec, olds, news)]
         adopt = news.get(IMPORT_INPUT)
         readopt = adopt is not None and (contains_unknown(adopt) or adopt != id_)
         replaces = [spec.name for spec in changed if not spec.updatable] + ([IMPORT_INPUT] if readopt else [])
+        if adopt == id_ and replaces:
+            raise AdoptionError(
+                f"{rtype.title} {id_} was adopted with `import`, and a change of {', '.join(replaces)} needs a new "
+                f"{rtype.noun}: the replace would adopt {id_} again and then delete it. Remove the `import` line "
+                f"first (the {rtype.noun} stays in the stack), then make the change.")
         if not changed and not readopt:
             return DiffResult(changes=False, replaces=[], delete_before_replace=False)
         collide = adopt is None and bool(replaces) and any(
             all(news.get(key) is not None for key in collision.keys) and not set(collision.keys) & set(replaces)
-            for collision in self.rtype.collisions)
+            for collision in rtype.collisions)
         return DiffResult(changes=True, replaces=replaces, delete_before_replace=collide)
 
     @_user_facing
@@ -162,8 +169,30 @@ class DeclaredProvider(ResourceProvider):
         """
         inputs = _inputs(self.rtype, props)
         adopt = props.get(IMPORT_INPUT)
-        found = self._adopt(adopt, inputs) if adopt else self._get_client().create(self.rtype, inputs)
+        if adopt:
+            found = self._adopt(adopt, inputs)
+        else:
+            asked = datetime.now(UTC)
+            found = self._get_client().create(self.rtype, inputs)
+            self._refuse_handed_back(found, asked)
         return CreateResult(found.sid, self._outputs(inputs, props, found))
+
+    def _refuse_handed_back(self, found: ApiObject, asked: datetime) -> None:
+        """Refuse a create Twilio answered with a resource it already had.
+
+        Flex hands back the existing channel for a Flex Flow and identity (README, Assumed Twilio
+        behaviour). Taking it as created would make two owners of one channel, and destroying either
+        would delete the other's. A resource made more than `HANDED_BACK_AFTER` before the request
+        (Twilio's clock against ours, so with room for skew) was there already.
+        """
+        made = _timestamp(found.values.get("date_created"))
+        if made is not None and made < asked - HANDED_BACK_AFTER:
+            rtype = self.rtype
+            raise AlreadyExistsError(
+                f"the create was answered with {rtype.title} {found.sid}, made {found.values['date_created']}, "
+                f"before this run: Twilio hands back the {rtype.noun} it already has for these inputs instead of "
+                f"creating one. If it is this {rtype.noun}, adopt it with `import: {found.sid}`; if another "
+                f"resource owns it, give this one other inputs ({', '.join(_owner_keys(rtype))}).")
 
     @_user_facing
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -175,7 +204,7 @@ class DeclaredProvider(ResourceProvider):
         rtype = self.rtype
         if not rtype.sid_regex.fullmatch(id_ or ""):
             raise InvalidIdError(f"{quote(id_ or '')} is not a {rtype.title} SID ('{rtype.sid_prefix}' and 32 hex "
-                                 "digits); check the id given to `import` or `get`")
+                                 "digits); check the id given to `get` (or in the state)")
         try:
             found = self._get_client().fetch(rtype, id_)
         except NotFoundError:
@@ -190,7 +219,7 @@ class DeclaredProvider(ResourceProvider):
             raise FlexError(f"{rtype.title}s cannot be updated in place; every change replaces the {rtype.noun}")
         inputs = _inputs(rtype, news)
         changes = {spec.name: _changed_part(spec, olds.get(spec.name), inputs[spec.name])
-                   for spec in rtype.fields if _changed(rtype, spec, olds, news)}
+                   for spec in rtype.fields if spec.name in inputs and _changed(rtype, spec, olds, news)}
         found = self._get_client().update(rtype, id_, changes)
         return UpdateResult(self._outputs(inputs, news, found))
 
@@ -235,10 +264,9 @@ class DeclaredProvider(ResourceProvider):
         with self._lock:
             if self._client is None:
                 if self._config_error is not None:
-                    raise self._config_error
+                    raise type(self._config_error)(str(self._config_error))  # a fresh one: up to 4 threads raise it
                 settings = self._settings or ProviderSettings.resolve(lambda _key: None, os.environ)
-                self._client = FlexClient(settings.credentials, base_url=settings.base_url,
-                                          timeouts=settings.timeouts, retry=settings.retry)
+                self._client = settings.client()
             return self._client
 
 
@@ -252,6 +280,22 @@ class FlexFlowProvider(DeclaredProvider):
     """Flex Flows: updated in place, but replaced for another chat service."""
 
     rtype = FLEX_FLOW
+
+
+HANDED_BACK_AFTER = timedelta(minutes=5)
+
+
+def _timestamp(text: Any) -> datetime | None:
+    """Twilio's `2026-11-25T08:15:25Z`, or None for anything else."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _owner_keys(rtype: ResourceType) -> list[str]:
+    """The inputs that decide which existing resource Twilio hands back: those of its collisions."""
+    return list(dict.fromkeys(key for collision in rtype.collisions for key in collision.keys))
 
 
 def _stored(spec: Field, value: Any) -> Any:

@@ -1,7 +1,7 @@
 """Where the provider's credentials and endpoint come from: Pulumi config first, then the environment.
 
 The Pulumi engine hands a dynamic provider the whole stack configuration, namespaces kept and
-secrets decrypted (pulumi/pulumi#17229, #17673), through the provider's `configure()`; so
+secrets decrypted (pulumi/pulumi#17673), through the provider's `configure()`; so
 `twilio:authToken` set with `pulumi config set --secret` arrives here as plain text, in memory
 only. Nothing resolved here is ever stored on the provider object that Pulumi pickles.
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flex_provider.client import Credentials, RetryPolicy, Timeouts, resolve_base_url
+from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts, resolve_base_url
 from flex_provider.declaration import sid_pattern
 from flex_provider.errors import ConfigurationError
 from flex_provider.values import quote
@@ -74,6 +74,10 @@ class ProviderSettings:
     base_url: str
     timeouts: Timeouts
     retry: RetryPolicy
+
+    def client(self) -> FlexClient:
+        """A client with these settings."""
+        return FlexClient(self.credentials, base_url=self.base_url, timeouts=self.timeouts, retry=self.retry)
 
     @classmethod
     def resolve(cls, config_get: Callable[[str], Any], environ: Mapping[str, str]) -> ProviderSettings:

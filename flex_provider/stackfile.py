@@ -456,6 +456,13 @@ class _Checker:
             **{key: rtype.by_name[key].stored(v.value) for key, v in merged.items() if key in rtype.by_name},
             **{spec.name: Link(spec.reference.section, merged[key].value, spec.reference.output)
                for key, spec in _references(rtype).items() if key in merged and spec.reference}})
+        missing = rtype.requirement_problems(inputs)
+        for path, reason in missing:
+            trigger = next(spec.name for spec in rtype.fields if spec.requires and path in spec.requires.get(
+                inputs.get(spec.name), ()))
+            self.problem(merged[trigger].node if trigger in merged else key_node, f"{where}.{path}", reason)
+        if missing:
+            return None
         options = Options.from_values({key: v.value for key, v in merged.items() if key in OPTIONS_BY_KEY})
         return Declaration(rtype, name, MappingProxyType(inputs), options, key_node.start_mark.line + 1)
 

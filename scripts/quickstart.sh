@@ -136,8 +136,8 @@ case "$command" in
   up)
     step "pulumi up: making the account match stacks/$STACK.yaml"
     pulumi up --yes --stack "$STACK"
-    step "Channels of stack '$STACK'"
-    pulumi stack output channels --json --stack "$STACK"
+    step "Outputs of stack '$STACK' (flows, channels and addresses, by section)"
+    pulumi stack output --json --stack "$STACK"
     ;;
   destroy)
     step "pulumi destroy: deleting the channels of stack '$STACK'"

@@ -260,10 +260,10 @@ def get(host: ProviderHost, urn_: str, id_: str, props: Mapping[str, Any]) -> St
 
 @dataclass(frozen=True)
 class Ref:
-    """An input that is another resource's output, as a program passes `flow.sid`."""
+    """An input that is another resource's id or output, as a program passes `flow.id` or `flow.sid`."""
 
     name: str
-    output: str = "sid"
+    output: str = "id"
 
 
 @dataclass(frozen=True)
@@ -358,13 +358,15 @@ class Stack:
                 planned[urn_] = moved
 
     def _resolve(self, props: Mapping[str, Any], planned: Mapping[str, State], dry_run: bool) -> dict[str, Any]:
-        """Outputs of other resources: known in an update; unknown in a preview when not yet created."""
+        """Other resources' ids and outputs as the SDK resolves them (rpc.resolve_outputs): the id is
+        unknown only for a resource created or replaced in this preview; an output is unknown when
+        the engine's answer lacks it, as a preview's create and update answer only the checked inputs."""
         resolved = {}
         for key, value in props.items():
             if isinstance(value, Ref):
                 target = next(s for s in planned.values() if s.name == value.name)
-                value = target.outputs.get(value.output) if target.id else UNKNOWN
-                value = UNKNOWN if value is None and dry_run else value
+                found = target.id if value.output == "id" else target.outputs.get(value.output)
+                value = found if found else UNKNOWN
             resolved[key] = value
         return resolved
 

@@ -200,7 +200,7 @@ def test_import_adopts_an_existing_channel_without_change(provider: FlexChannelP
 
 def test_import_of_a_malformed_id_says_so_and_sends_nothing(provider: FlexChannelProvider, emulator: Emulator) -> None:
     with pytest.raises(FlexError, match=r"^'web-1' is not a Flex chat channel SID \('CH' and 32 hex digits\); "
-                                        r"check the id given to `import` or `get`$"):
+                                        r"check the id given to `get` \(or in the state\)$"):
         provider.read("web-1", {})
     assert emulator.requests() == []
 
@@ -257,5 +257,5 @@ def test_a_malformed_id_is_echoed_escaped_and_cut(provider: FlexChannelProvider,
     with pytest.raises(FlexError) as caught:
         provider.read("CH" + "a" * 32 + "\n::error::forged" + "x" * 500, {})
     assert str(caught.value) == (f"{'CH' + 'a' * 32 + chr(10) + '::error::forged' + 'x' * 10!r}… is not a Flex chat "
-                                 "channel SID ('CH' and 32 hex digits); check the id given to `import` or `get`")
+                                 "channel SID ('CH' and 32 hex digits); check the id given to `get` (or in the state)")
     assert emulator.requests() == []

@@ -258,7 +258,7 @@ def test_make_up_starts_the_emulator_and_runs_pulumi_on_local_state(project: Pat
         ["stack", "select", "dev", "--create"],
         ["config", "get", "twilio:accountSid", "--stack", "dev"],
         ["up", "--yes", "--stack", "dev"],
-        ["stack", "output", "channels", "--json", "--stack", "dev"],
+        ["stack", "output", "--json", "--stack", "dev"],
     ]
     up = calls[2]
     assert up["PULUMI_BACKEND_URL"] == f"file://{project}/.pulumi-state"

@@ -75,7 +75,7 @@ def test_wrong_arguments_are_a_clear_type_error(call: typing.Callable[[], object
 def test_a_program_declares_with_keywords_an_output_as_input_and_get(tmp_path: Path) -> None:
     run = run_program("dev", program=program(tmp_path, f"""
 flow = FlexFlow("web-chat", friendly_name="Web", chat_service_sid="IS{'1' * 32}", channel_type="web")
-web = FlexChannel("web", flex_flow_sid=flow.sid, identity="w", chat_user_friendly_name="u", chat_friendly_name="c")
+web = FlexChannel("web", flex_flow_sid=flow.id, identity="w", chat_user_friendly_name="u", chat_friendly_name="c")
 old = FlexChannel.get("existing", "CH{'2' * 32}")
 pulumi.export("existing", old.user_sid)
 """))

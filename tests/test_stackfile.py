@@ -69,7 +69,7 @@ def test_a_channel_names_its_flow_and_its_own_sid_wins_over_the_defaults_name(tm
     assert dict(flow.inputs) == {"friendly_name": "Web", "chat_service_sid": "IS" + "1" * 32, "channel_type": "web",
                                  "integration": {"flow_sid": "FW" + "2" * 32, "retry_count": 2}}
     channels = {c.name: c.inputs["flex_flow_sid"] for c in stack.channels}
-    assert channels == {"a": Link("flex_flows", "web-chat", "sid"), "b": FLOW}
+    assert channels == {"a": Link("flex_flows", "web-chat", "id"), "b": FLOW}
     assert stack.summary() == "1 flow, 2 channels"
 
 

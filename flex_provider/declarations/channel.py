@@ -22,7 +22,7 @@ CHANNEL = ResourceType(
     sid_prefix="CH",
     fields=(
         Field("flex_flow_sid", "FlexFlowSid", Kind.SID, "SID of the Flex Flow the channel belongs to.",
-              required=True, sid_prefix="FO", reference=Reference("flex_flow", "flex_flows", "sid")),
+              required=True, sid_prefix="FO", reference=Reference("flex_flow", "flex_flows", "id")),
         Field("identity", "Identity", Kind.TEXT, "Identity of the chat user the channel is created for.",
               required=True),
         Field("chat_user_friendly_name", "ChatUserFriendlyName", Kind.TEXT, "Friendly name of the chat participant.",

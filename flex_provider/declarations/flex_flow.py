@@ -1,6 +1,8 @@
 """The Flex Flow, `/v1/FlexFlows` of the Flex API: Create, Fetch, Update, List and DeleteFlexFlow.
 
-Twilio's spec lets an update change every field, and Twilio's Terraform provider updates every one
+Which integration keys each integration type needs, and the bounds of `retry_count`, are the
+spec's (its parameter descriptions). Twilio's spec lets an update change every field, and Twilio's
+Terraform provider updates every one
 in place. flex-channels replaces a flow only for `chat_service_sid`: a flow's channels live in its
 chat service, so moving the flow to another service would leave them behind in the old one; a new
 flow, with its channels created again under it, is what the change means.
@@ -33,7 +35,9 @@ FLEX_FLOW = ResourceType(
               "The channel contact's identity, for example a phone number for SMS.", updatable=True),
         Field("enabled", "Enabled", Kind.BOOL, "Whether the flow is enabled.", updatable=True),
         Field("integration_type", "IntegrationType", Kind.CHOICE, "What handles inbound messages.",
-              choices=("studio", "external", "task"), updatable=True),
+              choices=("studio", "external", "task"), updatable=True,
+              requires={"studio": ("integration.flow_sid",), "external": ("integration.url",),
+                        "task": ("integration.workspace_sid", "integration.workflow_sid")}),
         Field("integration", "Integration", Kind.OBJECT, "Where inbound messages go, by integration type.",
               updatable=True, fields=(
                   Field("flow_sid", "Integration.FlowSid", Kind.SID, "Studio Flow (studio integrations).",
@@ -52,7 +56,7 @@ FLEX_FLOW = ResourceType(
                   Field("creation_on_message", "Integration.CreationOnMessage", Kind.BOOL,
                         "Create the task on the first message, not on channel creation (task).", updatable=True),
                   Field("retry_count", "Integration.RetryCount", Kind.INT, "Webhook retries (studio, external).",
-                        updatable=True),
+                        updatable=True, bounds=(0, 3)),
               )),
         Field("long_lived", "LongLived", Kind.BOOL, "Keep chat channels active for later interactions.",
               updatable=True),
