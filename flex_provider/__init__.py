@@ -12,7 +12,8 @@ from typing import Any
 from flex_provider.version import __version__ as __version__
 
 _EXPORTS = {
-    "flex_provider.client": ("ApiObject", "Credentials", "FlexClient", "RetryPolicy", "Timeouts", "resolve_base_url"),
+    "flex_provider.client": ("ApiObject", "Credentials", "Endpoints", "FlexClient", "RetryPolicy", "Timeouts",
+                             "resolve_base_url"),
     "flex_provider.declaration": ("Collision", "Field", "ResourceType"),
     "flex_provider.declarations": ("CHANNEL", "FLEX_FLOW", "RESOURCE_TYPES"),
     "flex_provider.errors": ("AdoptionError", "ApiError", "AuthenticationError", "ConfigurationError",

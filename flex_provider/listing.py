@@ -47,7 +47,7 @@ def list_resources(rtype: ResourceType, filters: Mapping[str, str], config: Mapp
     settings = ProviderSettings.resolve(config.get, os.environ)
     query = {f.query: filters[f.output] for f in rtype.list_filters if f.query and f.output in filters}
     local = {f.output: filters[f.output] for f in rtype.list_filters if not f.query and f.output in filters}
-    with FlexClient(settings.credentials, base_url=settings.base_url, timeouts=settings.timeouts,
+    with FlexClient(settings.credentials, endpoints=settings.endpoints, timeouts=settings.timeouts,
                     retry=settings.retry) as client:
         found = [item for item in client.list(rtype, **query)
                  if all(item.values.get(key) == value for key, value in local.items())]

@@ -34,7 +34,7 @@ from flex_provider.errors import AdoptionError, FlexError, InvalidIdError, NotFo
 from flex_provider.options import IMPORT_INPUT
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, UNKNOWN, contains_unknown
 from flex_provider.settings import ProviderSettings
-from flex_provider.values import Kind, quote
+from flex_provider.values import Kind, a_or_an, quote
 
 __all__ = ["UNKNOWN", "DeclaredProvider", "FlexChannelProvider", "FlexFlowProvider"]
 
@@ -105,7 +105,7 @@ class DeclaredProvider(ResourceProvider):
         ignored = {PROVIDER_KEY, *rtype.outputs}
         for key in news:
             if key not in known and key not in ignored:
-                failures.append(CheckFailure(key, f"is not a {rtype.name} input; known: {', '.join(known)}"))
+                failures.append(CheckFailure(key, f"is not {a_or_an(rtype.name)} input; known: {', '.join(known)}"))
         for spec in rtype.fields:
             value = news.get(spec.name)
             if value is None:
@@ -174,8 +174,8 @@ class DeclaredProvider(ResourceProvider):
         """
         rtype = self.rtype
         if not rtype.sid_regex.fullmatch(id_ or ""):
-            raise InvalidIdError(f"{quote(id_ or '')} is not a {rtype.title} SID ('{rtype.sid_prefix}' and 32 hex "
-                                 "digits); check the id given to `import` or `get`")
+            raise InvalidIdError(f"{quote(id_ or '')} is not {a_or_an(rtype.title)} SID ('{rtype.sid_prefix}' and 32 "
+                                 "hex digits); check the id given to `import` or `get`")
         try:
             found = self._get_client().fetch(rtype, id_)
         except NotFoundError:
@@ -217,9 +217,9 @@ class DeclaredProvider(ResourceProvider):
             if not spec.updatable and actual != inputs[spec.name]:
                 raise AdoptionError(
                     f"cannot adopt {rtype.title} {sid}: its {spec.name} is {actual}, but the {rtype.noun} declares "
-                    f"{inputs[spec.name]}, and a {rtype.noun}'s {spec.name} cannot change. Declare {spec.name}: "
-                    f"{actual} to adopt it as it is, or import a {rtype.noun} of {inputs[spec.name]} (`python -m "
-                    f"flex_provider {rtype.command} list` lists them)."
+                    f"{inputs[spec.name]}, and {a_or_an(rtype.noun)}'s {spec.name} cannot change. Declare "
+                    f"{spec.name}: {actual} to adopt it as it is, or import {a_or_an(rtype.noun)} of "
+                    f"{inputs[spec.name]} (`python -m flex_provider {rtype.command} list` lists them)."
                 )
         changes = {spec.name: _changed_part(spec, found.values.get(spec.name), inputs[spec.name])
                    for spec in returned if _differs(spec, found.values.get(spec.name), inputs[spec.name])}
@@ -237,7 +237,7 @@ class DeclaredProvider(ResourceProvider):
                 if self._config_error is not None:
                     raise self._config_error
                 settings = self._settings or ProviderSettings.resolve(lambda _key: None, os.environ)
-                self._client = FlexClient(settings.credentials, base_url=settings.base_url,
+                self._client = FlexClient(settings.credentials, endpoints=settings.endpoints,
                                           timeouts=settings.timeouts, retry=settings.retry)
             return self._client
 
@@ -252,6 +252,7 @@ class FlexFlowProvider(DeclaredProvider):
     """Flex Flows: updated in place, but replaced for another chat service."""
 
     rtype = FLEX_FLOW
+
 
 
 def _stored(spec: Field, value: Any) -> Any:

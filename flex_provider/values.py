@@ -18,6 +18,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "TOO_DEEP",
     "Kind",
+    "a_or_an",
     "canonical_json",
     "depth_of",
     "describe",
@@ -171,6 +172,11 @@ def describe(value: Any) -> str:
     if isinstance(value, str):
         return f"the string {quote(value, 40)}"
     return f"a {type(value).__name__}"
+
+
+def a_or_an(noun: str) -> str:
+    """A noun with its indefinite article, as messages name one resource: 'a channel', 'an address'."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def quote(text: str, limit: int = 60) -> str:
