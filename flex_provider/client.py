@@ -1,4 +1,5 @@
-"""HTTP client for the Twilio APIs flex-channels uses: one keep-alive session, bounded retries, typed errors.
+"""HTTP client for the Twilio APIs flex-channels uses (Flex, Conversations): one keep-alive session, bounded
+retries, typed errors.
 
 It knows nothing of Pulumi. Retries are urllib3's `Retry`, narrowed so that a POST is only ever
 repeated when the server cannot have acted on it: a 429 answer, or a connection that was never
@@ -32,7 +33,7 @@ from urllib3.exceptions import (
 from urllib3.util.retry import Retry
 
 from flex_provider.declaration import ResourceType
-from flex_provider.declarations import CHANNEL, FLEX_FLOW
+from flex_provider.declarations import ADDRESS, CHANNEL, FLEX_FLOW
 from flex_provider.errors import (
     ConfigurationError,
     FlexError,
@@ -438,6 +439,27 @@ class FlexClient:
     def delete_flex_flow(self, sid: str) -> None:
         """DeleteFlexFlow: DELETE /v1/FlexFlows/{sid}."""
         self.delete(FLEX_FLOW, sid)
+
+    def create_configuration_address(self, inputs: Mapping[str, Any]) -> ApiObject:
+        """CreateConfigurationAddress: POST /v1/Configuration/Addresses of the Conversations API."""
+        return self.create(ADDRESS, inputs)
+
+    def fetch_configuration_address(self, sid: str) -> ApiObject:
+        """FetchConfigurationAddress: GET /v1/Configuration/Addresses/{sid}."""
+        return self.fetch(ADDRESS, sid)
+
+    def update_configuration_address(self, sid: str, changes: Mapping[str, Any]) -> ApiObject:
+        """UpdateConfigurationAddress: POST /v1/Configuration/Addresses/{sid} with only the fields to change."""
+        return self.update(ADDRESS, sid, changes)
+
+    def list_configuration_addresses(self, type: str | None = None,  # noqa: A002 - the API's name
+                                     page_size: int = 50) -> Iterator[ApiObject]:
+        """ListConfigurationAddress: GET /v1/Configuration/Addresses, every page, optionally only one type."""
+        return self.list(ADDRESS, page_size, **({"Type": type} if type else {}))
+
+    def delete_configuration_address(self, sid: str) -> None:
+        """DeleteConfigurationAddress: DELETE /v1/Configuration/Addresses/{sid}."""
+        self.delete(ADDRESS, sid)
 
     def _url(self, rtype: ResourceType, path: str) -> str:
         """A path of the resource's API at that API's base URL."""

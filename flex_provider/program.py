@@ -10,13 +10,13 @@ import pulumi
 from flex_provider.declaration import Link
 from flex_provider.options import IMPORT_INPUT, Options
 from flex_provider.pulumi_workarounds import relax_gc_for_registrations
-from flex_provider.resource import DeclaredResource, FlexChannel, FlexFlow
+from flex_provider.resource import AddressConfiguration, DeclaredResource, FlexChannel, FlexFlow
 from flex_provider.stackfile import StackFile, StackFileError, load_stack_file
 from flex_provider.values import shown
 
 __all__ = ["RESOURCE_CLASSES", "declare", "resource_options", "run", "stack_file_path"]
 
-RESOURCE_CLASSES: tuple[type[DeclaredResource], ...] = (FlexFlow, FlexChannel)
+RESOURCE_CLASSES: tuple[type[DeclaredResource], ...] = (FlexFlow, FlexChannel, AddressConfiguration)
 """In dependency order: what a resource may reference is declared before it."""
 
 

@@ -29,14 +29,14 @@ from pulumi.dynamic import (
 
 from flex_provider.client import ApiObject, FlexClient
 from flex_provider.declaration import Field, ResourceType
-from flex_provider.declarations import CHANNEL, FLEX_FLOW
+from flex_provider.declarations import ADDRESS, CHANNEL, FLEX_FLOW
 from flex_provider.errors import AdoptionError, FlexError, InvalidIdError, NotFoundError
 from flex_provider.options import IMPORT_INPUT
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, UNKNOWN, contains_unknown
 from flex_provider.settings import ProviderSettings
 from flex_provider.values import Kind, a_or_an, quote
 
-__all__ = ["UNKNOWN", "DeclaredProvider", "FlexChannelProvider", "FlexFlowProvider"]
+__all__ = ["UNKNOWN", "AddressConfigurationProvider", "DeclaredProvider", "FlexChannelProvider", "FlexFlowProvider"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -253,6 +253,11 @@ class FlexFlowProvider(DeclaredProvider):
 
     rtype = FLEX_FLOW
 
+
+class AddressConfigurationProvider(DeclaredProvider):
+    """Conversations address configurations: updated in place, but replaced for another type, address or country."""
+
+    rtype = ADDRESS
 
 
 def _stored(spec: Field, value: Any) -> Any:

@@ -255,7 +255,8 @@ class _Checker:
             self.problem(None, "(yaml)", f"invalid YAML: {exc}")
             return None
         if root is None:
-            self.problem(None, "(file)", "is empty; expected a mapping with `channels:`")
+            sections = ", ".join(f"`{rtype.section}:`" for rtype in RESOURCE_TYPES)
+            self.problem(None, "(file)", f"is empty; expected a mapping of sections ({sections})")
         return root
 
     def _read(self, path: Path) -> bytes | None:

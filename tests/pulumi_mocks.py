@@ -40,7 +40,7 @@ class ChannelMocks(pulumi.runtime.Mocks):
         digits = hashlib.sha256(args.name.encode()).hexdigest()[:32]
         sid = f"{rtype.sid_prefix if rtype else 'XX'}{digits}"
         state = {**args.inputs, "sid": sid, "user_sid": "US" + digits,
-                 "url": f"https://flex-api.twilio.com{rtype.path if rtype else ''}/{sid}"}
+                 "url": f"https://{rtype.api if rtype else 'api'}.twilio.com{rtype.path if rtype else ''}/{sid}"}
         return args.resource_id or sid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:

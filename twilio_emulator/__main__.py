@@ -17,7 +17,8 @@ from twilio_emulator.store import StoreError
 __all__ = ["main"]
 
 _HELP = """\
-A local emulator of the Twilio APIs flex-channels uses (Flex chat channels and Flex Flows), on loopback only.
+A local emulator of the Twilio APIs flex-channels uses (Flex chat channels and Flex Flows; Conversations
+address configurations), all on one port, on loopback only.
 
 Besides the Twilio API it has an admin API for tests and benchmarks:
   GET  /_emulator/stats    requests, TCP connections and resources held
