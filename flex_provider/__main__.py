@@ -17,7 +17,7 @@ from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.stackfile import check_stack_file, iter_stack_files
 from flex_provider.stackfile_schema import SCHEMA_FILE, build_schema
-from flex_provider.values import shown
+from flex_provider.values import counted, shown
 
 
 def _validate(files: list[Path]) -> int:
@@ -62,7 +62,7 @@ def _list(rtype: ResourceType, args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if not args.json:
-        print(f"{count} {rtype.noun}{'' if count == 1 else 's'}", file=sys.stderr)
+        print(counted(count, rtype.noun), file=sys.stderr)
     return 0
 
 
