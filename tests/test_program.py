@@ -8,8 +8,9 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from flex_provider.declarations import CHANNEL
-from flex_provider.resource import FlexChannelArgs
+from flex_provider.program import RESOURCE_CLASSES
+from flex_provider.resource import AutoCreationArgs, DeclaredResource, FlexFlowIntegrationArgs
+from flex_provider.values import Kind
 from tests.pulumi_mocks import ProgramRun, run_program
 
 TYPE = "pulumi-python:dynamic/flex:FlexChannel"
@@ -136,8 +137,19 @@ def test_a_stack_without_a_file_says_how_to_make_one() -> None:
         "example) or point `pulumi config set flex:stackFile <path>` at another file.")
 
 
-def test_args_class_has_exactly_the_field_table() -> None:
-    assert [f.name for f in dataclasses.fields(FlexChannelArgs)] == [*(f.name for f in CHANNEL.fields), "import_sid"]
+NESTED_ARGS = {"integration": FlexFlowIntegrationArgs, "auto_creation": AutoCreationArgs}
+
+
+@pytest.mark.parametrize("resource_class", RESOURCE_CLASSES, ids=[c.__name__ for c in RESOURCE_CLASSES])
+def test_args_classes_and_outputs_are_exactly_the_declaration(resource_class: type[DeclaredResource]) -> None:
+    rtype = resource_class._rtype
+    assert [f.name for f in dataclasses.fields(resource_class._args_type)] == [*(f.name for f in rtype.fields),
+                                                                               "import_sid"]
+    for spec in rtype.fields:
+        if spec.kind is Kind.OBJECT:
+            assert [f.name for f in dataclasses.fields(NESTED_ARGS[spec.name])] == [sub.name for sub in spec.fields]
+    assert [name for name in resource_class.__annotations__ if not name.startswith("_")] == list(rtype.outputs)
+    assert resource_class._provider_type.rtype is rtype
 
 
 def test_mappings_become_canonical_json_before_they_cross_grpc(tmp_path: Path) -> None:
