@@ -2,7 +2,7 @@
 
 Each resource takes a typed args object or keyword arguments, as Pulumi's generated SDKs do, and
 has a `get` that reads an existing one into a program. The args classes list the declared
-fields (tests/test_resource.py keeps them equal to the declarations); defaults are applied from
+fields (tests/test_program.py keeps them equal to the declarations); defaults are applied from
 the declaration, never written here.
 """
 

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m twilio_emulator")
         print(f"emulator: cannot start: {exc}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _stop)  # before the banner, which tells a supervisor the emulator is up
-    print(f"Flex API emulator listening on {emulator.base_url}", flush=True)
+    print(f"Twilio API emulator (Flex, Conversations) listening on {emulator.base_url}", flush=True)
     token = emulator.auth_token if emulator.auth_token == DEFAULT_AUTH_TOKEN else "(as given with --auth-token)"
     print(f"  test credentials: account SID {emulator.account_sid}, auth token {token}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
