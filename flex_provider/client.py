@@ -47,7 +47,6 @@ from flex_provider.values import a_or_an, quote
 from flex_provider.version import __version__
 
 __all__ = [
-    "DEFAULT_BASE_URL",
     "ApiObject",
     "Credentials",
     "Endpoints",
@@ -58,7 +57,7 @@ __all__ = [
 ]
 
 FLEX_API = "flex-api"
-DEFAULT_BASE_URL = f"https://{FLEX_API}.twilio.com"
+"""The Flex API's host name prefix (`ResourceType.api`), whose base URL `FlexClient.base_url` names."""
 _USER_AGENT = f"flex-channels/{__version__} requests/{requests.__version__} Python/{platform.python_version()}"
 
 
@@ -453,7 +452,7 @@ class FlexClient:
         return self.update(ADDRESS, sid, changes)
 
     def list_configuration_addresses(self, type: str | None = None,  # noqa: A002 - the API's name
-                                     page_size: int = 50) -> Iterator[ApiObject]:
+                                     page_size: int | None = None) -> Iterator[ApiObject]:
         """ListConfigurationAddress: GET /v1/Configuration/Addresses, every page, optionally only one type."""
         return self.list(ADDRESS, page_size, **({"Type": type} if type else {}))
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import grpc
 import jsonschema
+import pulumi
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
@@ -464,8 +465,12 @@ def test_the_program_declares_addresses_beside_flows_and_channels(tmp_path: Path
     assert sorted((r.name, r.type) for r in run.registrations if r.type == TYPE_TOKEN) == [
         ("sms-support", TYPE_TOKEN), ("web-chat", TYPE_TOKEN)]
     assert len(run.registrations) == 5
-    assert run.inputs("web-chat")["auto_creation"]["webhook_filters"] == ["onMessageAdded", "onParticipantAdded"]
-    assert run.by_name()["web-chat"].protect is True
+    # a name is per type: dev.yaml's flow is also called web-chat
+    [web] = [r for r in run.registrations if (r.name, r.type) == ("web-chat", TYPE_TOKEN)]
+    inputs = pulumi.runtime.rpc.deserialize_properties(web.object)
+    assert inputs["auto_creation"]["webhook_filters"] == ["onMessageAdded", "onParticipantAdded"]
+    assert web.protect is True
+    assert "web-chat" in run.exports["flex_flows"] and "web-chat" in run.exports["addresses"]
     exported = run.exports["addresses"]["sms-support"]
     assert set(exported) == {"sid", "type", "address", "url"}
     assert exported["url"] == f"https://conversations.twilio.com{ADDRESS.path}/{exported['sid']}"
