@@ -18,6 +18,7 @@ import json
 import os
 import runpy
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,17 +49,49 @@ class ChannelMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(mocks.MockMonitor):
+    """Keeps every registration; and closes the event loops the mock monitor needs on its worker threads.
+
+    `MockMonitor.RegisterResource` makes an event loop on each thread of the SDK's pool that has none,
+    and never closes it. Left to the garbage collector, such a loop is sometimes finalized after its
+    own self-pipe socket, and its `__del__` raises (ValueError: Invalid file descriptor: -1), which
+    pytest reports as an error of whichever test is running. This monitor makes those loops itself,
+    before the mock asks, and `close` closes them when the run is over.
+    """
+
     def __init__(self, channel_mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(channel_mocks)
         self.requests: list[Any] = []
         self.urns: list[str] = []
+        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        self._thread_loop()
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.requests.append(request)
             self.urns.append(response.urn)
         return response
+
+    def _thread_loop(self) -> None:
+        """An open event loop on this thread, made and kept here when the thread has none."""
+        if threading.current_thread() is threading.main_thread():
+            return  # run_program's own loop, which it closes
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_event_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or loop.is_closed():
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            with self._lock:
+                self._loops.append(loop)
+
+    def close(self) -> None:
+        with self._lock:
+            for loop in self._loops:
+                loop.close()
+            self._loops.clear()
 
 
 @dataclass
@@ -103,6 +136,7 @@ def run_program(stack: str, config: dict[str, str] | None = None, program: Path 
         finally:
             run.registrations = monitor.requests
             run.urns = monitor.urns
+            monitor.close()
             asyncio.set_event_loop(None)
             loop.close()
 
