@@ -28,6 +28,9 @@ from tests.pulumi_mocks import run_program
 from tests.support import FAST_RETRY, ROOT
 from tests.test_cli import emulator_env, run_cli
 from twilio_emulator import Emulator
+from twilio_emulator.contract import operation
+from twilio_emulator.handlers import HANDLERS
+from twilio_emulator.routes import match
 
 CONTRACT = spec_contract.load_conversations_fixture()
 SERVICE = "IS" + "1" * 32
@@ -164,6 +167,16 @@ def test_the_emulator_refuses_what_the_spec_refuses(client: FlexClient, emulator
     ignored = session.post(f"{url}/{sid}", data={"Address": "+15550000000", "AddressCountry": "GB"})
     assert (ignored.json()["address"], ignored.json()["address_country"]) == (SMS, None), \
         "the update body has neither: Twilio ignores parameters an operation does not define"
+
+
+def test_one_port_serves_every_operation_of_both_apis() -> None:
+    """Each served operation's method and path reach its own handler: no path of one API shadows another's."""
+    assert {operation(name)["api"] for name in HANDLERS} == {"flex-api", "conversations"}
+    for name, handler in HANDLERS.items():
+        spec = operation(name)
+        route, sid = match(spec["method"], spec["path"].replace("{Sid}", "%2B15005550006"))
+        assert route.handler is handler, name
+        assert sid == ("%2B15005550006" if "{Sid}" in spec["path"] else None)
 
 
 # the hosts of both APIs
