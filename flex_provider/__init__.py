@@ -12,16 +12,19 @@ from typing import Any
 from flex_provider.version import __version__ as __version__
 
 _EXPORTS = {
-    "flex_provider.client": ("ApiObject", "Credentials", "FlexClient", "RetryPolicy", "Timeouts", "resolve_base_url"),
+    "flex_provider.client": ("ApiObject", "Credentials", "Endpoints", "FlexClient", "RetryPolicy", "Timeouts",
+                             "resolve_base_url"),
     "flex_provider.component": ("FlexChannelStack",),
     "flex_provider.declaration": ("Collision", "Field", "ResourceType"),
-    "flex_provider.declarations": ("CHANNEL", "FLEX_FLOW", "RESOURCE_TYPES"),
+    "flex_provider.declarations": ("ADDRESS", "CHANNEL", "FLEX_FLOW", "RESOURCE_TYPES"),
     "flex_provider.errors": ("AdoptionError", "ApiError", "AuthenticationError", "ConfigurationError",
                              "ConflictError", "FlexError", "InvalidIdError", "NotFoundError", "OutcomeUnknownError",
                              "RateLimitedError", "TransportError", "ValidationError"),
     "flex_provider.options": ("Options",),
-    "flex_provider.provider": ("DeclaredProvider", "FlexChannelProvider", "FlexFlowProvider"),
-    "flex_provider.resource": ("FlexChannel", "FlexChannelArgs", "FlexFlow", "FlexFlowArgs", "FlexFlowIntegrationArgs"),
+    "flex_provider.provider": ("AddressConfigurationProvider", "DeclaredProvider", "FlexChannelProvider",
+                               "FlexFlowProvider"),
+    "flex_provider.resource": ("AddressConfiguration", "AddressConfigurationArgs", "AutoCreationArgs", "FlexChannel",
+                               "FlexChannelArgs", "FlexFlow", "FlexFlowArgs", "FlexFlowIntegrationArgs"),
     "flex_provider.settings": ("ProviderSettings",),
     "flex_provider.stackfile": ("ChannelDeclaration", "ChannelOptions", "Declaration", "Problem", "StackFile",
                                 "StackFileError", "check_stack_file", "load_stack_file"),

@@ -1,5 +1,5 @@
 """Command line of `flex-channels` (or `python -m flex_provider`): `validate [FILES…]`, `schema`, and
-`<section> list` (for example `channels list --flow FO…`).
+`<section> list` (for example `channels list --flow FO…`, `addresses list --type sms`).
 
 `validate` and `schema` import only PyYAML, so they need neither Pulumi nor credentials; `list` imports the
 HTTP client only when it runs.
@@ -17,7 +17,7 @@ from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.stackfile import check_stack_file, iter_stack_files
 from flex_provider.stackfile_schema import SCHEMA_FILE, build_schema
-from flex_provider.values import shown
+from flex_provider.values import counted, shown
 
 
 def _validate(files: list[Path]) -> int:
@@ -62,12 +62,12 @@ def _list(rtype: ResourceType, args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if not args.json:
-        print(f"{count} {rtype.noun}{'' if count == 1 else 's'}", file=sys.stderr)
+        print(counted(count, rtype.noun), file=sys.stderr)
     return 0
 
 
-def _sid_of(rtype: ResourceType, output: str) -> object:
-    """An argparse type that accepts only a SID of the field's pattern."""
+def _accepted_by(rtype: ResourceType, output: str) -> object:
+    """An argparse type that accepts only what the field accepts: a SID of its pattern, one of its choices."""
     spec = rtype.by_name.get(output)
 
     def check(text: str) -> str:
@@ -87,8 +87,9 @@ def _add_list_commands(commands: argparse._SubParsersAction) -> dict[str, Resour
         listing = actions.add_parser("list", help=f"list the account's {rtype.title}s, with the credentials and "
                                                   "settings the provider uses")
         for list_filter in rtype.list_filters:
-            listing.add_argument(list_filter.flag, dest=list_filter.output, type=_sid_of(rtype, list_filter.output),
-                                 metavar=list_filter.output.upper(), help=list_filter.help)
+            listing.add_argument(list_filter.flag, dest=list_filter.output,
+                                 type=_accepted_by(rtype, list_filter.output), metavar=list_filter.output.upper(),
+                                 help=list_filter.help)
         listing.add_argument("--stack", help="also read the settings of this stack's Pulumi.<stack>.yaml (secrets "
                                              "there are encrypted: give them as TWILIO_* variables)")
         listing.add_argument("--json", action="store_true", help="print JSON, every output of each")

@@ -1,4 +1,5 @@
-"""HTTP client for the Twilio APIs flex-channels uses: one keep-alive session, bounded retries, typed errors.
+"""HTTP client for the Twilio APIs flex-channels uses (Flex, Conversations): one keep-alive session, bounded
+retries, typed errors.
 
 It knows nothing of Pulumi. Retries are urllib3's `Retry`, narrowed so that a POST is only ever
 repeated when the server cannot have acted on it: a 429 answer, or a connection that was never
@@ -32,7 +33,7 @@ from urllib3.exceptions import (
 from urllib3.util.retry import Retry
 
 from flex_provider.declaration import ResourceType
-from flex_provider.declarations import CHANNEL, FLEX_FLOW
+from flex_provider.declarations import ADDRESS, CHANNEL, FLEX_FLOW
 from flex_provider.errors import (
     ConfigurationError,
     FlexError,
@@ -42,20 +43,21 @@ from flex_provider.errors import (
     answer_lost,
 )
 from flex_provider.loopback import is_loopback
-from flex_provider.values import quote
+from flex_provider.values import a_or_an, quote
 from flex_provider.version import __version__
 
 __all__ = [
-    "DEFAULT_BASE_URL",
     "ApiObject",
     "Credentials",
+    "Endpoints",
     "FlexClient",
     "RetryPolicy",
     "Timeouts",
     "resolve_base_url",
 ]
 
-DEFAULT_BASE_URL = "https://flex-api.twilio.com"
+FLEX_API = "flex-api"
+"""The Flex API's host name prefix (`ResourceType.api`), whose base URL `FlexClient.base_url` names."""
 _USER_AGENT = f"flex-channels/{__version__} requests/{requests.__version__} Python/{platform.python_version()}"
 
 
@@ -110,28 +112,53 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _EXAMPLES = {"region": "au1 or ie1", "edge": "sydney or dublin"}
 
 
-def resolve_base_url(api_url: str | None = None, region: str | None = None, edge: str | None = None, *,
-                     names: Mapping[str, str] = _NAMES) -> str:
-    """Pick the API's base URL: an explicit URL, else Twilio's regional form, else the default.
+@dataclass(frozen=True)
+class Endpoints:
+    """Where each Twilio API is: one explicit URL that serves them all, or Twilio's hosts in a Region and Edge.
 
-    Regional form as Twilio's SDKs build it: `flex-api.{edge}.{region}.twilio.com`, with region
-    `us1` when only an edge is given; each must be one DNS label, or a region such as
-    `evil.example#` would send the credentials to another host. Plain HTTP is accepted for
-    loopback hosts only, so that credentials never cross a network unencrypted. Errors name each
-    value as `names` says (the parameter, or the setting it came from) and quote it, never with
-    the user info (a password) of a URL.
+    Each API has its own host (`flex-api.twilio.com`, `conversations.twilio.com`), named by the
+    `api` of its declarations. An explicit URL (`flex:apiUrl`, for the local emulator) serves every
+    API, so the user never configures one URL per API. Build it with `resolve`, which checks
+    every value; the constructor takes them as they are.
     """
-    for key, value in (("region", region), ("edge", edge)):
-        if value and not _DNS_LABEL.fullmatch(value):
-            raise ConfigurationError(
-                f"{names[key]} must be a Twilio {key.title()} such as {_EXAMPLES[key]} (lowercase letters, digits "
-                f"and hyphens), not {quote(value)}"
-            )
-    if api_url:
-        return _checked_url(api_url.rstrip("/"), names["api_url"])
-    if region or edge:
-        return "https://" + ".".join(part for part in ("flex-api", edge, region or "us1", "twilio.com") if part)
-    return DEFAULT_BASE_URL
+
+    api_url: str | None = None
+    region: str | None = None
+    edge: str | None = None
+
+    @classmethod
+    def resolve(cls, api_url: str | None = None, region: str | None = None, edge: str | None = None, *,
+                names: Mapping[str, str] = _NAMES) -> Endpoints:
+        """Check the values: a region or edge must be one DNS label, or a region such as `evil.example#`
+        would send the credentials to another host; an explicit URL must be a scheme, host and port,
+        plain HTTP for loopback hosts only, so that credentials never cross a network unencrypted.
+        Errors name each value as `names` says (the parameter, or the setting it came from) and quote
+        it, never with the user info (a password) of a URL."""
+        for key, value in (("region", region), ("edge", edge)):
+            if value and not _DNS_LABEL.fullmatch(value):
+                raise ConfigurationError(
+                    f"{names[key]} must be a Twilio {key.title()} such as {_EXAMPLES[key]} (lowercase letters, "
+                    f"digits and hyphens), not {quote(value)}"
+                )
+        return cls(_checked_url(api_url.rstrip("/"), names["api_url"]) if api_url else None, region or None,
+                   edge or None)
+
+    def base_url(self, api: str = FLEX_API) -> str:
+        """The base URL of one API: the explicit URL, else Twilio's regional form, else the API's global host.
+
+        Regional form as Twilio's SDKs build it: `{api}.{edge}.{region}.twilio.com`, with region
+        `us1` when only an edge is given.
+        """
+        if self.api_url:
+            return self.api_url
+        return "https://" + ".".join(part for part in (api, self.edge, self.region or (self.edge and "us1"),
+                                                       "twilio.com") if part)
+
+
+def resolve_base_url(api_url: str | None = None, region: str | None = None, edge: str | None = None, *,
+                     api: str = FLEX_API, names: Mapping[str, str] = _NAMES) -> str:
+    """The base URL of one API (the Flex API unless `api` names another), checked as `Endpoints.resolve` checks."""
+    return Endpoints.resolve(api_url, region, edge, names=names).base_url(api)
 
 
 def _checked_url(url: str, name: str) -> str:
@@ -280,7 +307,7 @@ class ApiObject:
 
 
 class FlexClient:
-    """Create, fetch, update, list and delete Twilio resources declared in `declarations`.
+    """Create, fetch, update, list and delete Twilio resources declared in `declarations`, each at its API's host.
 
     One `requests.Session` per client keeps connections alive across calls. It is safe to share
     between threads: the connection pool is thread-safe and cookies, the session's only other
@@ -292,11 +319,16 @@ class FlexClient:
         credentials: Credentials,
         *,
         base_url: str | None = None,
+        endpoints: Endpoints | None = None,
         timeouts: Timeouts = Timeouts(),
         retry: RetryPolicy = RetryPolicy(),
         pool_size: int = 8,
     ) -> None:
-        self.base_url = resolve_base_url(base_url)
+        """`base_url` is one explicit URL for every API (a local emulator); `endpoints`, resolved settings
+        (`ProviderSettings.endpoints`); neither means Twilio's global hosts."""
+        if base_url is not None and endpoints is not None:
+            raise TypeError("FlexClient() takes base_url or endpoints, not both")
+        self.endpoints = endpoints or Endpoints.resolve(base_url)
         self.timeouts = timeouts
         session = requests.Session()
         session.auth = (credentials.username, credentials.password)
@@ -306,6 +338,11 @@ class FlexClient:
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         self._session = session
+
+    @property
+    def base_url(self) -> str:
+        """The Flex API's base URL."""
+        return self.endpoints.base_url(FLEX_API)
 
     def __enter__(self) -> Self:
         return self
@@ -326,13 +363,14 @@ class FlexClient:
                   f"{rtype.command} list` or in the Twilio Console; if it is there, adopt it with "
                   f"`import: {rtype.sid_prefix}…` on the {rtype.noun} in the stack file, otherwise run "
                   "`pulumi up` again.")
-        body = self._request("POST", rtype.path, data=rtype.to_form(inputs), advice=advice)
-        return self._object(rtype, body, "POST", rtype.path, advice)
+        url = self._url(rtype, rtype.path)
+        body = self._request("POST", url, data=rtype.to_form(inputs), advice=advice)
+        return self._object(rtype, body, "POST", url, advice)
 
     def fetch(self, rtype: ResourceType, sid: str) -> ApiObject:
         """GET one resource; raises NotFoundError when it does not exist."""
-        path = rtype.instance_path(_check_sid(rtype, sid))
-        return self._object(rtype, self._request("GET", path), "GET", path)
+        url = self._url(rtype, rtype.instance_path(_check_sid(rtype, sid)))
+        return self._object(rtype, self._request("GET", url), "GET", url)
 
     def list(self, rtype: ResourceType, page_size: int | None = None, **filters: str) -> Iterator[ApiObject]:
         """Every resource of the account, following `meta.next_page_url` through every page.
@@ -340,9 +378,9 @@ class FlexClient:
         `filters` are the list operation's query parameters by their API names (`FriendlyName`).
         """
         query = urlencode({**filters, "PageSize": page_size or rtype.max_page_size})
-        url: str | None = f"{self.base_url}{rtype.path}?{query}"
+        url: str | None = f"{self._url(rtype, rtype.path)}?{query}"
         while url:
-            self._check_same_origin(url)
+            self._check_same_origin(rtype, url)
             page = self._request("GET", url)
             for item in page.get(rtype.list_key) or []:
                 yield self._object(rtype, item, "GET", url)
@@ -355,15 +393,15 @@ class FlexClient:
         is reported as unknown, and running `pulumi up` again is safe, since the same update
         sent twice leaves the resource the same.
         """
-        path = rtype.instance_path(_check_sid(rtype, sid))
+        url = self._url(rtype, rtype.instance_path(_check_sid(rtype, sid)))
         advice = (f"The {rtype.noun} may or may not have been updated; run `pulumi refresh`, then `pulumi up` "
                   "again: sending the same update twice is safe.")
-        body = self._request("POST", path, data=rtype.to_form(changes), advice=advice)
-        return self._object(rtype, body, "POST", path, advice)
+        body = self._request("POST", url, data=rtype.to_form(changes), advice=advice)
+        return self._object(rtype, body, "POST", url, advice)
 
     def delete(self, rtype: ResourceType, sid: str) -> None:
         """DELETE one resource; raises NotFoundError when it does not exist."""
-        self._request("DELETE", rtype.instance_path(_check_sid(rtype, sid)))
+        self._request("DELETE", self._url(rtype, rtype.instance_path(_check_sid(rtype, sid))))
 
     def create_channel(self, inputs: Mapping[str, Any]) -> ApiObject:
         """CreateChannel: POST /v1/Channels."""
@@ -401,9 +439,33 @@ class FlexClient:
         """DeleteFlexFlow: DELETE /v1/FlexFlows/{sid}."""
         self.delete(FLEX_FLOW, sid)
 
-    def _request(self, method: str, path_or_url: str, data: Mapping[str, Any] | None = None,
+    def create_configuration_address(self, inputs: Mapping[str, Any]) -> ApiObject:
+        """CreateConfigurationAddress: POST /v1/Configuration/Addresses of the Conversations API."""
+        return self.create(ADDRESS, inputs)
+
+    def fetch_configuration_address(self, sid: str) -> ApiObject:
+        """FetchConfigurationAddress: GET /v1/Configuration/Addresses/{sid}."""
+        return self.fetch(ADDRESS, sid)
+
+    def update_configuration_address(self, sid: str, changes: Mapping[str, Any]) -> ApiObject:
+        """UpdateConfigurationAddress: POST /v1/Configuration/Addresses/{sid} with only the fields to change."""
+        return self.update(ADDRESS, sid, changes)
+
+    def list_configuration_addresses(self, type: str | None = None,  # noqa: A002 - the API's name
+                                     page_size: int | None = None) -> Iterator[ApiObject]:
+        """ListConfigurationAddress: GET /v1/Configuration/Addresses, every page, optionally only one type."""
+        return self.list(ADDRESS, page_size, **({"Type": type} if type else {}))
+
+    def delete_configuration_address(self, sid: str) -> None:
+        """DeleteConfigurationAddress: DELETE /v1/Configuration/Addresses/{sid}."""
+        self.delete(ADDRESS, sid)
+
+    def _url(self, rtype: ResourceType, path: str) -> str:
+        """A path of the resource's API at that API's base URL."""
+        return self.endpoints.base_url(rtype.api) + path
+
+    def _request(self, method: str, url: str, data: Mapping[str, Any] | None = None,
                  advice: str = "") -> dict[str, Any]:
-        url = path_or_url if path_or_url.startswith(("http://", "https://")) else self.base_url + path_or_url
         try:
             response = self._session.request(
                 method, url, data=data, timeout=(self.timeouts.connect, self.timeouts.read), allow_redirects=False
@@ -429,16 +491,17 @@ class FlexClient:
             raise answer_lost(method, url, f"the answer has no {rtype.noun} 'sid'", advice)
         return ApiObject(rtype, rtype.outputs_from(body))
 
-    def _check_same_origin(self, url: str) -> None:
-        """Refuse to follow a page link off the API's origin: it would carry our credentials there."""
-        ours, theirs = urlsplit(self.base_url), urlsplit(url)
+    def _check_same_origin(self, rtype: ResourceType, url: str) -> None:
+        """Refuse to follow a page link off the listed API's origin: it would carry our credentials there."""
+        ours, theirs = urlsplit(self.endpoints.base_url(rtype.api)), urlsplit(url)
         if (ours.scheme, ours.netloc) != (theirs.scheme, theirs.netloc):
             raise TransportError("GET", f"{theirs.scheme}://{theirs.netloc}/…", "page link points off the API's origin")
 
 
 def _check_sid(rtype: ResourceType, sid: str) -> str:
     if not isinstance(sid, str) or not rtype.sid_regex.fullmatch(sid):
-        raise InvalidIdError(f"{quote(str(sid))} is not a {rtype.title} SID ('{rtype.sid_prefix}' and 32 hex digits)")
+        raise InvalidIdError(f"{quote(str(sid))} is not {a_or_an(rtype.title)} SID ('{rtype.sid_prefix}' and 32 hex "
+                             "digits)")
     return sid
 
 

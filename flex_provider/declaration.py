@@ -249,7 +249,8 @@ class ResourceType:
     noun: str
     """How messages name one of them, short: 'channel'."""
     api: str
-    """The API's host name prefix: `flex-api` for https://flex-api.twilio.com."""
+    """The API's host name prefix: `flex-api` for https://flex-api.twilio.com, `conversations` for
+    https://conversations.twilio.com; the client's `Endpoints` makes it a base URL."""
     path: str
     """The collection's path; an instance is `{path}/{sid}`."""
     list_key: str

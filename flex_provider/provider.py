@@ -30,14 +30,14 @@ from pulumi.dynamic import (
 
 from flex_provider.client import ApiObject, FlexClient
 from flex_provider.declaration import Field, ResourceType
-from flex_provider.declarations import CHANNEL, FLEX_FLOW
+from flex_provider.declarations import ADDRESS, CHANNEL, FLEX_FLOW
 from flex_provider.errors import AdoptionError, AlreadyExistsError, FlexError, InvalidIdError, NotFoundError
 from flex_provider.options import IMPORT_INPUT, OPTIONS_BY_KEY
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, UNKNOWN, contains_unknown
 from flex_provider.settings import ProviderSettings
-from flex_provider.values import Kind, quote
+from flex_provider.values import Kind, a_or_an, quote
 
-__all__ = ["UNKNOWN", "DeclaredProvider", "FlexChannelProvider", "FlexFlowProvider"]
+__all__ = ["UNKNOWN", "AddressConfigurationProvider", "DeclaredProvider", "FlexChannelProvider", "FlexFlowProvider"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -106,7 +106,7 @@ class DeclaredProvider(ResourceProvider):
         ignored = {PROVIDER_KEY, *rtype.outputs}
         for key in news:
             if key not in known and key not in ignored:
-                failures.append(CheckFailure(key, f"is not a {rtype.name} input; known: {', '.join(known)}"))
+                failures.append(CheckFailure(key, f"is not {a_or_an(rtype.name)} input; known: {', '.join(known)}"))
         given = rtype.with_defaults(news)
         for spec in rtype.fields:
             value = given.get(spec.name)
@@ -203,8 +203,8 @@ class DeclaredProvider(ResourceProvider):
         """
         rtype = self.rtype
         if not rtype.sid_regex.fullmatch(id_ or ""):
-            raise InvalidIdError(f"{quote(id_ or '')} is not a {rtype.title} SID ('{rtype.sid_prefix}' and 32 hex "
-                                 "digits); check the id given to `get` (or in the state)")
+            raise InvalidIdError(f"{quote(id_ or '')} is not {a_or_an(rtype.title)} SID ('{rtype.sid_prefix}' and 32 "
+                                 "hex digits); check the id given to `get` (or in the state)")
         try:
             found = self._get_client().fetch(rtype, id_)
         except NotFoundError:
@@ -246,9 +246,9 @@ class DeclaredProvider(ResourceProvider):
             if not spec.updatable and actual != inputs[spec.name]:
                 raise AdoptionError(
                     f"cannot adopt {rtype.title} {sid}: its {spec.name} is {actual}, but the {rtype.noun} declares "
-                    f"{inputs[spec.name]}, and a {rtype.noun}'s {spec.name} cannot change. Declare {spec.name}: "
-                    f"{actual} to adopt it as it is, or import a {rtype.noun} of {inputs[spec.name]} (`python -m "
-                    f"flex_provider {rtype.command} list` lists them)."
+                    f"{inputs[spec.name]}, and {a_or_an(rtype.noun)}'s {spec.name} cannot change. Declare "
+                    f"{spec.name}: {actual} to adopt it as it is, or import {a_or_an(rtype.noun)} of "
+                    f"{inputs[spec.name]} (`python -m flex_provider {rtype.command} list` lists them)."
                 )
         changes = {spec.name: _changed_part(spec, found.values.get(spec.name), inputs[spec.name])
                    for spec in returned if _differs(spec, found.values.get(spec.name), inputs[spec.name])}
@@ -280,6 +280,12 @@ class FlexFlowProvider(DeclaredProvider):
     """Flex Flows: updated in place, but replaced for another chat service."""
 
     rtype = FLEX_FLOW
+
+
+class AddressConfigurationProvider(DeclaredProvider):
+    """Conversations address configurations: updated in place, but replaced for another type, address or country."""
+
+    rtype = ADDRESS
 
 
 HANDED_BACK_AFTER = timedelta(minutes=5)

@@ -2,26 +2,34 @@
 
 Each resource takes a typed args object or keyword arguments, as Pulumi's generated SDKs do, and
 has a `get` that reads an existing one into a program. The args classes list the declared
-fields (tests/test_resource.py keeps them equal to the declarations); defaults are applied from
+fields (tests/test_program.py keeps them equal to the declarations); defaults are applied from
 the declaration, never written here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 
 import pulumi
 from pulumi.dynamic import Resource
 
 from flex_provider.declaration import ResourceType
-from flex_provider.declarations import CHANNEL, FLEX_FLOW
-from flex_provider.provider import DeclaredProvider, FlexChannelProvider, FlexFlowProvider
+from flex_provider.declarations import ADDRESS, CHANNEL, FLEX_FLOW
+from flex_provider.provider import (
+    AddressConfigurationProvider,
+    DeclaredProvider,
+    FlexChannelProvider,
+    FlexFlowProvider,
+)
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, register_dynamic, serialized_provider
 from flex_provider.values import Kind, canonical_json, quote
 
 __all__ = [
+    "AddressConfiguration",
+    "AddressConfigurationArgs",
+    "AutoCreationArgs",
     "DeclaredResource",
     "FlexChannel",
     "FlexChannelArgs",
@@ -84,6 +92,33 @@ class FlexFlowArgs:
     integration: FlexFlowIntegrationArgs | Mapping[str, Any] | None = None
     long_lived: pulumi.Input[bool] | None = None
     janitor_enabled: pulumi.Input[bool] | None = None
+    import_sid: pulumi.Input[str] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AutoCreationArgs:
+    """Whether inbound messages to an address start a conversation, and where it goes (declarations/address.py)."""
+
+    enabled: pulumi.Input[bool] | None = None
+    type: pulumi.Input[str] | None = None
+    conversation_service_sid: pulumi.Input[str] | None = None
+    webhook_url: pulumi.Input[str] | None = None
+    webhook_method: pulumi.Input[str] | None = None
+    webhook_filters: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    studio_flow_sid: pulumi.Input[str] | None = None
+    studio_retry_count: pulumi.Input[int] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AddressConfigurationArgs:
+    """The inputs of a Conversations address configuration (declarations/address.py). `auto_creation` takes
+    the args class or a mapping."""
+
+    type: pulumi.Input[str]
+    address: pulumi.Input[str]
+    friendly_name: pulumi.Input[str] | None = None
+    address_country: pulumi.Input[str] | None = None
+    auto_creation: AutoCreationArgs | Mapping[str, Any] | None = None
     import_sid: pulumi.Input[str] | None = None
 
 
@@ -242,5 +277,32 @@ class FlexFlow(DeclaredResource, module="flex", name="FlexFlow"):
     date_updated: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: FlexFlowArgs | None = None,
+                 opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
+        super().__init__(resource_name, args, opts, **kwargs)
+
+
+class AddressConfiguration(DeclaredResource, module="conversations", name="AddressConfiguration"):
+    """A Conversations address configuration (type `pulumi-python:dynamic/conversations:AddressConfiguration`); its
+    id is the configuration SID (IG…).
+
+    `friendly_name` and `auto_creation` are updated in place; `type`, `address` and `address_country` replace it.
+    """
+
+    _rtype = ADDRESS
+    _provider_type = AddressConfigurationProvider
+    _args_type = AddressConfigurationArgs
+
+    sid: pulumi.Output[str]
+    account_sid: pulumi.Output[str]
+    type: pulumi.Output[str]
+    address: pulumi.Output[str]
+    friendly_name: pulumi.Output[str | None]
+    auto_creation: pulumi.Output[dict[str, Any] | None]
+    date_created: pulumi.Output[str]
+    date_updated: pulumi.Output[str]
+    url: pulumi.Output[str]
+    address_country: pulumi.Output[str | None]
+
+    def __init__(self, resource_name: str, args: AddressConfigurationArgs | None = None,
                  opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
         super().__init__(resource_name, args, opts, **kwargs)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts, resolve_base_url
+from flex_provider.client import Credentials, Endpoints, FlexClient, RetryPolicy, Timeouts
 from flex_provider.declaration import sid_pattern
 from flex_provider.errors import ConfigurationError
 from flex_provider.values import quote
@@ -44,7 +44,7 @@ SOURCES: Mapping[str, Source] = {
     "region": Source("twilio:region", "TWILIO_REGION", False, "Twilio Region, for example au1 or ie1."),
     "edge": Source("twilio:edge", "TWILIO_EDGE", False, "Twilio Edge, for example sydney or dublin."),
     "api_url": Source("flex:apiUrl", "FLEX_API_URL", False,
-                      "Explicit API base URL, for the local emulator (http allowed on loopback only)."),
+                      "Explicit base URL for every API, for the local emulator (http allowed on loopback only)."),
     "timeout": Source("flex:timeoutSeconds", "FLEX_TIMEOUT_SECONDS", False,
                       "Seconds to wait for each API answer (default 30)."),
     "max_retries": Source("flex:maxRetries", "FLEX_MAX_RETRIES", False,
@@ -71,13 +71,18 @@ class ProviderSettings:
     """Everything the provider needs to build its client, resolved once per provider process."""
 
     credentials: Credentials
-    base_url: str
+    endpoints: Endpoints
     timeouts: Timeouts
     retry: RetryPolicy
 
+    @property
+    def base_url(self) -> str:
+        """The Flex API's base URL; `endpoints.base_url(api)` gives any API's."""
+        return self.endpoints.base_url()
+
     def client(self) -> FlexClient:
         """A client with these settings."""
-        return FlexClient(self.credentials, base_url=self.base_url, timeouts=self.timeouts, retry=self.retry)
+        return FlexClient(self.credentials, endpoints=self.endpoints, timeouts=self.timeouts, retry=self.retry)
 
     @classmethod
     def resolve(cls, config_get: Callable[[str], Any], environ: Mapping[str, str]) -> ProviderSettings:
@@ -110,7 +115,7 @@ class ProviderSettings:
         else:
             raise ConfigurationError(_MISSING)
         names = {name: SOURCES[name].label for name in ("api_url", "region", "edge")}
-        return cls(credentials, resolve_base_url(values["api_url"], values["region"], values["edge"], names=names),
+        return cls(credentials, Endpoints.resolve(values["api_url"], values["region"], values["edge"], names=names),
                    Timeouts(read=_seconds(values["timeout"])), RetryPolicy(attempts=_retries(values["max_retries"])))
 
 

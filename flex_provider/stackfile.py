@@ -39,7 +39,7 @@ from flex_provider.declaration import Field, Link, ResourceType
 from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.options import OPTIONS_BY_KEY, Options
-from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, quote, shown
+from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, counted, quote, shown
 
 __all__ = [
     "MAX_BYTES",
@@ -114,8 +114,8 @@ class StackFile:
 
     def summary(self) -> str:
         """How many resources of each type it declares: `1 flow, 2 channels`."""
-        counts = [(rtype.noun, len(self.of(rtype))) for rtype in RESOURCE_TYPES if self.of(rtype)]
-        return ", ".join(f"{count} {noun}{'' if count == 1 else 's'}" for noun, count in counts) or "no resources"
+        return ", ".join(counted(len(self.of(rtype)), rtype.noun) for rtype in RESOURCE_TYPES
+                         if self.of(rtype)) or "no resources"
 
 
 class StackFileError(FlexError):
@@ -255,7 +255,8 @@ class _Checker:
             self.problem(None, "(yaml)", f"invalid YAML: {exc}")
             return None
         if root is None:
-            self.problem(None, "(file)", "is empty; expected a mapping with `channels:`")
+            sections = ", ".join(f"`{rtype.section}:`" for rtype in RESOURCE_TYPES)
+            self.problem(None, "(file)", f"is empty; expected a mapping of sections ({sections})")
         return root
 
     def _read(self, path: Path) -> bytes | None:

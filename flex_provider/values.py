@@ -18,7 +18,9 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "TOO_DEEP",
     "Kind",
+    "a_or_an",
     "canonical_json",
+    "counted",
     "depth_of",
     "describe",
     "integral",
@@ -171,6 +173,18 @@ def describe(value: Any) -> str:
     if isinstance(value, str):
         return f"the string {quote(value, 40)}"
     return f"a {type(value).__name__}"
+
+
+def a_or_an(noun: str) -> str:
+    """A noun with its indefinite article, as messages name one resource: 'a channel', 'an address'."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def counted(count: int, noun: str) -> str:
+    """A count and its noun, plural when it is not one: '1 flow', '2 channels', '3 addresses'."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
 
 
 def quote(text: str, limit: int = 60) -> str:

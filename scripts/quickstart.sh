@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default, for `make up`, `make destroy` and `make down`.
 #   up       fetch the Pulumi CLI into .pulumi/bin unless one is on PATH (scripts/fetch_pulumi.py),
-#            set up .venv, validate stacks/$STACK.yaml, start the local Flex API emulator when no
+#            set up .venv, validate stacks/$STACK.yaml, start the local Twilio API emulator when no
 #            Twilio credentials are configured, use a Pulumi state backend inside the project,
 #            select or create the stack, `pulumi up`, print the channels.
 #   destroy  `pulumi destroy` the stack (against the same API), then stop the emulator.
@@ -55,7 +55,7 @@ emulator_pid() {
 stop_emulator() {
   local pid stale
   if pid=$(emulator_pid); then
-    step "Stopping the local Flex API emulator (pid $pid)"
+    step "Stopping the local Twilio API emulator (pid $pid)"
     kill "$pid"
   elif [ -f "$EMULATOR_DIR/pid" ]; then
     stale=$(cut -d' ' -f1 "$EMULATOR_DIR/pid")
@@ -69,7 +69,7 @@ stop_emulator() {
 start_emulator() {
   mkdir -p "$EMULATOR_DIR"
   if ! emulator_pid >/dev/null; then
-    step "Starting the local Flex API emulator on http://127.0.0.1:$PORT (log: $EMULATOR_DIR/emulator.log)"
+    step "Starting the local Twilio API emulator on http://127.0.0.1:$PORT (log: $EMULATOR_DIR/emulator.log)"
     nohup "$PY" -m twilio_emulator --port "$PORT" --data "$DATA_FILE" >"$EMULATOR_DIR/emulator.log" 2>&1 &
     echo "$! $(started_at "$!")" >"$EMULATOR_DIR/pid"
   fi

@@ -19,6 +19,7 @@ import json
 import os
 import runpy
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ class ChannelMocks(pulumi.runtime.Mocks):
         digits = hashlib.sha256(args.name.encode()).hexdigest()[:32]
         sid = f"{rtype.sid_prefix if rtype else 'XX'}{digits}"
         state = {**args.inputs, "sid": sid, "user_sid": "US" + digits,
-                 "url": f"https://flex-api.twilio.com{rtype.path if rtype else ''}/{sid}"}
+                 "url": f"https://{rtype.api if rtype else 'api'}.twilio.com{rtype.path if rtype else ''}/{sid}"}
         return args.resource_id or sid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -49,10 +50,21 @@ class ChannelMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(mocks.MockMonitor):
+    """Keeps every registration; and closes the event loops the mock monitor needs on its worker threads.
+
+    `MockMonitor.RegisterResource` makes an event loop on each thread of the SDK's pool that has none,
+    and never closes it. Left to the garbage collector, such a loop is sometimes finalized after its
+    own self-pipe socket, and its `__del__` raises (ValueError: Invalid file descriptor: -1), which
+    pytest reports as an error of whichever test is running. This monitor makes those loops itself,
+    before the mock asks, and `close` closes them when the run is over.
+    """
+
     def __init__(self, channel_mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(channel_mocks)
         self.requests: list[Any] = []
         self.urns: list[str] = []
+        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._lock = threading.Lock()
         self.components: list[Any] = []
         self.component_urns: list[str] = []
         self.reads: list[Any] = []
@@ -62,6 +74,7 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().ReadResource(request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        self._thread_loop()
         response = super().RegisterResource(request)
         if request.custom:
             self.requests.append(request)
@@ -70,6 +83,26 @@ class RecordingMonitor(mocks.MockMonitor):
             self.components.append(request)
             self.component_urns.append(response.urn)
         return response
+
+    def _thread_loop(self) -> None:
+        """An open event loop on this thread, made and kept here when the thread has none."""
+        if threading.current_thread() is threading.main_thread():
+            return  # run_program's own loop, which it closes
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_event_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or loop.is_closed():
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            with self._lock:
+                self._loops.append(loop)
+
+    def close(self) -> None:
+        with self._lock:
+            for loop in self._loops:
+                loop.close()
+            self._loops.clear()
 
 
 @dataclass
@@ -125,6 +158,7 @@ def run_program(stack: str, config: dict[str, str] | None = None, program: Path 
             run.components = monitor.components
             run.component_urns = monitor.component_urns
             run.reads = monitor.reads
+            monitor.close()
             asyncio.set_event_loop(None)
             loop.close()
 

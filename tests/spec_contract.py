@@ -2,11 +2,13 @@
 
 The repository ships them where ../shared is absent, and tests check each copy still equals what
 this derives from the specs:
-- tests/fixtures/flex_channel_contract.json: the channel operations' schemas, for contract tests;
+- tests/fixtures/flex_channel_contract.json: the channel operations' schemas (and the Flex Flow's), for
+  contract tests;
+- tests/fixtures/conversations_address_contract.json: the address configuration's answers, for contract tests;
 - twilio_emulator/contract.json: every operation the emulator serves, with its parameters, which
   the emulator validates requests against as Twilio does.
 
-Regenerate both with `python -m tests.spec_contract --write`.
+Regenerate them with `python -m tests.spec_contract --write`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "flex_channel_contract.json"
 SPECS_DIR = ROOT.parent / "shared" / "specs"
 SPEC = Path(os.environ.get("FLEX_SPEC", SPECS_DIR / "twilio_flex_v1.json"))
 CONVERSATIONS_SPEC = SPECS_DIR / "twilio_conversations_v1.json"
+CONVERSATIONS_FIXTURE = ROOT / "tests" / "fixtures" / "conversations_address_contract.json"
 EMULATOR_CONTRACT = ROOT / "twilio_emulator" / "contract.json"
 SERVED = {
     "twilio_flex_v1.json": ("CreateChannel", "FetchChannel", "ListChannel", "DeleteChannel", "CreateFlexFlow",
@@ -51,16 +54,21 @@ def _structure(node: Any) -> Any:
     return node
 
 
+def _resolved(schema: Any, name: str, component: Any) -> Any:
+    """`schema` with every `$ref` to the component `name` replaced by `component`."""
+    if isinstance(schema, dict):
+        if schema.get("$ref") == f"#/components/schemas/{name}":
+            return component
+        return {key: _resolved(value, name, component) for key, value in schema.items()}
+    return schema
+
+
 def derive(spec: dict[str, Any]) -> dict[str, Any]:
     """The request and response schemas of the four channel operations, with refs resolved."""
     channel = _structure(spec["components"]["schemas"]["flex.v1.channel"])
 
     def resolve(schema: Any) -> Any:
-        if isinstance(schema, dict):
-            if schema.get("$ref") == "#/components/schemas/flex.v1.channel":
-                return channel
-            return {key: resolve(value) for key, value in schema.items()}
-        return schema
+        return _resolved(schema, "flex.v1.channel", channel)
 
     paths = spec["paths"]
     create = paths["/v1/Channels"]["post"]
@@ -79,6 +87,20 @@ def derive(spec: dict[str, Any]) -> dict[str, Any]:
         "flex_flow": _inline(_structure(spec["components"]["schemas"]["flex.v1.flex_flow"]), spec),
         "security": spec["components"]["securitySchemes"],
     }
+
+
+def derive_conversations(spec: dict[str, Any]) -> dict[str, Any]:
+    """The address configuration's answers: the resource (`conversations.v1.configuration_address`), a list
+    page of them, and the success statuses of its operations."""
+    name = "conversations.v1.configuration_address"
+    address = _structure(spec["components"]["schemas"][name])
+    collection, instance = (spec["paths"][path] for path in ("/v1/Configuration/Addresses",
+                                                            "/v1/Configuration/Addresses/{Sid}"))
+    listing = collection["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    statuses = {item[method]["operationId"]: sorted(item[method]["responses"])
+                for item in (collection, instance) for method in ("get", "post", "delete") if method in item}
+    return {"configuration_address": address, "list_response": _resolved(_structure(listing), name, address),
+            "statuses": dict(sorted(statuses.items()))}
 
 
 def _inline(node: Any, spec: dict[str, Any]) -> Any:
@@ -134,6 +156,10 @@ def load_fixture() -> dict[str, Any]:
     return json.loads(FIXTURE.read_text())
 
 
+def load_conversations_fixture() -> dict[str, Any]:
+    return json.loads(CONVERSATIONS_FIXTURE.read_text())
+
+
 def _dump(data: Any) -> str:
     return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
@@ -141,7 +167,8 @@ def _dump(data: Any) -> str:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
         FIXTURE.write_text(_dump(derive(json.loads(SPEC.read_text()))))
+        CONVERSATIONS_FIXTURE.write_text(_dump(derive_conversations(json.loads(CONVERSATIONS_SPEC.read_text()))))
         EMULATOR_CONTRACT.write_text(json.dumps(derive_emulator_contract(load_specs()), indent=1) + "\n")
-        print(f"wrote {FIXTURE} and {EMULATOR_CONTRACT}")
+        print(f"wrote {FIXTURE}, {CONVERSATIONS_FIXTURE} and {EMULATOR_CONTRACT}")
     else:
         sys.stdout.write(_dump(derive(json.loads(SPEC.read_text()))))

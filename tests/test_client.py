@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts, resolve_base_url
+from flex_provider.client import Credentials, Endpoints, FlexClient, RetryPolicy, Timeouts, resolve_base_url
 from flex_provider.errors import (
     ApiError,
     AuthenticationError,
@@ -234,6 +234,31 @@ def test_base_url_resolution(args: dict[str, str], expected: str) -> None:
     assert resolve_base_url(**args) == expected
 
 
+@pytest.mark.parametrize(("args", "flex", "conversations"), [
+    ({}, "https://flex-api.twilio.com", "https://conversations.twilio.com"),
+    ({"region": "au1"}, "https://flex-api.au1.twilio.com", "https://conversations.au1.twilio.com"),
+    ({"edge": "sydney"}, "https://flex-api.sydney.us1.twilio.com", "https://conversations.sydney.us1.twilio.com"),
+    ({"region": "ie1", "edge": "dublin"}, "https://flex-api.dublin.ie1.twilio.com",
+     "https://conversations.dublin.ie1.twilio.com"),
+    ({"api_url": "http://127.0.0.1:8765/", "region": "au1", "edge": "sydney"}, "http://127.0.0.1:8765",
+     "http://127.0.0.1:8765"),
+])
+def test_each_api_has_its_own_host_and_an_explicit_url_serves_every_api(args: dict[str, str], flex: str,
+                                                                          conversations: str) -> None:
+    """Twilio's SDKs build `{product}.{edge}.{region}.twilio.com`; the emulator serves both APIs on one URL."""
+    endpoints = Endpoints.resolve(**args)
+    assert (endpoints.base_url("flex-api"), endpoints.base_url("conversations")) == (flex, conversations)
+    assert resolve_base_url(**args, api="conversations") == conversations
+    client = FlexClient(Credentials.from_auth_token("AC" + "0" * 32, "t"), endpoints=endpoints)
+    assert client.base_url == flex
+
+
+def test_a_client_takes_one_url_or_resolved_endpoints_not_both() -> None:
+    with pytest.raises(TypeError, match=r"^FlexClient\(\) takes base_url or endpoints, not both$"):
+        FlexClient(Credentials.from_auth_token("AC" + "0" * 32, "t"), base_url="http://127.0.0.1:1",
+                   endpoints=Endpoints())
+
+
 @pytest.mark.parametrize(("url", "message"), [
     ("http://flex.example.com", "uses plain http to a non-loopback host"),
     ("http://10.0.0.5:8080", "uses plain http to a non-loopback host"),
@@ -318,8 +343,9 @@ def test_a_base_url_error_names_the_parameter_and_hides_the_user_info() -> None:
 @pytest.mark.parametrize("base_url", ["http://127.0.0.1:99999", "https://a..b"])
 def test_a_request_refused_before_it_was_sent_is_never_an_unknown_outcome(base_url: str) -> None:
     """requests raises InvalidURL (bad port) or urllib3's LocationParseError (empty label) before connecting."""
-    flex = FlexClient(Credentials.from_auth_token("AC" + "0" * 32, "t"), retry=FAST_RETRY)
-    flex.base_url = base_url  # past resolve_base_url, which refuses both: the transport must still be right
+    # Endpoints' constructor takes the URL unchecked (Endpoints.resolve refuses both): the transport must still be right
+    flex = FlexClient(Credentials.from_auth_token("AC" + "0" * 32, "t"), endpoints=Endpoints(base_url),
+                      retry=FAST_RETRY)
     with pytest.raises(TransportError) as caught:
         flex.create_channel(channel_inputs())
     assert type(caught.value) is TransportError

@@ -138,6 +138,8 @@ def test_a_stack_without_a_file_says_how_to_make_one() -> None:
         "example) or point `pulumi config set flex:stackFile <path>` at another file.")
 
 
+
+
 def test_mappings_become_canonical_json_before_they_cross_grpc(tmp_path: Path) -> None:
     """A mapping sent as-is would arrive with every number a double (protobuf Struct)."""
     program = tmp_path / "__main__.py"

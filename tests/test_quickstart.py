@@ -252,7 +252,7 @@ def test_make_up_starts_the_emulator_and_runs_pulumi_on_local_state(project: Pat
     assert done.returncode == 0, done.stderr
     assert "==> Validating stacks/dev.yaml" in done.stdout
     assert "stacks/dev.yaml: 1 flow, 2 channels, valid" in done.stdout
-    assert f"==> Starting the local Flex API emulator on http://127.0.0.1:{port}" in done.stdout
+    assert f"==> Starting the local Twilio API emulator on http://127.0.0.1:{port}" in done.stdout
     calls = _calls(tmp_path)
     assert [c["args"] for c in calls] == [
         ["stack", "select", "dev", "--create"],
@@ -270,7 +270,7 @@ def test_make_up_starts_the_emulator_and_runs_pulumi_on_local_state(project: Pat
 
     stopped = subprocess.run(["make", "down"], cwd=project, env=env, capture_output=True, text=True)
     assert stopped.returncode == 0
-    assert f"==> Stopping the local Flex API emulator (pid {pid})" in stopped.stdout
+    assert f"==> Stopping the local Twilio API emulator (pid {pid})" in stopped.stdout
     assert _gone(pid), "the emulator is still running"
 
 
@@ -323,7 +323,7 @@ def test_make_up_starts_its_own_emulator_when_the_pid_file_names_another_process
         env = _env(tmp_path, with_pulumi=True, FLEX_EMULATOR_PORT=str(port))
         done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
-        assert f"==> Starting the local Flex API emulator on http://127.0.0.1:{port}" in done.stdout
+        assert f"==> Starting the local Twilio API emulator on http://127.0.0.1:{port}" in done.stdout
         assert _calls(tmp_path)[2]["emulator"]["requests"] == 0, "the new emulator served pulumi up"
         assert int((project / ".emulator" / "pid").read_text().split()[0]) != unrelated.pid
         assert unrelated.poll() is None

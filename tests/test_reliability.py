@@ -136,7 +136,8 @@ def _start_emulator(data: Path) -> tuple[subprocess.Popen[str], str]:
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None
     line = process.stdout.readline()
-    assert line.startswith("Flex API emulator listening on "), process.stderr.read() if process.stderr else line
+    assert line.startswith("Twilio API emulator (Flex, Conversations) listening on "), (
+        process.stderr.read() if process.stderr else line)
     return process, line.rsplit(" ", 1)[1].strip()
 
 

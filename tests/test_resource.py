@@ -10,9 +10,11 @@ import pulumi
 import pytest
 
 from flex_provider import FlexChannel, FlexChannelArgs, FlexFlow, FlexFlowArgs
-from flex_provider.declarations import CHANNEL, FLEX_FLOW
-from flex_provider.options import IMPORT_INPUT
-from flex_provider.resource import FlexFlowIntegrationArgs
+from flex_provider.declaration import ResourceType
+from flex_provider.declarations import CHANNEL, RESOURCE_TYPES
+from flex_provider.resource import AutoCreationArgs, DeclaredResource, FlexFlowIntegrationArgs
+from flex_provider.resource import resource_class as resource_class_of
+from flex_provider.values import Kind
 from tests.engine import goal
 from tests.pulumi_mocks import run_program
 from tests.support import FLOW, ROOT, channel_inputs
@@ -26,22 +28,19 @@ def program(tmp_path: Path, body: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("resource", "args_type", "rtype"), [
-    (FlexChannel, FlexChannelArgs, CHANNEL),
-    (FlexFlow, FlexFlowArgs, FLEX_FLOW),
-])
-def test_args_classes_and_outputs_are_the_declarations(resource: type, args_type: type, rtype: object) -> None:
-    fields = dataclasses.fields(args_type)
-    assert [f.name for f in fields] == [*(spec.name for spec in rtype.fields), IMPORT_INPUT]  # type: ignore[attr-defined]
-    required = {f.name for f in fields if f.default is dataclasses.MISSING}
-    assert required == {spec.name for spec in rtype.fields if spec.required}  # type: ignore[attr-defined]
-    outputs = [name for name, hint in resource.__annotations__.items() if "Output" in str(hint)]
-    assert outputs == list(rtype.outputs)  # type: ignore[attr-defined]
+NESTED_ARGS = {"integration": FlexFlowIntegrationArgs, "auto_creation": AutoCreationArgs}
 
 
-def test_integration_args_are_the_declared_keys() -> None:
-    keys = [f.name for f in dataclasses.fields(FlexFlowIntegrationArgs)]
-    assert keys == [sub.name for sub in FLEX_FLOW.by_name["integration"].fields]
+@pytest.mark.parametrize("rtype", RESOURCE_TYPES, ids=[rtype.name for rtype in RESOURCE_TYPES])
+def test_args_classes_and_outputs_are_exactly_the_declaration(rtype: ResourceType) -> None:
+    resource_class: type[DeclaredResource] = resource_class_of(rtype)
+    assert [f.name for f in dataclasses.fields(resource_class._args_type)] == [*(f.name for f in rtype.fields),
+                                                                               "import_sid"]
+    for spec in rtype.fields:
+        if spec.kind is Kind.OBJECT:
+            assert [f.name for f in dataclasses.fields(NESTED_ARGS[spec.name])] == [sub.name for sub in spec.fields]
+    assert [name for name in resource_class.__annotations__ if not name.startswith("_")] == list(rtype.outputs)
+    assert resource_class._provider_type.rtype is rtype
 
 
 def test_keyword_arguments_and_args_give_the_same_registration_with_the_declared_defaults() -> None:

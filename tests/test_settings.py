@@ -21,6 +21,7 @@ def test_config_wins_over_the_environment() -> None:
     )
     assert (settings.credentials.username, settings.credentials.password) == (ACCOUNT, "from-config")
     assert settings.base_url == "http://127.0.0.1:1"
+    assert settings.endpoints.base_url("conversations") == "http://127.0.0.1:1", "one URL serves every API"
 
 
 def test_environment_fills_what_config_leaves_out() -> None:
@@ -28,6 +29,7 @@ def test_environment_fills_what_config_leaves_out() -> None:
                        {"TWILIO_AUTH_TOKEN": "env-token", "TWILIO_REGION": "au1", "TWILIO_EDGE": "sydney"})
     assert settings.credentials.password == "env-token"
     assert settings.base_url == "https://flex-api.sydney.au1.twilio.com"
+    assert settings.endpoints.base_url("conversations") == "https://conversations.sydney.au1.twilio.com"
     assert settings.timeouts.read == 30.0
     assert settings.retry.attempts == 6
 

@@ -219,16 +219,18 @@ channels:
         "stacks/dev.yaml:8:3: channels: keys must be plain strings, not the int '42'",
     ]),
     "no resources": ("defaults: {}\n", [
-        "stacks/dev.yaml:1:1: (file): declares no resources: add a section (`flex_flows:`, `channels:`)"]),
+        "stacks/dev.yaml:1:1: (file): declares no resources: add a section (`flex_flows:`, `channels:`, "
+        "`addresses:`)"]),
     "a list where a mapping belongs": ("channels:\n  - web\n", [
         "stacks/dev.yaml:2:3: channels: must be a mapping from channel name to its fields, not a list"]),
     "a list at the top": ("- channels\n", [
-        "stacks/dev.yaml:1:1: (file): expected a mapping of sections (`flex_flows:`, `channels:`, each with optional "
-        "defaults), not a list"]),
+        "stacks/dev.yaml:1:1: (file): expected a mapping of sections (`flex_flows:`, `channels:`, `addresses:`, each "
+        "with optional defaults), not a list"]),
     "channel given as a string": ("channels:\n  web: yes\n", [
         "stacks/dev.yaml:2:8: channels.web: must be a mapping of channel fields, not the bool 'yes'"]),
     "empty file": ("# nothing here\n", [
-        "stacks/dev.yaml:1:1: (file): is empty; expected a mapping with `channels:`"]),
+        "stacks/dev.yaml:1:1: (file): is empty; expected a mapping of sections (`flex_flows:`, `channels:`, "
+        "`addresses:`)"]),
     "tabs": ("channels:\n\tweb: {}\n", [
         "stacks/dev.yaml:2:1: (yaml): a tab character; YAML indentation must use spaces"]),
     "syntax error": ("channels:\n  web: {identity: [}\n", [
@@ -492,7 +494,7 @@ channels:
 """
     assert problems(tmp_path, text) == [
         "stacks/dev.yaml:1:1: shared: is not a known key; known keys: flex_flow_defaults, flex_flows, defaults, "
-        "channels",
+        "channels, address_defaults, addresses",
         "stacks/dev.yaml:4:3: channels.web.flex_flow_sid: is required (set it or flex_flow on the channel or in "
         "`defaults:`)",
         "stacks/dev.yaml:5:5: channels.web: anchors and aliases are not supported; put shared values in `defaults:`"]

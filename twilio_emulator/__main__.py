@@ -17,7 +17,8 @@ from twilio_emulator.store import StoreError
 __all__ = ["main"]
 
 _HELP = """\
-A local emulator of the Twilio APIs flex-channels uses (Flex chat channels and Flex Flows), on loopback only.
+A local emulator of the Twilio APIs flex-channels uses (Flex chat channels and Flex Flows; Conversations
+address configurations), all on one port, on loopback only.
 
 Besides the Twilio API it has an admin API for tests and benchmarks:
   GET  /_emulator/stats    requests, TCP connections and resources held
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m twilio_emulator")
         print(f"emulator: cannot start: {exc}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _stop)  # before the banner, which tells a supervisor the emulator is up
-    print(f"Flex API emulator listening on {emulator.base_url}", flush=True)
+    print(f"Twilio API emulator (Flex, Conversations) listening on {emulator.base_url}", flush=True)
     token = emulator.auth_token if emulator.auth_token == DEFAULT_AUTH_TOKEN else "(as given with --auth-token)"
     print(f"  test credentials: account SID {emulator.account_sid}, auth token {token}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from twilio_emulator.account import Account
+from twilio_emulator.backends.addresses import AddressBackend
 from twilio_emulator.backends.channels import ChannelBackend
 from twilio_emulator.backends.flex_flows import FlexFlowBackend
 from twilio_emulator.faults import Faults
@@ -35,6 +36,9 @@ def _binds_to_loopback_only(host: str) -> bool:
 
 class Emulator:
     """A local stand-in for the Twilio APIs flex-channels uses, bound to loopback only.
+
+    One port serves every API (Flex and Conversations; their paths do not clash), so one
+    `flex:apiUrl` points the provider at all of them.
 
     Port 0 picks a free port; `base_url` is set once it listens. With `data_file`, everything
     it holds survives restarts (and the file is locked against a second emulator). With
@@ -68,7 +72,7 @@ class Emulator:
             self.account = Account(account_sid, self._store)
             flows = FlexFlowBackend(self.account)
             self.backends = Backends(channels=ChannelBackend(self.account, flows if require_flows else None),
-                                     flex_flows=flows)
+                                     flex_flows=flows, addresses=AddressBackend(self.account))
             self.account.load()
             self._server = Server((host, port), self.backends, credentials, self.account.reset, self.account.counts)
         except BaseException:
@@ -126,6 +130,10 @@ class Emulator:
     def flex_flows(self) -> Iterator[dict[str, Any]]:
         """Every Flex Flow the emulator holds, as the API shows it."""
         return iter([f.to_json(self.base_url) for f in self.backends.flex_flows.list_flex_flows()])
+
+    def addresses(self) -> Iterator[dict[str, Any]]:
+        """Every address configuration the emulator holds, as the API shows it."""
+        return iter([c.to_json(self.base_url) for c in self.backends.addresses.list_configuration_addresses()])
 
     def channels(self) -> Iterator[dict[str, Any]]:
         """Every channel the emulator holds, as the API shows it, for tests to assert on."""

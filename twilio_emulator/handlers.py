@@ -9,7 +9,9 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
+from twilio_emulator.backends.addresses import AddressBackend
 from twilio_emulator.backends.channels import ChannelBackend
 from twilio_emulator.backends.flex_flows import FlexFlowBackend
 from twilio_emulator.contract import operation, parse_params
@@ -25,6 +27,7 @@ class Backends:
 
     channels: ChannelBackend
     flex_flows: FlexFlowBackend
+    addresses: AddressBackend
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,40 @@ def delete_flex_flow(request: Request) -> Answer:
     return Answer(204)
 
 
+def _sid_or_address(request: Request) -> str:
+    """The `{Sid}` of an address configuration's path: its SID, or its address (URL-encoded: `%2B15005550006`)."""
+    return unquote(request.path_sid or "")
+
+
+def create_configuration_address(request: Request) -> Answer:
+    params = parse_params("CreateConfigurationAddress", request.form)
+    config = request.backends.addresses.create_configuration_address(**params)
+    return Answer(201, config.to_json(request.base_url), created=True)
+
+
+def fetch_configuration_address(request: Request) -> Answer:
+    config = request.backends.addresses.fetch_configuration_address(_sid_or_address(request))
+    return Answer(200, config.to_json(request.base_url))
+
+
+def update_configuration_address(request: Request) -> Answer:
+    changes = parse_params("UpdateConfigurationAddress", request.form)
+    config = request.backends.addresses.update_configuration_address(_sid_or_address(request), **changes)
+    return Answer(200, config.to_json(request.base_url))
+
+
+def list_configuration_addresses(request: Request) -> Answer:
+    query = _query(request, "ListConfigurationAddress")
+    kind = query.get("type")
+    return _page(request, "ListConfigurationAddress", request.backends.addresses.list_configuration_addresses(kind),
+                 query, {"Type": kind} if kind else {})
+
+
+def delete_configuration_address(request: Request) -> Answer:
+    request.backends.addresses.delete_configuration_address(_sid_or_address(request))
+    return Answer(204)
+
+
 HANDLERS: Mapping[str, Callable[[Request], Answer]] = {
     "CreateChannel": create_channel,
     "FetchChannel": fetch_channel,
@@ -132,5 +169,10 @@ HANDLERS: Mapping[str, Callable[[Request], Answer]] = {
     "UpdateFlexFlow": update_flex_flow,
     "ListFlexFlow": list_flex_flows,
     "DeleteFlexFlow": delete_flex_flow,
+    "CreateConfigurationAddress": create_configuration_address,
+    "FetchConfigurationAddress": fetch_configuration_address,
+    "UpdateConfigurationAddress": update_configuration_address,
+    "ListConfigurationAddress": list_configuration_addresses,
+    "DeleteConfigurationAddress": delete_configuration_address,
 }
 """Each served operation (by its operationId in Twilio's spec) and its handler."""

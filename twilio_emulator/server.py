@@ -49,11 +49,12 @@ def _names_this_machine(host: str) -> bool:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """An API request as the emulator received it; the Basic password is never kept."""
+    """An API request as the emulator received it; the Basic password is never kept. A form parameter sent more
+    than once (a list, such as `AutoCreation.WebhookFilters`) is kept as the list of its values."""
 
     method: str
     path: str
-    form: Mapping[str, str]
+    form: Mapping[str, str | list[str]]
     username: str
     user_agent: str
 
@@ -191,9 +192,10 @@ class _Handler(BaseHTTPRequestHandler):
         return body
 
     def _record(self, method: str, body: bytes) -> None:
-        form: dict[str, str] = {}
+        form: dict[str, str | list[str]] = {}
         if body and method == "POST":
-            form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+            form = {k: v[0] if len(v) == 1 else v
+                    for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
         request = RecordedRequest(method, self.path, form, _basic_credentials(self.headers.get("Authorization", ""))[0],
                                   self.headers.get("User-Agent", ""))
         with self.server.stats_lock:

@@ -1,0 +1,73 @@
+"""The Conversations address configuration, `/v1/Configuration/Addresses` of the Conversations API: Create, Fetch,
+Update, List and DeleteConfigurationAddress.
+
+It says which address (an SMS number, a WhatsApp sender, a web chat address…) starts conversations
+automatically, and where they go. `type`, `address` and `address_country` are not in the update
+body of Twilio's spec (Twilio's Terraform provider makes them ForceNew too), so changing one
+replaces the configuration; the rest changes in place. Twilio allows one configuration per address:
+a replace that keeps the type and address (an `address_country` change) deletes the old one first.
+"""
+
+from __future__ import annotations
+
+from flex_provider.declaration import Collision, Field, ListFilter, ResourceType
+from flex_provider.values import Kind
+
+__all__ = ["ADDRESS"]
+
+ADDRESS = ResourceType(
+    name="AddressConfiguration",
+    module="conversations",
+    title="address configuration",
+    noun="address",
+    api="conversations",
+    path="/v1/Configuration/Addresses",
+    list_key="address_configurations",
+    max_page_size=50,
+    sid_prefix="IG",
+    fields=(
+        Field("type", "Type", Kind.CHOICE, "The kind of address.", required=True,
+              choices=("sms", "whatsapp", "messenger", "gbm", "email", "rcs", "apple", "chat")),
+        Field("address", "Address", Kind.TEXT,
+              "The address: a phone number (+15005550006), a WhatsApp address (whatsapp:+15005550006)…",
+              required=True),
+        Field("friendly_name", "FriendlyName", Kind.TEXT, "Name of the configuration (256 characters at most).",
+              updatable=True),
+        Field("address_country", "AddressCountry", Kind.TEXT,
+              "ISO 3166-1 alpha-2 country code of the address (short codes only)."),
+        Field("auto_creation", "AutoCreation", Kind.OBJECT,
+              "Whether inbound messages to the address start a conversation, and where it goes.", updatable=True,
+              fields=(
+                  Field("enabled", "AutoCreation.Enabled", Kind.BOOL, "Start a conversation on an inbound message.",
+                        updatable=True),
+                  Field("type", "AutoCreation.Type", Kind.CHOICE,
+                        "Where a new conversation goes: a webhook, a Studio flow, or neither (default).",
+                        choices=("webhook", "studio", "default"), updatable=True),
+                  Field("conversation_service_sid", "AutoCreation.ConversationServiceSid", Kind.SID,
+                        "Conversation Service of new conversations (default: the account's default service).",
+                        sid_prefix="IS", updatable=True),
+                  Field("webhook_url", "AutoCreation.WebhookUrl", Kind.TEXT, "Webhook URL (type webhook).",
+                        updatable=True),
+                  Field("webhook_method", "AutoCreation.WebhookMethod", Kind.CHOICE,
+                        "HTTP method of the webhook (type webhook).", choices=("get", "post"), updatable=True),
+                  Field("webhook_filters", "AutoCreation.WebhookFilters", Kind.TEXT_LIST,
+                        "Conversation events sent to the webhook (type webhook), e.g. onMessageAdded.",
+                        updatable=True),
+                  Field("studio_flow_sid", "AutoCreation.StudioFlowSid", Kind.SID, "Studio Flow (type studio).",
+                        sid_prefix="FW", updatable=True),
+                  Field("studio_retry_count", "AutoCreation.StudioRetryCount", Kind.INT,
+                        "Retries of the Studio webhook (type studio).", updatable=True),
+              )),
+    ),
+    outputs=("sid", "account_sid", "type", "address", "friendly_name", "auto_creation", "date_created",
+             "date_updated", "url", "address_country"),
+    exports=("sid", "type", "address", "url"),
+    section="addresses",
+    defaults_key="address_defaults",
+    columns=("sid", "type", "address", "friendly_name", "date_created"),
+    list_filters=(ListFilter("--type", "type", "Type", "only configurations of this type (sms, whatsapp, …)"),),
+    collisions=(
+        Collision(("type", "address"),
+                  "address '{other}' has the same type and address; Twilio allows one configuration per address"),
+    ),
+)

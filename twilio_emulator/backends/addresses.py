@@ -1,0 +1,129 @@
+"""Conversations address configurations (`/v1/Configuration/Addresses` of the Conversations API): the backend and
+its model.
+
+As Twilio's spec says: the `{Sid}` of a fetch, update or delete is the configuration's SID or its
+address; `auto_creation` is answered as a mapping of snake_case keys, with `webhook_method` in
+uppercase (`POST`, although requests send `post`).
+
+ASSUMED, as Twilio does not document them:
+- One configuration per type and address: a second create for them is refused with HTTP 409 and
+  error code 20409. Twilio's error dictionary has no code for this; 20409 is the emulator's own
+  choice, shaped like the HTTP-status codes Twilio does use (20404, 20429), so it claims no
+  Conversations error it may not be. A client must go by the 409 alone.
+- An update changes only the parameters it sends, an `AutoCreation.*` parameter included (the
+  other auto-creation keys stay); auto-creation keys never set are left out of the answer, and a
+  configuration with none answers `auto_creation: null`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from twilio_emulator.account import Account, new_sid, now
+from twilio_emulator.errors import TwilioError, not_found
+
+__all__ = ["DUPLICATE_ADDRESS", "AddressBackend", "AddressConfiguration"]
+
+PATH = "/v1/Configuration/Addresses"
+DUPLICATE_ADDRESS = 20409
+"""The error code of a second configuration for one type and address: ASSUMED (see the module's docstring)."""
+
+
+@dataclass
+class AddressConfiguration:
+    """An address configuration as the emulator keeps it; `to_json` makes the API's
+    `conversations.v1.configuration_address`."""
+
+    sid: str
+    account_sid: str
+    type: str
+    address: str
+    friendly_name: str | None
+    address_country: str | None
+    auto_creation: dict[str, Any] = field(default_factory=dict)
+    date_created: str = ""
+    date_updated: str = ""
+    seq: int = 0
+
+    def to_json(self, base_url: str) -> dict[str, Any]:
+        body = {key: value for key, value in asdict(self).items() if key not in ("seq", "auto_creation")}
+        auto_creation = dict(self.auto_creation)
+        if "webhook_method" in auto_creation:
+            auto_creation["webhook_method"] = auto_creation["webhook_method"].upper()
+        return {**body, "auto_creation": auto_creation or None, "url": f"{base_url}{PATH}/{self.sid}"}
+
+
+class AddressBackend:
+    """The account's address configurations, in creation order."""
+
+    section = "addresses"
+
+    def __init__(self, account: Account) -> None:
+        self._account = account
+        self._configs: dict[str, AddressConfiguration] = {}
+        account.attach(self)
+
+    def __len__(self) -> int:
+        return len(self._configs)
+
+    def create_configuration_address(self, *, type: str, address: str,  # noqa: A002 - the API's name
+                                     friendly_name: str | None = None, address_country: str | None = None,
+                                     auto_creation: dict[str, Any] | None = None) -> AddressConfiguration:
+        """CreateConfigurationAddress; a second one for a type and address is refused (409, assumed code)."""
+        with self._account.change() as on_undo:
+            if any(c.type == type and c.address == address for c in self._configs.values()):
+                raise TwilioError(409, DUPLICATE_ADDRESS,
+                                  f"An address configuration for {type} address {address} already exists")
+            stamp = now()
+            config = AddressConfiguration(sid=new_sid("IG"), account_sid=self._account.account_sid, type=type,
+                                          address=address, friendly_name=friendly_name,
+                                          address_country=address_country, auto_creation=dict(auto_creation or {}),
+                                          date_created=stamp, date_updated=stamp, seq=self._account.next_seq())
+            self._configs[config.sid] = config
+            on_undo(lambda: self._configs.pop(config.sid))
+            return config
+
+    def fetch_configuration_address(self, sid_or_address: str) -> AddressConfiguration:
+        """FetchConfigurationAddress, by SID or by address."""
+        with self._account.lock:
+            config = self._configs.get(sid_or_address) or next(
+                (c for c in self._configs.values() if c.address == sid_or_address), None)
+            if config is None:
+                raise not_found(f"{PATH}/{sid_or_address}")
+            return config
+
+    def update_configuration_address(self, sid_or_address: str, **changes: Any) -> AddressConfiguration:
+        """UpdateConfigurationAddress: the parameters sent change; `auto_creation` keys merge into the current ones."""
+        with self._account.change() as on_undo:
+            config = self.fetch_configuration_address(sid_or_address)
+            before = asdict(config)
+            for key, value in changes.items():
+                setattr(config, key, {**config.auto_creation, **value} if key == "auto_creation" else value)
+            config.date_updated = now()
+            on_undo(lambda: self._configs.update({config.sid: AddressConfiguration(**before)}))
+            return config
+
+    def list_configuration_addresses(self, type: str | None = None) -> list[AddressConfiguration]:  # noqa: A002
+        with self._account.lock:
+            return [c for c in self._configs.values() if type is None or c.type == type]
+
+    def delete_configuration_address(self, sid_or_address: str) -> None:
+        with self._account.change() as on_undo:
+            config = self.fetch_configuration_address(sid_or_address)
+            del self._configs[config.sid]
+            on_undo(lambda: self._restore_one(config))
+
+    def _restore_one(self, config: AddressConfiguration) -> None:
+        """Put back a configuration whose delete could not be saved, in its place in creation order."""
+        self._configs[config.sid] = config
+        self._configs = dict(sorted(self._configs.items(), key=lambda item: item[1].seq))
+
+    def dump(self) -> list[dict[str, Any]]:
+        return [asdict(config) for config in self._configs.values()]
+
+    def restore(self, records: list[dict[str, Any]]) -> None:
+        configs = sorted((AddressConfiguration(**record) for record in records), key=lambda c: c.seq)
+        self._configs = {config.sid: config for config in configs}
+        for config in configs:
+            self._account.seen_seq(config.seq)
