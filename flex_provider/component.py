@@ -23,23 +23,27 @@ __all__ = ["COMPONENT_TYPE", "FlexChannelStack", "resource_options"]
 COMPONENT_TYPE = "flex-channels:index:FlexChannelStack"
 
 
-def resource_options(options: Options, parent: pulumi.Resource,
-                     provider: pulumi.ProviderResource | None = None) -> pulumi.ResourceOptions:
+def resource_options(options: Options, parent: pulumi.Resource, provider: pulumi.ProviderResource | None = None,
+                     *, moved_from_root: bool = False) -> pulumi.ResourceOptions:
     """Pulumi options of one declared resource, a child of `parent`.
 
-    An alias is a former name, or a full URN when it starts with `urn:`. Every resource also keeps
-    its name at the stack's root as an alias: stacks made before the component existed had their
-    resources there, and moving under it must not replace them. `import` is not among the options:
-    it travels as the `import_sid` input (see options.py).
+    An alias is a former name, or a full URN when it starts with `urn:`. With `moved_from_root`, each
+    name is also an alias at the stack's root, where resources were before the component declared
+    them, so the move is no replace. `import` is not among the options: it travels as the
+    `import_sid` input (see options.py).
     """
-    aliases: list[pulumi.Input[str] | pulumi.Alias] = [pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]
+    aliases: list[pulumi.Input[str] | pulumi.Alias] = []
+    if moved_from_root:
+        aliases.append(pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE))
     for alias in options.aliases:
         if alias.startswith("urn:"):
             aliases.append(alias)
         else:
-            aliases += [pulumi.Alias(name=alias), pulumi.Alias(name=alias, parent=pulumi.ROOT_STACK_RESOURCE)]
+            aliases.append(pulumi.Alias(name=alias))
+            if moved_from_root:
+                aliases.append(pulumi.Alias(name=alias, parent=pulumi.ROOT_STACK_RESOURCE))
     return pulumi.ResourceOptions(parent=parent, protect=options.protect, retain_on_delete=options.retain_on_delete,
-                                  aliases=aliases, provider=provider)
+                                  aliases=aliases or None, provider=provider)
 
 
 class FlexChannelStack(pulumi.ComponentResource):
@@ -54,13 +58,16 @@ class FlexChannelStack(pulumi.ComponentResource):
     resources: dict[str, dict[str, DeclaredResource]]
 
     def __init__(self, name: str, path: str | Path, opts: pulumi.ResourceOptions | None = None, *,
-                 display: str | None = None, hosts: int | None = None) -> None:
-        """`hosts` spreads the resources over that many provider hosts (hosts.py); by default `flex:hosts`."""
+                 display: str | None = None, hosts: int | None = None, moved_from_root: bool = False) -> None:
+        """`hosts` spreads the resources over that many provider hosts (hosts.py); by default `flex:hosts`.
+        `moved_from_root` keeps each resource's name at the stack's root as an alias, for a stack whose
+        resources were declared there before (this project's program did so)."""
         try:
             stack_file = load_stack_file(path, display)
         except StackFileError as error:
             raise pulumi.RunError(str(error)) from None
-        count = hosts if hosts is not None else configured_hosts()
+        count = configured_hosts(hosts)
+        self._moved_from_root = moved_from_root
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.stack_file = stack_file
         self.hosts = ProviderHosts(count, parent=self)
@@ -94,7 +101,8 @@ class FlexChannelStack(pulumi.ComponentResource):
                           if isinstance(value, Link) else value for key, value in declaration.inputs.items()}
                 if declaration.options.import_id:
                     inputs[IMPORT_INPUT] = declaration.options.import_id
-                options = resource_options(declaration.options, self, self.hosts.provider_for(declaration.name))
+                options = resource_options(declaration.options, self, self.hosts.provider_for(declaration.name),
+                                           moved_from_root=self._moved_from_root)
                 declared[rtype.section][declaration.name] = resource_class(rtype)(declaration.name, opts=options,
                                                                                   **inputs)
         return declared

@@ -32,6 +32,7 @@ import pulumi
 
 from flex_provider.errors import ConfigurationError
 from flex_provider.settings import SOURCES, Source
+from flex_provider.values import quote
 
 __all__ = ["HOSTS", "MAX_HOSTS", "ProviderHosts", "configured_hosts", "hosts_setting", "provider_inputs", "shard_of"]
 
@@ -42,13 +43,18 @@ PACKAGE = "pulumi-python"
 """The package of every dynamic resource type (`pulumi-python:dynamic/flex:FlexChannel`)."""
 
 
-def hosts_setting(configured: str | None, environ: Mapping[str, str]) -> int:
-    """`flex:hosts` from the stack config, else `FLEX_HOSTS`, else 1; a ConfigurationError names the setting."""
-    text = configured.strip() if configured else environ.get(HOSTS.env_var, "").strip()
+def hosts_setting(configured: object, environ: Mapping[str, str]) -> int:
+    """`flex:hosts` from the stack config (or a program's own value), else `FLEX_HOSTS`, else 1.
+
+    Blank counts as unset, as for every setting; anything but a whole number from 1 to MAX_HOSTS is a
+    ConfigurationError naming the setting.
+    """
+    text = str(configured).strip() if configured is not None else ""
+    text = text or environ.get(HOSTS.env_var, "").strip()
     if not text:
         return 1
     if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_HOSTS):
-        raise ConfigurationError(f"{HOSTS.label} must be a whole number from 1 to {MAX_HOSTS}, not {text[:20]!r}")
+        raise ConfigurationError(f"{HOSTS.label} must be a whole number from 1 to {MAX_HOSTS}, not {quote(text, 20)}")
     return int(text)
 
 
@@ -75,21 +81,26 @@ class ProviderHosts:
 
 
 def provider_inputs() -> dict[str, pulumi.Input[str]]:
-    """The provider settings of the stack config, as the default provider receives them, secrets as secrets."""
+    """The provider settings of the stack config, as the default provider receives them.
+
+    A setting that is a secret by nature (the token, the API secret) or that the user stored with
+    `--secret` is passed as a secret Output, so state keeps it only encrypted.
+    """
     inputs: dict[str, pulumi.Input[str]] = {}
     for source in SOURCES.values():
         namespace, key = source.config_key.split(":", 1)
         config = pulumi.Config(namespace)
-        value = config.get_secret(key) if source.secret else config.get(key)
+        secret = source.secret or pulumi.runtime.is_config_secret(source.config_key)
+        value = config.get_secret(key) if secret else config.get(key)
         if value is not None:
             inputs[source.config_key] = value
     return inputs
 
 
-def configured_hosts() -> int:
-    """`flex:hosts` for the running program; a bad value stops it with the setting named."""
+def configured_hosts(given: int | None = None) -> int:
+    """The number of hosts for the running program: `given`, else `flex:hosts`; a bad one stops it, named."""
     namespace, key = HOSTS.config_key.split(":", 1)
     try:
-        return hosts_setting(pulumi.Config(namespace).get(key), os.environ)
+        return hosts_setting(given if given is not None else pulumi.Config(namespace).get(key), os.environ)
     except ConfigurationError as error:
         raise pulumi.RunError(str(error)) from None

@@ -9,6 +9,7 @@ the declaration, never written here.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 
@@ -221,10 +222,27 @@ def _props(rtype: ResourceType, args: Any, resource_name: str) -> dict[str, Any]
 
 
 def _json_text(value: Mapping[str, Any]) -> pulumi.Input[str]:
+    """Canonical JSON now, or once the Outputs inside are known; a value JSON cannot hold raises now."""
     try:
         return canonical_json(value)
-    except TypeError:
+    except TypeError as exc:
+        if not _holds_outputs(value):
+            raise ValueError(f"holds a value JSON cannot: {exc}") from None
         return pulumi.Output.from_input(value).apply(canonical_json)
+
+
+def _holds_outputs(value: Any) -> bool:
+    """Whether a value holds, at any depth, an Output or awaitable whose value comes later."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, pulumi.Output) or inspect.isawaitable(item):
+            return True
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
 
 
 class FlexChannel(DeclaredResource, module="flex", name="FlexChannel"):

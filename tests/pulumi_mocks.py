@@ -132,15 +132,18 @@ class ProgramRun:
 
 
 def run_program(stack: str, config: dict[str, str] | None = None, program: Path = ROOT / "__main__.py",
-                project: str = "flex-channels") -> ProgramRun:
-    """Run `program` as the stack `stack`, in a fresh context so runs do not share a root resource."""
+                project: str = "flex-channels", secret_keys: list[str] | None = None) -> ProgramRun:
+    """Run `program` as the stack `stack`, in a fresh context so runs do not share a root resource.
+
+    `secret_keys` are the config keys the user stored with `--secret`, as the language host tells the SDK.
+    """
     run = ProgramRun()
 
     def go() -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         settings.ROOT.set(None)
-        pulumi.runtime.set_all_config({key: str(value) for key, value in (config or {}).items()})
+        pulumi.runtime.set_all_config({key: str(value) for key, value in (config or {}).items()}, secret_keys or [])
         monitor = RecordingMonitor(ChannelMocks())
         pulumi.runtime.set_mocks(ChannelMocks(), project=project, stack=stack, preview=False,
                                  monitor=monitor)

@@ -231,3 +231,39 @@ def test_preview_of_a_new_flow_and_its_channel_sends_the_channel_an_unknown_flow
     assert stack.preview(program()[:1] + program()[2:3]) == [("create", "web"), ("create", "web-support")]
     assert stack.host.calls[-2:] == ["Check", "Check"]
     assert emulator.requests() == []
+
+
+def test_previewing_a_flow_update_shows_its_channels_unchanged(stack: Stack, emulator: Emulator) -> None:
+    """The engine keeps a flow's id known in a preview of its update (not its outputs): channels name it by id."""
+    stack.up(program())
+    assert stack.preview(program(web_name="Renamed")) == [("update", "web"), ("same", "sms"),
+                                                          ("same", "web-support"), ("same", "web-sales"),
+                                                          ("same", "sms-support")]
+
+
+@pytest.mark.parametrize(("integration_type", "integration", "problem"), [
+    ("studio", {"retry_count": 1}, ("integration.flow_sid", "is required when integration_type is studio")),
+    ("external", {}, ("integration.url", "is required when integration_type is external")),
+    ("task", {"workspace_sid": "WS" + "1" * 32},
+     ("integration.workflow_sid", "is required when integration_type is task")),
+])
+def test_each_integration_type_needs_its_keys_in_check_and_in_the_emulator(
+        client: FlexClient, integration_type: str, integration: dict[str, Any], problem: tuple[str, str]) -> None:
+    from flex_provider.errors import ValidationError
+
+    inputs = flow_inputs(integration_type=integration_type, integration=integration)
+    assert [(f.property, f.reason) for f in FlexFlowProvider().check({}, inputs).failures] == [problem]
+    api_name = "Integration." + "".join(part.title() for part in problem[0].split(".")[1].split("_"))
+    with pytest.raises(ValidationError, match=f"Missing required parameter {api_name} when IntegrationType is "
+                                              f"{integration_type}"):
+        client.create_flex_flow(inputs)
+
+
+def test_retry_count_is_zero_to_three_as_the_spec_says(client: FlexClient) -> None:
+    from flex_provider.errors import ValidationError
+
+    failures = FlexFlowProvider().check({}, flow_inputs(integration={"flow_sid": STUDIO, "retry_count": 4})).failures
+    assert [(f.property, f.reason) for f in failures] == [("integration.retry_count",
+                                                           "must be from 0 to 3, not the number 4")]
+    with pytest.raises(ValidationError, match=r"Invalid Integration\.RetryCount: 4 is not between 0 and 3"):
+        client.create_flex_flow(flow_inputs(integration={"flow_sid": STUDIO, "retry_count": 4}))

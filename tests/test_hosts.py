@@ -15,7 +15,7 @@ from flex_provider import FlexChannel
 from flex_provider.hosts import shard_of
 from tests.engine import Goal, ProviderHost, Stack, check, create, urn
 from tests.pulumi_mocks import ProgramRun, run_program
-from tests.support import channel_inputs, stack_config
+from tests.support import ROOT, channel_inputs, stack_config
 from twilio_emulator import Emulator, Faults
 
 PROVIDER_TYPE = "pulumi:providers:pulumi-python"
@@ -141,3 +141,27 @@ def test_eight_hosts_under_a_429_storm_create_every_channel_once(tmp_path: Path,
     posts = [r.form["Identity"] for r in emulator.requests("POST")]
     assert sorted(set(posts)) == sorted(names)
     assert abs(len(posts) - 2 * 96) <= 1, "half of all requests were answered 429, and retried"
+
+
+def test_a_blank_setting_falls_back_to_the_environment_as_every_setting_does() -> None:
+    from flex_provider.hosts import hosts_setting
+
+    assert hosts_setting("  ", {"FLEX_HOSTS": "3"}) == 3
+    assert hosts_setting(None, {}) == 1
+
+
+def test_a_programs_own_number_of_hosts_is_checked_too(tmp_path: Path) -> None:
+    program = tmp_path / "__main__.py"
+    program.write_text("from flex_provider import FlexChannelStack\n"
+                       f"FlexChannelStack('s', path={str(ROOT / 'stacks' / 'staging.yaml')!r}, hosts=0)\n")
+    with pytest.raises(pulumi.RunError, match="flex:hosts / FLEX_HOSTS must be a whole number from 1 to 32, not '0'"):
+        run_program("staging", config(), program=program)
+
+
+def test_a_setting_stored_as_a_secret_reaches_the_hosts_as_a_secret() -> None:
+    run = run_program("staging", config(**{"flex:hosts": "2", "twilio:apiKey": "SK" + "2" * 32,
+                                           "twilio:apiSecret": "sec"}), secret_keys=["twilio:apiKey"])
+    inputs = json_format.MessageToDict(providers(run)[0].object)
+    assert inputs["twilio:apiKey"] == {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+                                       "value": "SK" + "2" * 32}, "stored with --secret: passed as a secret"
+    assert inputs["twilio:apiSecret"]["value"] == "sec" and len(inputs["twilio:apiSecret"]) == 2

@@ -187,3 +187,40 @@ def test_pulumi_import_still_fails_in_pulumis_dynamic_host(host: ProviderHost, e
     with pytest.raises(grpc.RpcError) as caught:
         engine.import_read(host, urn("vip", FlexChannel._rtype.type_token), existing.sid)
     assert "KeyError: '__provider'" in grpc_error_text(caught.value)
+
+
+def test_replacing_an_adopted_channel_while_import_names_it_is_refused(stack: Stack, emulator: Emulator,
+                                                                       client: FlexClient) -> None:
+    """The replace would adopt the same channel again and then delete it: the only channel, gone."""
+    by_hand = client.create_channel(channel_inputs("vip-line"))
+    stack.up([billing(identity="vip-line", import_sid=by_hand.sid)])
+    emulator.reset_stats()
+    with pytest.raises(grpc.RpcError) as caught:
+        stack.up([billing(identity="vip-line", target="+15005550006", import_sid=by_hand.sid)])
+    assert grpc_error_text(caught.value).splitlines()[-1] == (
+        f"flex_provider.errors.AdoptionError: Flex chat channel {by_hand.sid} was adopted with `import`, and a "
+        f"change of target needs a new channel: the replace would adopt {by_hand.sid} again and then delete it. "
+        "Remove the `import` line first (the channel stays in the stack), then make the change.")
+    assert emulator.requests() == []
+    assert stack.up([billing(identity="vip-line", target="+15005550006")]) == [
+        ("replace-delete-first", "billing")], "without the import line it is an ordinary replace"
+    assert [c["sid"] for c in emulator.channels()] != [by_hand.sid]
+
+
+def test_a_create_answered_with_a_channel_made_before_is_refused(stack: Stack, emulator: Emulator,
+                                                                 client: FlexClient) -> None:
+    """Flex hands back the channel it has for a Flex Flow and identity; taking it as made by this create
+    would give one channel two owners, and destroying either would delete the other's."""
+    someone_elses = client.create_channel(channel_inputs("shared-bot"))
+    emulator.backends.channels.fetch_channel(someone_elses.sid).date_created = "2024-01-01T00:00:00Z"
+    emulator.reset_stats()
+    with pytest.raises(grpc.RpcError) as caught:
+        stack.up([billing(identity="shared-bot")])
+    assert grpc_error_text(caught.value).splitlines()[-1] == (
+        f"flex_provider.errors.AlreadyExistsError: the create was answered with Flex chat channel "
+        f"{someone_elses.sid}, made 2024-01-01T00:00:00Z, before this run: Twilio hands back the channel it "
+        f"already has for these inputs instead of creating one. If it is this channel, adopt it with `import: "
+        f"{someone_elses.sid}`; if another resource owns it, give this one other inputs (chat_unique_name, "
+        "flex_flow_sid, identity).")
+    assert stack.state == {}
+    assert [c["sid"] for c in emulator.channels()] == [someone_elses.sid]

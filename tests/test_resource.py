@@ -113,3 +113,24 @@ def test_a_python_declared_channel_sends_long_lived_as_a_stack_file_one_does(sta
                    chat_friendly_name="c")])
     [post] = emulator.requests("POST")
     assert post.form["LongLived"] == "true"
+
+
+def test_a_component_in_a_users_program_adds_no_alias_to_the_stacks_root(tmp_path: Path) -> None:
+    """Only this project's program moved resources from the root; a library user's component must not
+    claim root resources of the same name."""
+    run = run_program("dev", program=program(tmp_path, f"""
+FlexChannelStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r})
+"""))
+    assert [[(a.spec.name, a.spec.noParent) for a in r.aliases] for r in run.registrations if r.name != "web-support"] \
+        == [[], []]
+    [web] = [r for r in run.registrations if r.name == "web-support"]
+    assert [(a.spec.name, a.spec.noParent) for a in web.aliases] == [("website", False)]
+
+
+def test_a_mapping_json_cannot_hold_is_refused_at_once_naming_the_input() -> None:
+    import datetime
+
+    with pytest.raises(ValueError, match="holds a value JSON cannot") as caught:
+        FlexChannel.registration(**channel_inputs(pre_engagement_data={"when": datetime.date(2026, 1, 1)}))
+    assert str(caught.value) == ("FlexChannel '': pre_engagement_data holds a value JSON cannot: Object of type date "
+                                 "is not JSON serializable")

@@ -590,3 +590,15 @@ def test_aliases_must_be_printable_names(tmp_path: Path) -> None:
     assert problems(tmp_path, text) == [
         "stacks/dev.yaml:7:14: channels.web.aliases: must be names without control characters or leading or "
         "trailing spaces"]
+
+
+def test_a_flow_lacking_what_its_integration_type_needs_is_located_at_the_type(tmp_path: Path) -> None:
+    assert problems(tmp_path, f"""\
+flex_flows:
+  web:
+    friendly_name: Web
+    chat_service_sid: IS{'1' * 32}
+    channel_type: web
+    integration_type: external
+    integration: {{retry_count: 1}}
+""") == ["stacks/dev.yaml:6:23: flex_flows.web.integration.url: is required when integration_type is external"]

@@ -98,8 +98,27 @@ def delete_channel(request: Request) -> Answer:
     return Answer(204)
 
 
+_INTEGRATION_NEEDS = {"studio": ("flow_sid",), "external": ("url",), "task": ("workspace_sid", "workflow_sid")}
+"""What each IntegrationType needs, from the spec's parameter descriptions ("Required when integrationType is
+studio"); they also give Integration.RetryCount 0 to 3."""
+
+
+def _flow_rules(params: Mapping[str, Any], integration: Mapping[str, Any]) -> None:
+    """The Flex Flow rules the spec states in prose, on the flow as the request would leave it."""
+    kind = params.get("integration_type")
+    for key in _INTEGRATION_NEEDS.get(kind, ()) if kind else ():
+        if integration.get(key) is None:
+            api_name = "Integration." + "".join(part.title() for part in key.split("_"))
+            raise invalid(f"Missing required parameter {api_name} when IntegrationType is {kind}")
+    retries = params.get("integration", {}).get("retry_count")
+    if retries is not None and not 0 <= retries <= 3:
+        raise invalid(f"Invalid Integration.RetryCount: {retries} is not between 0 and 3")
+
+
 def create_flex_flow(request: Request) -> Answer:
-    flow = request.backends.flex_flows.create_flex_flow(**parse_params("CreateFlexFlow", request.form))
+    params = parse_params("CreateFlexFlow", request.form)
+    _flow_rules(params, params.get("integration", {}))
+    flow = request.backends.flex_flows.create_flex_flow(**params)
     return Answer(201, flow.to_json(request.base_url), created=True)
 
 
@@ -109,7 +128,10 @@ def fetch_flex_flow(request: Request) -> Answer:
 
 def update_flex_flow(request: Request) -> Answer:
     changes = parse_params("UpdateFlexFlow", request.form)
-    flow = request.backends.flex_flows.update_flex_flow(request.path_sid or "", **changes)
+    flows = request.backends.flex_flows
+    current = flows.fetch_flex_flow(request.path_sid or "")
+    _flow_rules(changes, {**current.integration, **changes.get("integration", {})})
+    flow = flows.update_flex_flow(request.path_sid or "", **changes)
     return Answer(200, flow.to_json(request.base_url))
 
 

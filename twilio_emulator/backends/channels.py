@@ -67,9 +67,9 @@ class ChannelBackend:
         required, a Flex Flow that does not exist is refused with Twilio's error 45205 (its HTTP
         status, 404, is assumed too: Twilio's error page gives none).
         """
-        if self._flows is not None and flex_flow_sid not in self._flows:
-            raise TwilioError(404, 45205, f"Requested Flex Flow {flex_flow_sid} is not found")
         with self._account.lock:
+            if self._flows is not None and flex_flow_sid not in self._flows:
+                raise TwilioError(404, 45205, f"Requested Flex Flow {flex_flow_sid} is not found")
             existing = self._by_owner.get((flex_flow_sid, identity))
             if existing is not None:
                 return self._channels[existing], False
