@@ -38,7 +38,7 @@ from pulumi.runtime.proto import provider_pb2  # noqa: E402
 
 from flex_provider import FlexChannel  # noqa: E402
 from flex_provider.stackfile import check_stack_file  # noqa: E402
-from tests.engine import ProviderHost, check, check_request, create, create_request, secret, urn  # noqa: E402
+from tests.engine import ProviderHost, check, check_request, create_request, secret, urn  # noqa: E402
 from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN  # noqa: E402
 
 RECORDED = ROOT / "bench" / "results"
@@ -207,7 +207,6 @@ def bench_layers(reps: int, count: int) -> dict[str, Any]:
         session = requests.Session()
         session.auth = AUTH
         client = FlexClient(Credentials.from_auth_token(*AUTH), base_url=base_url)
-        checked: dict[str, list[dict[str, Any]]] = {}
 
         def bare(run: str) -> None:
             for i in range(count):
@@ -217,13 +216,18 @@ def bench_layers(reps: int, count: int) -> dict[str, Any]:
             for i in range(count):
                 client.create_channel(inputs(i, run))
 
+        requests_by_run = {f"L{rep}": [check_request(*_olds_first(registered(f"L{rep}-{i}", i, f"L{rep}")),
+                                                     dry_run=False) for i in range(count)] for rep in range(reps + 1)}
+        checked: dict[str, list[Any]] = {}
+
         def host_check(run: str) -> None:
-            checked[run] = [check(host, *_olds_first(registered(f"{run}-{i}", i, run)), dry_run=False)
-                            for i in range(count)]
+            """The gRPC Check alone: its request was built before the clock started, as the Go engine's is."""
+            checked[run] = [host.stub.Check(request) for request in requests_by_run[run]]
 
         def host_create(run: str) -> None:
-            for i, props in enumerate(checked[run]):
-                create(host, registered(f"{run}-{i}", i, run)[0], props, dry_run=False)
+            for request, answer in zip(requests_by_run[run], checked[run], strict=True):
+                host.stub.Create(provider_pb2.CreateRequest(urn=request.urn, name=request.name, type=request.type,
+                                                            properties=answer.inputs, timeout=0, preview=False))
 
         layers = {"bare requests.post": bare, "FlexClient.create_channel": flex_client,
                   "host Check (no API call)": host_check, "host Create": host_create}

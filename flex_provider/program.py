@@ -37,7 +37,7 @@ def run(project_dir: Path) -> None:
             f"no stack file for stack '{stack}': {display} does not exist. Create it (stacks/dev.yaml is a worked "
             "example) or point `pulumi config set flex:stackFile <path>` at another file."
         )
-    component = FlexChannelStack(COMPONENT_NAME, path, display=display, moved_from_root=True)
+    component = FlexChannelStack(COMPONENT_NAME, path, display=display)
     pulumi.log.info(f"{display}: {component.stack_file.summary()}")
     for section, outputs in component.outputs().items():
         pulumi.export(section, outputs)

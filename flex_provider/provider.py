@@ -117,11 +117,18 @@ class DeclaredProvider(ResourceProvider):
             if contains_unknown(value):
                 inputs[spec.name] = value
                 continue
-            problems = spec.problems(value)
-            failures.extend(CheckFailure(f"{spec.name}.{where}" if where else spec.name, reason)
-                            for where, reason in problems)
-            if not problems:
-                inputs[spec.name] = spec.stored(value)
+            if spec.kind is Kind.OBJECT:
+                problems = spec.problems(value)
+                failures.extend(CheckFailure(f"{spec.name}.{where}" if where else spec.name, reason)
+                                for where, reason in problems)
+                if not problems:
+                    inputs[spec.name] = spec.stored(value)
+                continue
+            reason, stored = spec.checked(value)
+            if reason:
+                failures.append(CheckFailure(spec.name, reason))
+            else:
+                inputs[spec.name] = stored
         if not failures and not contains_unknown(inputs):
             failures.extend(CheckFailure(path, reason) for path, reason in rtype.requirement_problems(inputs))
         adopt = news.get(IMPORT_INPUT)

@@ -365,11 +365,11 @@ class _Checker:
         value = self._data(node, where, nested=spec.kind in (Kind.JSON, Kind.TEXT_LIST), json=spec.kind is Kind.JSON)
         if value is _INVALID:
             return _INVALID
-        reason = _field_problem(spec, value)
+        reason, stored = _field_checked(spec, value)
         if reason:
             self.problem(node, where, reason)
             return _INVALID
-        return value
+        return stored
 
     def _reference(self, spec: Field, node: Node, where: str) -> Any:
         value = self._data(node, where, nested=False)
@@ -454,7 +454,7 @@ class _Checker:
         if len(self.problems) > before or bad_defaults:
             return None
         inputs = rtype.with_defaults({
-            **{key: rtype.by_name[key].stored(v.value) for key, v in merged.items() if key in rtype.by_name},
+            **{key: v.value for key, v in merged.items() if key in rtype.by_name},
             **{spec.name: Link(spec.reference.section, merged[key].value, spec.reference.output)
                for key, spec in _references(rtype).items() if key in merged and spec.reference}})
         missing = rtype.requirement_problems(inputs)
@@ -536,14 +536,15 @@ def _claimed(rtype: ResourceType, values: dict[str, _Value], key: str) -> Any:
     return None
 
 
-def _field_problem(spec: Field, value: Any) -> str | None:
+def _field_checked(spec: Field, value: Any) -> tuple[str | None, Any]:
+    """A scalar field's problem, or its stored form: values of a loaded stack file are kept stored."""
     if value is _NESTED:
-        return f"must be {spec.kind.wanted}, not a list or mapping"
-    reason = spec.problem(value)
+        return f"must be {spec.kind.wanted}, not a list or mapping", None
+    reason, stored = spec.checked(value)
     quotable = spec.kind in (Kind.TEXT, Kind.SID, Kind.CHOICE, Kind.URL)
     if reason and quotable and value is not None and not isinstance(value, str):
-        return f"{reason}; quote it to make it a string"
-    return reason
+        return f"{reason}; quote it to make it a string", None
+    return reason, stored
 
 
 def _unknown_key(key: str, known: tuple[str, ...]) -> str:
@@ -584,10 +585,13 @@ class _AliasNode(ScalarNode):
 def _compose_document(text: str) -> Node | None:
     """The one YAML document of `text` as nodes, or None for an empty stream.
 
-    PyYAML's own composer recurses once per level of nesting, and makes an alias the very node
-    its anchor names, so a problem could only be reported at the anchor. This one keeps its own
-    stack (any depth) and leaves each alias as an `_AliasNode` where it stands.
+    PyYAML's own composer makes an alias the very node its anchor names, so a problem could only be
+    reported at the anchor. This one leaves each alias as an `_AliasNode` where it stands, and keeps
+    its own stack (any depth). It runs in Python, so a file that cannot hold an anchor or an alias
+    (no `&`, no `*`) goes to libyaml's composer instead: 10,000 channels in 0.75 s rather than 0.97 s.
     """
+    if "&" not in text and "*" not in text:
+        return yaml.compose(text, Loader=_Loader)
     loader = _Loader(text)
     try:
         loader.get_event()  # StreamStartEvent

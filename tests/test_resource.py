@@ -115,9 +115,17 @@ def test_a_python_declared_channel_sends_long_lived_as_a_stack_file_one_does(sta
     assert post.form["LongLived"] == "true"
 
 
-def test_a_component_in_a_users_program_adds_no_alias_to_the_stacks_root(tmp_path: Path) -> None:
-    """Only this project's program moved resources from the root; a library user's component must not
-    claim root resources of the same name."""
+def test_moved_from_root_aliases_each_resource_to_its_name_at_the_root(tmp_path: Path) -> None:
+    run = run_program("dev", program=program(tmp_path, f"""
+FlexChannelStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r}, moved_from_root=True)
+"""))
+    aliases = {r.name: [(a.spec.name, a.spec.noParent) for a in r.aliases] for r in run.registrations}
+    assert aliases == {"billing": [("", True)], "vip": [("", True)],
+                       "web-support": [("", True), ("website", False), ("website", True)]}
+
+
+def test_a_component_adds_no_alias_to_the_stacks_root_unless_asked(tmp_path: Path) -> None:
+    """A component must not claim root resources of the same name: the move from the root is opt-in."""
     run = run_program("dev", program=program(tmp_path, f"""
 FlexChannelStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r})
 """))
