@@ -28,6 +28,8 @@ from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
+from flex_provider.values import nested
+
 __all__ = [
     "GC_YOUNG_THRESHOLD",
     "PROVIDER_KEY",
@@ -50,16 +52,7 @@ def contains_unknown(value: Any) -> bool:
 
     Iterative, so hostile nesting cannot exhaust the stack before check refuses it.
     """
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Unknown) or (isinstance(item, str) and item == UNKNOWN):
-            return True
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return False
+    return any(isinstance(item, Unknown) or (isinstance(item, str) and item == UNKNOWN) for item in nested(value))
 
 
 @functools.cache

@@ -25,7 +25,7 @@ from flex_provider.provider import (
     FlexFlowProvider,
 )
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, register_dynamic, serialized_provider
-from flex_provider.values import Kind, canonical_json, quote
+from flex_provider.values import Kind, canonical_json, nested, quote
 
 __all__ = [
     "AddressConfiguration",
@@ -233,16 +233,7 @@ def _json_text(value: Mapping[str, Any]) -> pulumi.Input[str]:
 
 def _holds_outputs(value: Any) -> bool:
     """Whether a value holds, at any depth, an Output or awaitable whose value comes later."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, pulumi.Output) or inspect.isawaitable(item):
-            return True
-        if isinstance(item, Mapping):
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return False
+    return any(isinstance(item, pulumi.Output) or inspect.isawaitable(item) for item in nested(value))
 
 
 class FlexChannel(DeclaredResource, module="flex", name="FlexChannel"):

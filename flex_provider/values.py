@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
@@ -132,6 +132,18 @@ def _finite(text: str) -> float:
     if not math.isfinite(number):
         raise ValueError(f"the number {text} is too large for JSON")
     return number
+
+
+def nested(value: Any) -> Iterator[Any]:
+    """`value` and every value inside its lists and mappings, walked without recursion (any depth)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        yield item
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
 
 
 def depth_of(value: Any) -> int:

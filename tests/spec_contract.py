@@ -152,6 +152,19 @@ def load_specs() -> dict[str, dict[str, Any]]:
     return {name: json.loads((SPECS_DIR / name).read_text()) for name in SERVED}
 
 
+def json_schema(node: Any) -> Any:
+    """An OpenAPI 3.0 schema as JSON Schema: `nullable` becomes a union with null; a nullable property
+    with no type takes anything."""
+    if isinstance(node, dict):
+        out = {key: json_schema(value) for key, value in node.items() if key != "nullable"}
+        if node.get("nullable"):
+            out = {"anyOf": [{"type": "null"}, out]} if "type" in out else {}
+        return out
+    if isinstance(node, list):
+        return [json_schema(item) for item in node]
+    return node
+
+
 def load_fixture() -> dict[str, Any]:
     return json.loads(FIXTURE.read_text())
 

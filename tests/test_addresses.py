@@ -39,18 +39,10 @@ SMS = "+15005550006"
 TYPE_TOKEN = "pulumi-python:dynamic/conversations:AddressConfiguration"
 
 
-def _nullable(node: Any) -> Any:
-    """OpenAPI 3.0 `nullable` as a JSON Schema union with null; an untyped nullable property takes anything."""
-    if isinstance(node, dict):
-        out = {key: _nullable(value) for key, value in node.items() if key != "nullable"}
-        if node.get("nullable"):
-            out = {"anyOf": [{"type": "null"}, out]} if "type" in out else {}
-        return out
-    return node
 
 
-ADDRESS_SCHEMA = _nullable(CONTRACT["configuration_address"])
-LIST_SCHEMA = _nullable(CONTRACT["list_response"])
+ADDRESS_SCHEMA = spec_contract.json_schema(CONTRACT["configuration_address"])
+LIST_SCHEMA = spec_contract.json_schema(CONTRACT["list_response"])
 
 
 def sms_inputs(address: str = SMS, **extra: Any) -> dict[str, Any]:

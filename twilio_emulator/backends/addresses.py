@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from twilio_emulator.account import Account, new_sid, now
+from twilio_emulator.account import new_sid, now
+from twilio_emulator.backends.records import Records
 from twilio_emulator.errors import TwilioError, not_found
 
 __all__ = ["DUPLICATE_ADDRESS", "AddressBackend", "AddressConfiguration"]
@@ -54,25 +55,19 @@ class AddressConfiguration:
         return {**body, "auto_creation": auto_creation or None, "url": f"{base_url}{PATH}/{self.sid}"}
 
 
-class AddressBackend:
+class AddressBackend(Records[AddressConfiguration]):
     """The account's address configurations, in creation order."""
 
     section = "addresses"
-
-    def __init__(self, account: Account) -> None:
-        self._account = account
-        self._configs: dict[str, AddressConfiguration] = {}
-        account.attach(self)
-
-    def __len__(self) -> int:
-        return len(self._configs)
+    path = PATH
+    record_type = AddressConfiguration
 
     def create_configuration_address(self, *, type: str, address: str,  # noqa: A002 - the API's name
                                      friendly_name: str | None = None, address_country: str | None = None,
                                      auto_creation: dict[str, Any] | None = None) -> AddressConfiguration:
         """CreateConfigurationAddress; a second one for a type and address is refused (409, assumed code)."""
         with self._account.change() as on_undo:
-            if any(c.type == type and c.address == address for c in self._configs.values()):
+            if any(c.type == type and c.address == address for c in self._records.values()):
                 raise TwilioError(409, DUPLICATE_ADDRESS,
                                   f"An address configuration for {type} address {address} already exists")
             stamp = now()
@@ -80,15 +75,14 @@ class AddressBackend:
                                           address=address, friendly_name=friendly_name,
                                           address_country=address_country, auto_creation=dict(auto_creation or {}),
                                           date_created=stamp, date_updated=stamp, seq=self._account.next_seq())
-            self._configs[config.sid] = config
-            on_undo(lambda: self._configs.pop(config.sid))
+            self._add(config, on_undo)
             return config
 
     def fetch_configuration_address(self, sid_or_address: str) -> AddressConfiguration:
         """FetchConfigurationAddress, by SID or by address."""
         with self._account.lock:
-            config = self._configs.get(sid_or_address) or next(
-                (c for c in self._configs.values() if c.address == sid_or_address), None)
+            config = self._records.get(sid_or_address) or next(
+                (c for c in self._records.values() if c.address == sid_or_address), None)
             if config is None:
                 raise not_found(f"{PATH}/{sid_or_address}")
             return config
@@ -96,34 +90,11 @@ class AddressBackend:
     def update_configuration_address(self, sid_or_address: str, **changes: Any) -> AddressConfiguration:
         """UpdateConfigurationAddress: the parameters sent change; `auto_creation` keys merge into the current ones."""
         with self._account.change() as on_undo:
-            config = self.fetch_configuration_address(sid_or_address)
-            before = asdict(config)
-            for key, value in changes.items():
-                setattr(config, key, {**config.auto_creation, **value} if key == "auto_creation" else value)
-            config.date_updated = now()
-            on_undo(lambda: self._configs.update({config.sid: AddressConfiguration(**before)}))
-            return config
+            return self._update(self.fetch_configuration_address(sid_or_address), changes, "auto_creation", on_undo)
 
     def list_configuration_addresses(self, type: str | None = None) -> list[AddressConfiguration]:  # noqa: A002
-        with self._account.lock:
-            return [c for c in self._configs.values() if type is None or c.type == type]
+        return [c for c in self._all() if type is None or c.type == type]
 
     def delete_configuration_address(self, sid_or_address: str) -> None:
         with self._account.change() as on_undo:
-            config = self.fetch_configuration_address(sid_or_address)
-            del self._configs[config.sid]
-            on_undo(lambda: self._restore_one(config))
-
-    def _restore_one(self, config: AddressConfiguration) -> None:
-        """Put back a configuration whose delete could not be saved, in its place in creation order."""
-        self._configs[config.sid] = config
-        self._configs = dict(sorted(self._configs.items(), key=lambda item: item[1].seq))
-
-    def dump(self) -> list[dict[str, Any]]:
-        return [asdict(config) for config in self._configs.values()]
-
-    def restore(self, records: list[dict[str, Any]]) -> None:
-        configs = sorted((AddressConfiguration(**record) for record in records), key=lambda c: c.seq)
-        self._configs = {config.sid: config for config in configs}
-        for config in configs:
-            self._account.seen_seq(config.seq)
+            self._remove(self.fetch_configuration_address(sid_or_address).sid, on_undo)

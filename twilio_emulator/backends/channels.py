@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Container
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from twilio_emulator.account import Account, new_sid, now
-from twilio_emulator.errors import TwilioError, not_found
+from twilio_emulator.backends.records import Records
+from twilio_emulator.errors import TwilioError
 
 __all__ = ["Channel", "ChannelBackend"]
 
@@ -36,23 +37,20 @@ class Channel:
                 "date_created": self.date_created, "date_updated": self.date_updated}
 
 
-class ChannelBackend:
+class ChannelBackend(Records[Channel]):
     """The account's channels, in creation order."""
 
     section = "channels"
+    path = PATH
+    record_type = Channel
 
     def __init__(self, account: Account, flows: Container[str] | None = None) -> None:
         """`flows`, when given, holds the Flex Flows a channel may name (`--require-flows`); otherwise any
         well-formed Flex Flow SID is taken, so placeholder SIDs work."""
-        self._account = account
         self._flows = flows
-        self._channels: dict[str, Channel] = {}
         self._by_owner: dict[tuple[str, str], str] = {}
         """(FlexFlowSid, Identity) to the SID of the channel they already have."""
-        account.attach(self)
-
-    def __len__(self) -> int:
-        return len(self._channels)
+        super().__init__(account)
 
     def create_channel(self, *, flex_flow_sid: str, identity: str, chat_user_friendly_name: str,
                        chat_friendly_name: str, target: str | None = None, chat_unique_name: str | None = None,
@@ -72,69 +70,42 @@ class ChannelBackend:
                 raise TwilioError(404, 45205, f"Requested Flex Flow {flex_flow_sid} is not found")
             existing = self._by_owner.get((flex_flow_sid, identity))
             if existing is not None:
-                return self._channels[existing], False
+                return self._records[existing], False
             with self._account.change() as on_undo:
-                if chat_unique_name and any(c.unique_name == chat_unique_name for c in self._channels.values()):
+                if chat_unique_name and any(c.unique_name == chat_unique_name for c in self._records.values()):
                     raise TwilioError(409, 50307, f"Channel with unique name '{chat_unique_name}' already exists")
                 stamp = now()
                 channel = Channel(sid=new_sid("CH"), account_sid=self._account.account_sid,
                                   flex_flow_sid=flex_flow_sid, user_sid=new_sid("US"), task_sid=task_sid,
                                   identity=identity, unique_name=chat_unique_name, date_created=stamp,
                                   date_updated=stamp, seq=self._account.next_seq())
-                self._add(channel)
-                on_undo(lambda: self._remove(channel.sid))
+                self._add(channel, on_undo)
                 return channel, True
 
     def fetch_channel(self, sid: str) -> Channel:
-        with self._account.lock:
-            channel = self._channels.get(sid)
-            if channel is None:
-                raise not_found(f"{PATH}/{sid}")
-            return channel
+        return self._get(sid)
 
     def list_channels(self) -> list[Channel]:
-        with self._account.lock:
-            return list(self._channels.values())
+        return self._all()
 
     def delete_channel(self, sid: str) -> None:
         with self._account.change() as on_undo:
-            if sid not in self._channels:
-                raise not_found(f"{PATH}/{sid}")
-            channel = self._remove(sid)
-            on_undo(lambda: self._add(channel))
+            self._remove(self._get(sid).sid, on_undo)
 
-    def dump(self) -> list[dict[str, Any]]:
-        return [asdict(channel) for channel in self._channels.values()]
-
-    def restore(self, records: list[dict[str, Any]]) -> None:
-        channels = [Channel(**_current(record, index)) for index, record in enumerate(records, 1)]
-        self._channels = {}
-        self._by_owner = {}
-        for channel in sorted(channels, key=lambda c: c.seq):
-            self._add(channel)
-            self._account.seen_seq(channel.seq)
-
-    def _add(self, channel: Channel) -> None:
-        """Keep a channel in creation order (a delete that is undone puts the channel back in its place)."""
-        last = next(reversed(self._channels.values()), None)
-        self._channels[channel.sid] = channel
-        if last is not None and last.seq > channel.seq:
-            self._channels = dict(sorted(self._channels.items(), key=lambda item: item[1].seq))
+    def _added(self, channel: Channel) -> None:
         self._by_owner.setdefault((channel.flex_flow_sid, channel.identity), channel.sid)
 
-    def _remove(self, sid: str) -> Channel:
-        channel = self._channels.pop(sid)
+    def _removed(self, channel: Channel) -> None:
         key = (channel.flex_flow_sid, channel.identity)
-        if self._by_owner.get(key) == sid:
+        if self._by_owner.get(key) == channel.sid:
             del self._by_owner[key]
-        return channel
 
-
-def _current(record: dict[str, Any], index: int) -> dict[str, Any]:
-    """A saved record in today's form; files of version 1 nested the API's answer, URL included."""
-    if "channel" not in record:
-        return record
-    old = record["channel"]
-    fields = ("sid", "account_sid", "flex_flow_sid", "user_sid", "task_sid", "date_created", "date_updated")
-    return {**{name: old[name] for name in fields}, "identity": record.get("identity", ""),
-            "unique_name": record.get("unique_name"), "seq": index}
+    @staticmethod
+    def _current(record: dict[str, Any], index: int) -> dict[str, Any]:
+        """A saved record in today's form; files of version 1 nested the API's answer, URL included."""
+        if "channel" not in record:
+            return record
+        old = record["channel"]
+        fields = ("sid", "account_sid", "flex_flow_sid", "user_sid", "task_sid", "date_created", "date_updated")
+        return {**{name: old[name] for name in fields}, "identity": record.get("identity", ""),
+                "unique_name": record.get("unique_name"), "seq": index}

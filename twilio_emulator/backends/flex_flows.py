@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from twilio_emulator.account import Account, new_sid, now
-from twilio_emulator.errors import not_found
+from twilio_emulator.account import new_sid, now
+from twilio_emulator.backends.records import Records
 
 __all__ = ["FlexFlow", "FlexFlowBackend"]
 
@@ -43,21 +43,12 @@ class FlexFlow:
         return {**body, "integration": dict(self.integration) or None, "url": f"{base_url}{PATH}/{self.sid}"}
 
 
-class FlexFlowBackend:
+class FlexFlowBackend(Records[FlexFlow]):
     """The account's Flex Flows, in creation order."""
 
     section = "flex_flows"
-
-    def __init__(self, account: Account) -> None:
-        self._account = account
-        self._flows: dict[str, FlexFlow] = {}
-        account.attach(self)
-
-    def __len__(self) -> int:
-        return len(self._flows)
-
-    def __contains__(self, sid: object) -> bool:
-        return sid in self._flows
+    path = PATH
+    record_type = FlexFlow
 
     def create_flex_flow(self, *, friendly_name: str, chat_service_sid: str, channel_type: str,
                          contact_identity: str | None = None, enabled: bool | None = None,
@@ -73,44 +64,20 @@ class FlexFlowBackend:
                             integration_type=integration_type or "studio", integration=dict(integration or {}),
                             long_lived=bool(long_lived), janitor_enabled=bool(janitor_enabled), date_created=stamp,
                             date_updated=stamp, seq=self._account.next_seq())
-            self._flows[flow.sid] = flow
-            on_undo(lambda: self._flows.pop(flow.sid))
+            self._add(flow, on_undo)
             return flow
 
     def fetch_flex_flow(self, sid: str) -> FlexFlow:
-        with self._account.lock:
-            flow = self._flows.get(sid)
-            if flow is None:
-                raise not_found(f"{PATH}/{sid}")
-            return flow
+        return self._get(sid)
 
     def update_flex_flow(self, sid: str, **changes: Any) -> FlexFlow:
         """UpdateFlexFlow: the parameters sent change; `integration` keys merge into the current ones."""
         with self._account.change() as on_undo:
-            flow = self.fetch_flex_flow(sid)
-            before = asdict(flow)
-            for key, value in changes.items():
-                setattr(flow, key, {**flow.integration, **value} if key == "integration" else value)
-            flow.date_updated = now()
-            on_undo(lambda: self._flows.update({sid: FlexFlow(**before)}))
-            return flow
+            return self._update(self._get(sid), changes, "integration", on_undo)
 
     def list_flex_flows(self, friendly_name: str | None = None) -> list[FlexFlow]:
-        with self._account.lock:
-            return [f for f in self._flows.values() if friendly_name is None or f.friendly_name == friendly_name]
+        return [f for f in self._all() if friendly_name is None or f.friendly_name == friendly_name]
 
     def delete_flex_flow(self, sid: str) -> None:
         with self._account.change() as on_undo:
-            flow = self._flows.pop(sid, None)
-            if flow is None:
-                raise not_found(f"{PATH}/{sid}")
-            on_undo(lambda: self._flows.update({sid: flow}))
-
-    def dump(self) -> list[dict[str, Any]]:
-        return [asdict(flow) for flow in self._flows.values()]
-
-    def restore(self, records: list[dict[str, Any]]) -> None:
-        flows = sorted((FlexFlow(**record) for record in records), key=lambda f: f.seq)
-        self._flows = {flow.sid: flow for flow in flows}
-        for flow in flows:
-            self._account.seen_seq(flow.seq)
+            self._remove(self._get(sid).sid, on_undo)
