@@ -15,6 +15,8 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
 from types import MappingProxyType
 from typing import Any, Self
@@ -33,7 +35,7 @@ from urllib3.exceptions import (
 from urllib3.util.retry import Retry
 
 from flex_provider.declaration import ResourceType
-from flex_provider.declarations import ADDRESS, CHANNEL, FLEX_FLOW
+from flex_provider.declarations import ADDRESS, CHANNEL, FLEX_FLOW, RESOURCE_TYPES
 from flex_provider.errors import (
     ConfigurationError,
     FlexError,
@@ -58,6 +60,8 @@ __all__ = [
 
 FLEX_API = "flex-api"
 """The Flex API's host name prefix (`ResourceType.api`), whose base URL `FlexClient.base_url` names."""
+_API_HOSTS = len({rtype.api for rtype in RESOURCE_TYPES})
+"""One connection pool per API host: with fewer, urllib3 drops a host's pool, keep-alive and all, to make room."""
 _USER_AGENT = f"flex-channels/{__version__} requests/{requests.__version__} Python/{platform.python_version()}"
 
 
@@ -288,6 +292,8 @@ class ApiObject:
 
     rtype: ResourceType = field(repr=False, compare=False)
     values: Mapping[str, Any]
+    answered_at: datetime | None = field(default=None, repr=False, compare=False)
+    """When Twilio answered, by Twilio's clock (the HTTP Date header), so it compares with `date_created`."""
 
     @property
     def sid(self) -> str:
@@ -334,7 +340,7 @@ class FlexClient:
         session.auth = (credentials.username, credentials.password)
         session.headers.update({"User-Agent": _USER_AGENT, "Accept": "application/json"})
         session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=_make_retry(retry))
+        adapter = HTTPAdapter(pool_connections=_API_HOSTS, pool_maxsize=pool_size, max_retries=_make_retry(retry))
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         self._session = session
@@ -364,8 +370,8 @@ class FlexClient:
                   f"`import: {rtype.sid_prefix}…` on the {rtype.noun} in the stack file, otherwise run "
                   "`pulumi up` again.")
         url = self._url(rtype, rtype.path)
-        body = self._request("POST", url, data=rtype.to_form(inputs), advice=advice)
-        return self._object(rtype, body, "POST", url, advice)
+        body, answered_at = self._request_dated("POST", url, data=rtype.to_form(inputs), advice=advice)
+        return self._object(rtype, body, "POST", url, advice, answered_at)
 
     def fetch(self, rtype: ResourceType, sid: str) -> ApiObject:
         """GET one resource; raises NotFoundError when it does not exist."""
@@ -466,6 +472,11 @@ class FlexClient:
 
     def _request(self, method: str, url: str, data: Mapping[str, Any] | None = None,
                  advice: str = "") -> dict[str, Any]:
+        return self._request_dated(method, url, data, advice)[0]
+
+    def _request_dated(self, method: str, url: str, data: Mapping[str, Any] | None = None,
+                       advice: str = "") -> tuple[dict[str, Any], datetime | None]:
+        """The answer's JSON object, and when the server sent it (its Date header), if it said."""
         try:
             response = self._session.request(
                 method, url, data=data, timeout=(self.timeouts.connect, self.timeouts.read), allow_redirects=False
@@ -474,8 +485,9 @@ class FlexClient:
             raise _transport_error(method, url, exc, advice) from exc
         if response.status_code >= 300:
             raise _api_error(method, url, response, advice)
+        answered_at = _http_date(response.headers.get("Date"))
         if response.status_code == 204 or not response.content:
-            return {}
+            return {}, answered_at
         try:
             body = response.json()
         except ValueError as exc:
@@ -483,19 +495,27 @@ class FlexClient:
                               advice) from exc
         if not isinstance(body, dict):
             raise TransportError(method, url, f"HTTP {response.status_code} with a JSON body that is not an object")
-        return body
+        return body, answered_at
 
     def _object(self, rtype: ResourceType, body: Mapping[str, Any], method: str, url: str,
-                advice: str = "") -> ApiObject:
+                advice: str = "", answered_at: datetime | None = None) -> ApiObject:
         if not isinstance(body.get("sid"), str):
             raise answer_lost(method, url, f"the answer has no {rtype.noun} 'sid'", advice)
-        return ApiObject(rtype, rtype.outputs_from(body))
+        return ApiObject(rtype, rtype.outputs_from(body), answered_at)
 
     def _check_same_origin(self, rtype: ResourceType, url: str) -> None:
         """Refuse to follow a page link off the listed API's origin: it would carry our credentials there."""
         ours, theirs = urlsplit(self.endpoints.base_url(rtype.api)), urlsplit(url)
         if (ours.scheme, ours.netloc) != (theirs.scheme, theirs.netloc):
             raise TransportError("GET", f"{theirs.scheme}://{theirs.netloc}/…", "page link points off the API's origin")
+
+
+def _http_date(text: str | None) -> datetime | None:
+    """An HTTP Date header (RFC 9110), or None when there is none or it cannot be read."""
+    try:
+        return parsedate_to_datetime(text) if text else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _check_sid(rtype: ResourceType, sid: str) -> str:

@@ -52,7 +52,9 @@ class FlexChannelStack(pulumi.ComponentResource):
     `resources` holds them by section and logical name (`resources["channels"]["web"]`), typed
     as their resource classes; `flex_flows`, `channels` and `addresses` are those sections. The
     file is validated first: a file with problems raises `pulumi.RunError` listing every problem
-    as `file:line:column: field: message`, and nothing is declared.
+    as `file:line:column: field: message`, and nothing is declared. Children are named by their
+    logical names, and Pulumi's URNs do not include the parent's name: two components in one
+    program need different logical names, as any two resources of one type do.
     """
 
     resources: dict[str, dict[str, DeclaredResource]]
@@ -70,7 +72,7 @@ class FlexChannelStack(pulumi.ComponentResource):
         self._moved_from_root = moved_from_root
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.stack_file = stack_file
-        self.hosts = ProviderHosts(count, parent=self)
+        self.hosts = ProviderHosts(count, name, parent=self)
         self.resources = self._declare(stack_file)
         self.register_outputs(self.outputs())
 
@@ -81,6 +83,10 @@ class FlexChannelStack(pulumi.ComponentResource):
     @property
     def channels(self) -> dict[str, DeclaredResource]:
         return self.resources["channels"]
+
+    @property
+    def addresses(self) -> dict[str, DeclaredResource]:
+        return self.resources["addresses"]
 
     def outputs(self) -> dict[str, dict[str, dict[str, Any]]]:
         """Each non-empty section's resources with the outputs their declaration exports."""

@@ -78,6 +78,8 @@ class Field:
     reference: Reference | None = None
     bounds: tuple[int, int] | None = None
     """The least and greatest value of a whole number, where the spec gives them."""
+    max_length: int | None = None
+    """The most characters a string may have, where Twilio documents it."""
     requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """For a choice: the keys (`integration.flow_sid`) each value needs set, as the spec's prose says."""
 
@@ -128,6 +130,8 @@ class Field:
             return f"must be a string, not {describe(value)}"
         if self.required and not value.strip():
             return "must not be empty"
+        if self.max_length is not None and len(value) > self.max_length:
+            return f"must be {self.max_length} characters at most, not {len(value)}"
         if self._regex and not self._regex.fullmatch(value):
             return f"must be a {self.sid_prefix} SID: '{self.sid_prefix}' and 32 hex digits (pattern {self.pattern})"
         if self.choices and value not in self.choices:
@@ -271,6 +275,8 @@ class ResourceType:
     section: str
     """The stack file's section of these resources: `channels`."""
     defaults_key: str
+    hands_back_existing: bool = False
+    """Twilio answers a create with the resource it already has for the collision keys (Flex channels)."""
     columns: tuple[str, ...] = ("sid", "date_created", "date_updated")
     """The outputs `python -m flex_provider <section> list` shows."""
     collisions: tuple[Collision, ...] = ()

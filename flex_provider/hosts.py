@@ -66,12 +66,13 @@ def shard_of(name: str, hosts: int) -> int:
 class ProviderHosts:
     """N explicit `pulumi-python` providers and the shard rule; with N = 1, none (the default provider)."""
 
-    def __init__(self, count: int, parent: pulumi.Resource | None = None) -> None:
+    def __init__(self, count: int, name: str, parent: pulumi.Resource | None = None) -> None:
+        """`name` prefixes the providers' names (`{name}-hosts-0`…), so two components' hosts never share a URN."""
         self.count = count
         self.providers: list[pulumi.ProviderResource] = []
         if count > 1:
             inputs = provider_inputs()
-            self.providers = [pulumi.ProviderResource(PACKAGE, f"flex-hosts-{index}", inputs,
+            self.providers = [pulumi.ProviderResource(PACKAGE, f"{name}-hosts-{index}", inputs,
                                                       pulumi.ResourceOptions(parent=parent))
                               for index in range(count)]
 

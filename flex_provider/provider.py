@@ -94,7 +94,7 @@ class DeclaredProvider(ResourceProvider):
         except FlexError as error:
             self._config_error = error
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate every input without calling the API; return them with defaults applied, in stored form.
 
         Values not yet known (preview of a computed input) are passed through unchecked.
@@ -137,6 +137,10 @@ class DeclaredProvider(ResourceProvider):
             failures.append(CheckFailure(IMPORT_INPUT, reason))
         elif adopt is not None:
             inputs[IMPORT_INPUT] = adopt
+            fixed = [spec.name for spec in rtype.fields
+                     if not spec.updatable and olds and _changed(rtype, spec, olds, inputs)]
+            if olds.get(IMPORT_INPUT) == adopt and fixed:
+                failures.append(CheckFailure(IMPORT_INPUT, str(_readoption(rtype, adopt, fixed))))
         return CheckResult(inputs, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -146,6 +150,11 @@ class DeclaredProvider(ResourceProvider):
         (for a channel: the same `chat_unique_name`, or the same Flex Flow and identity).
         `olds` are the stored outputs, which include the inputs. An `import_sid` that names
         another resource than this one is a replace: the new one is adopted, the old deleted.
+
+        A replace of the resource `import_sid` still names would adopt it again and then delete it;
+        check refuses that change in the program, and one found only against the live resource (a
+        field changed in the Console) is answered as an update, which `update` refuses. Diff itself
+        never fails: the engine also diffs after every refresh, and an error there would stop it.
         """
         rtype = self.rtype
         changed = [spec for spec in rtype.fields if _changed(rtype, spec, olds, news)]
@@ -153,10 +162,7 @@ class DeclaredProvider(ResourceProvider):
         readopt = adopt is not None and (contains_unknown(adopt) or adopt != id_)
         replaces = [spec.name for spec in changed if not spec.updatable] + ([IMPORT_INPUT] if readopt else [])
         if adopt == id_ and replaces:
-            raise AdoptionError(
-                f"{rtype.title} {id_} was adopted with `import`, and a change of {', '.join(replaces)} needs a new "
-                f"{rtype.noun}: the replace would adopt {id_} again and then delete it. Remove the `import` line "
-                f"first (the {rtype.noun} stays in the stack), then make the change.")
+            return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         if not changed and not readopt:
             return DiffResult(changes=False, replaces=[], delete_before_replace=False)
         collide = adopt is None and bool(replaces) and any(
@@ -179,21 +185,23 @@ class DeclaredProvider(ResourceProvider):
         if adopt:
             found = self._adopt(adopt, inputs)
         else:
-            asked = datetime.now(UTC)
             found = self._get_client().create(self.rtype, inputs)
-            self._refuse_handed_back(found, asked)
+            self._refuse_handed_back(found)
         return CreateResult(found.sid, self._outputs(inputs, props, found))
 
-    def _refuse_handed_back(self, found: ApiObject, asked: datetime) -> None:
+    def _refuse_handed_back(self, found: ApiObject) -> None:
         """Refuse a create Twilio answered with a resource it already had.
 
         Flex hands back the existing channel for a Flex Flow and identity (README, Assumed Twilio
-        behaviour). Taking it as created would make two owners of one channel, and destroying either
-        would delete the other's. A resource made more than `HANDED_BACK_AFTER` before the request
-        (Twilio's clock against ours, so with room for skew) was there already.
+        behaviour; `hands_back_existing` in the declaration). Taking it as created would make two
+        owners of one channel, and destroying either would delete the other's. A resource made more
+        than `HANDED_BACK_AFTER` before Twilio answered (both by Twilio's clock: `date_created` and
+        the answer's Date header) was there already.
         """
         made = _timestamp(found.values.get("date_created"))
-        if made is not None and made < asked - HANDED_BACK_AFTER:
+        if not self.rtype.hands_back_existing or made is None or found.answered_at is None:
+            return
+        if made < found.answered_at - HANDED_BACK_AFTER:
             rtype = self.rtype
             raise AlreadyExistsError(
                 f"the create was answered with {rtype.title} {found.sid}, made {found.values['date_created']}, "
@@ -220,12 +228,20 @@ class DeclaredProvider(ResourceProvider):
 
     @_user_facing
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """POST only the changed fields to the resource; diff sends here only fields the API can change."""
+        """POST the changed fields to the resource; diff sends here only fields the API can change, and the
+        replace of an adopted resource it answers as an update (see `diff`), refused here.
+
+        A changed mapping (`integration`, `auto_creation`) is sent whole: whether Twilio merges the
+        keys of one sent in part is not documented, and sent whole the result is the same either way.
+        """
         rtype = self.rtype
+        fixed = [spec.name for spec in rtype.fields if not spec.updatable and _changed(rtype, spec, olds, news)]
+        if news.get(IMPORT_INPUT) == id_ and fixed:
+            raise _readoption(rtype, id_, fixed)
         if not rtype.updatable:
             raise FlexError(f"{rtype.title}s cannot be updated in place; every change replaces the {rtype.noun}")
         inputs = _inputs(rtype, news)
-        changes = {spec.name: _changed_part(spec, olds.get(spec.name), inputs[spec.name])
+        changes = {spec.name: inputs[spec.name]
                    for spec in rtype.fields if spec.name in inputs and _changed(rtype, spec, olds, news)}
         found = self._get_client().update(rtype, id_, changes)
         return UpdateResult(self._outputs(inputs, news, found))
@@ -257,14 +273,20 @@ class DeclaredProvider(ResourceProvider):
                     f"{spec.name}: {actual} to adopt it as it is, or import {a_or_an(rtype.noun)} of "
                     f"{inputs[spec.name]} (`python -m flex_provider {rtype.command} list` lists them)."
                 )
-        changes = {spec.name: _changed_part(spec, found.values.get(spec.name), inputs[spec.name])
+        changes = {spec.name: inputs[spec.name]
                    for spec in returned if _differs(spec, found.values.get(spec.name), inputs[spec.name])}
         return client.update(rtype, sid, changes) if changes else found
 
     def _outputs(self, inputs: Mapping[str, Any], props: Mapping[str, Any], found: ApiObject) -> dict[str, Any]:
-        """State: the inputs in stored form, the adopted SID if any, and what the API answered."""
+        """State: the inputs in stored form, the adopted SID if any, and what the API answered.
+
+        An answer of null for a declared input is not taken over it: Twilio leaves some fields out
+        where they do not apply (an address's country for a long code), and taking the null would
+        show a change on every run.
+        """
         adopted = {IMPORT_INPUT: props[IMPORT_INPUT]} if props.get(IMPORT_INPUT) else {}
-        return {**inputs, **adopted, **found.to_outputs()}
+        answered = {key: value for key, value in found.to_outputs().items() if value is not None or key not in inputs}
+        return {**inputs, **adopted, **answered}
 
     def _get_client(self) -> FlexClient:
         """The process's one client, built on first use; the host runs up to 4 operations at once."""
@@ -295,7 +317,8 @@ class AddressConfigurationProvider(DeclaredProvider):
     rtype = ADDRESS
 
 
-HANDED_BACK_AFTER = timedelta(minutes=5)
+HANDED_BACK_AFTER = timedelta(seconds=30)
+"""How much older than Twilio's answer a created resource may be: a create takes well under this."""
 
 
 def _timestamp(text: Any) -> datetime | None:
@@ -339,8 +362,8 @@ def _differs(spec: Field, old: Any, new: Any) -> bool:
     return old != new
 
 
-def _changed_part(spec: Field, old: Any, new: Any) -> Any:
-    """What an update sends of a changed field: for a mapping, only the keys that changed."""
-    if spec.kind is Kind.OBJECT and isinstance(old, Mapping) and isinstance(new, Mapping):
-        return {key: value for key, value in new.items() if old.get(key) != value}
-    return new
+def _readoption(rtype: ResourceType, sid: str, fields: list[str]) -> AdoptionError:
+    return AdoptionError(
+        f"{rtype.title} {sid} was adopted with `import`, and a change of {', '.join(fields)} needs a new "
+        f"{rtype.noun}: the replace would adopt {sid} again and then delete it. Remove the `import` line "
+        f"first (the {rtype.noun} stays in the stack), then make the change.")

@@ -441,7 +441,7 @@ class _Checker:
         own, bad_own = self._fields(rtype, node, where)
         if own is None:
             return None
-        merged = {**defaults, **own}
+        merged = {**{key: value for key, value in defaults.items() if key not in bad_own}, **own}
         for spec in _references(rtype).values():
             self._settle_reference(spec, own, merged, where)
         self._sources[rtype][name] = merged

@@ -141,7 +141,8 @@ def test_flows_and_their_channels_through_a_whole_life(stack: Stack, emulator: E
     emulator.reset_stats()
     assert stack.up(program(web_name="Web chat (EU)", retries=2))[0] == ("update", "web")
     assert calls(emulator) == ["POST /v1/FlexFlows/…"]
-    assert emulator.requests()[0].form == {"FriendlyName": "Web chat (EU)", "Integration.RetryCount": "2"}
+    assert emulator.requests()[0].form == {"FriendlyName": "Web chat (EU)", "Integration.FlowSid": STUDIO,
+                                           "Integration.RetryCount": "2"}, "a changed mapping is sent whole"
     assert ids(stack) == first
 
     # a replace-only field: a new flow, its channels replaced onto it, the old ones deleted channels first
@@ -167,7 +168,7 @@ def test_flows_and_their_channels_through_a_whole_life(stack: Stack, emulator: E
     ({"friendly_name": "Edited in the Console"}, {"FriendlyName": "Web chat"}),
     ({"enabled": True}, {"Enabled": "false"}),
     ({"channel_type": "custom"}, {"ChannelType": "web"}),
-    ({"integration": {"flow_sid": "FW" + "e" * 32}}, {"Integration.FlowSid": STUDIO}),
+    ({"integration": {"flow_sid": "FW" + "e" * 32}}, {"Integration.FlowSid": STUDIO, "Integration.RetryCount": "1"}),
     ({"integration_type": "external", "integration": {"url": "https://hooks.example.com/x"}},
      {"IntegrationType": "studio"}),
 ])
@@ -259,3 +260,26 @@ def test_retry_count_is_zero_to_three_as_the_spec_says(client: FlexClient) -> No
                                                            "must be from 0 to 3, not the number 4")]
     with pytest.raises(ValidationError, match=r"Invalid Integration\.RetryCount: 4 is not between 0 and 3"):
         client.create_flex_flow(flow_inputs(integration={"flow_sid": STUDIO, "retry_count": 4}))
+
+
+def test_a_refresh_of_an_adopted_flow_changed_in_the_console_works_and_up_says_what_to_do(
+        stack: Stack, emulator: Emulator, client: FlexClient) -> None:
+    """The engine diffs after every refresh, and a diff error would stop the refresh: the adopted flow's
+    replace-only change is refused by up, not by the refresh."""
+    import grpc
+
+    from tests.engine import grpc_error_text
+
+    by_hand = client.create_flex_flow(flow_inputs())
+    declared = [goal(FlexFlow, "web", import_sid=by_hand.sid, **flow_inputs())]
+    stack.up(declared)
+    client.update_flex_flow(by_hand.sid, {"chat_service_sid": OTHER_SERVICE})
+    assert stack.refresh() == [("read", "web")]
+    emulator.reset_stats()
+    with pytest.raises(grpc.RpcError) as caught:
+        stack.up(declared)
+    assert grpc_error_text(caught.value).splitlines()[-1] == (
+        f"flex_provider.errors.AdoptionError: Flex Flow {by_hand.sid} was adopted with `import`, and a change of "
+        f"chat_service_sid needs a new flow: the replace would adopt {by_hand.sid} again and then delete it. Remove "
+        "the `import` line first (the flow stays in the stack), then make the change.")
+    assert emulator.requests() == []

@@ -44,7 +44,7 @@ def test_with_hosts_unset_or_one_the_program_registers_exactly_as_before() -> No
 
 def test_n_hosts_are_n_providers_with_the_provider_settings_and_the_token_only_as_a_secret() -> None:
     run = run_program("staging", config(**{"flex:hosts": "3"}))
-    assert sorted(p.name for p in providers(run)) == ["flex-hosts-0", "flex-hosts-1", "flex-hosts-2"]
+    assert sorted(p.name for p in providers(run)) == ["stack-file-hosts-0", "stack-file-hosts-1", "stack-file-hosts-2"]
     for provider in providers(run):
         inputs = json_format.MessageToDict(provider.object)
         assert inputs == {"twilio:accountSid": "AC" + "1" * 32, "flex:apiUrl": "http://127.0.0.1:8765",
@@ -53,7 +53,7 @@ def test_n_hosts_are_n_providers_with_the_provider_settings_and_the_token_only_a
     urns = {p.name: u for p, u in zip(run.registrations, run.urns, strict=True) if p.type == PROVIDER_TYPE}
     for resource in resources(run):
         shard = shard_of(resource.name, 3)
-        assert resource.provider.startswith(urns[f"flex-hosts-{shard}"] + "::")
+        assert resource.provider.startswith(urns[f"stack-file-hosts-{shard}"] + "::")
 
 
 def test_a_resources_shard_depends_on_its_name_only() -> None:
@@ -108,7 +108,9 @@ def test_each_host_serves_its_shard_and_moving_shards_replaces_nothing(
     assert emulator.requests() == [], "no replace, no request"
 
     emulator.reset_stats()
-    assert stack.up(sharded(names, 1))[-1] == ("same", names[-1])
+    back = stack.up(sharded(names, 1))
+    assert {entry for entry in back if entry[0] != "provider-changed"} == {("same", n) for n in names}
+    assert emulator.requests() == []
     stack.destroy()
     assert [r.method for r in emulator.requests()] == ["DELETE"] * 12
 
@@ -165,3 +167,12 @@ def test_a_setting_stored_as_a_secret_reaches_the_hosts_as_a_secret() -> None:
     assert inputs["twilio:apiKey"] == {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
                                        "value": "SK" + "2" * 32}, "stored with --secret: passed as a secret"
     assert inputs["twilio:apiSecret"]["value"] == "sec" and len(inputs["twilio:apiSecret"]) == 2
+
+
+def test_two_components_have_hosts_of_their_own(tmp_path: Path) -> None:
+    program = tmp_path / "__main__.py"
+    program.write_text("from flex_provider import FlexChannelStack\n"
+                       f"FlexChannelStack('eu', path={str(ROOT / 'stacks' / 'dev.yaml')!r}, hosts=2)\n"
+                       f"FlexChannelStack('us', path={str(ROOT / 'stacks' / 'prod.yaml')!r}, hosts=2)\n")
+    run = run_program("staging", config(), program=program)
+    assert sorted(p.name for p in providers(run)) == ["eu-hosts-0", "eu-hosts-1", "us-hosts-0", "us-hosts-1"]

@@ -195,12 +195,12 @@ def test_replacing_an_adopted_channel_while_import_names_it_is_refused(stack: St
     by_hand = client.create_channel(channel_inputs("vip-line"))
     stack.up([billing(identity="vip-line", import_sid=by_hand.sid)])
     emulator.reset_stats()
-    with pytest.raises(grpc.RpcError) as caught:
-        stack.up([billing(identity="vip-line", target="+15005550006", import_sid=by_hand.sid)])
-    assert grpc_error_text(caught.value).splitlines()[-1] == (
-        f"flex_provider.errors.AdoptionError: Flex chat channel {by_hand.sid} was adopted with `import`, and a "
-        f"change of target needs a new channel: the replace would adopt {by_hand.sid} again and then delete it. "
-        "Remove the `import` line first (the channel stays in the stack), then make the change.")
+    with pytest.raises(StepError) as caught:
+        stack.preview([billing(identity="vip-line", target="+15005550006", import_sid=by_hand.sid)])
+    assert str(caught.value) == (
+        f"import_sid: Flex chat channel {by_hand.sid} was adopted with `import`, and a change of target needs a "
+        f"new channel: the replace would adopt {by_hand.sid} again and then delete it. Remove the `import` line "
+        "first (the channel stays in the stack), then make the change."), "check refuses it, so a preview shows it"
     assert emulator.requests() == []
     assert stack.up([billing(identity="vip-line", target="+15005550006")]) == [
         ("replace-delete-first", "billing")], "without the import line it is an ordinary replace"

@@ -32,7 +32,7 @@ ADDRESS = ResourceType(
               "The address: a phone number (+15005550006), a WhatsApp address (whatsapp:+15005550006)…",
               required=True),
         Field("friendly_name", "FriendlyName", Kind.TEXT, "Name of the configuration (256 characters at most).",
-              updatable=True),
+              updatable=True, max_length=256),
         Field("address_country", "AddressCountry", Kind.TEXT,
               "ISO 3166-1 alpha-2 country code of the address (short codes only)."),
         Field("auto_creation", "AutoCreation", Kind.OBJECT,
@@ -67,7 +67,8 @@ ADDRESS = ResourceType(
     columns=("sid", "type", "address", "friendly_name", "date_created"),
     list_filters=(ListFilter("--type", "type", "Type", "only configurations of this type (sms, whatsapp, …)"),),
     collisions=(
-        Collision(("type", "address"),
-                  "address '{other}' has the same type and address; Twilio allows one configuration per address"),
+        Collision(("address",),
+                  "address '{other}' has the same address; Twilio allows one configuration per address, whatever "
+                  "its type (its fetch takes the address in place of the SID)"),
     ),
 )

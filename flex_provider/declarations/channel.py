@@ -42,6 +42,7 @@ CHANNEL = ResourceType(
     outputs=("sid", "account_sid", "flex_flow_sid", "user_sid", "task_sid", "url", "date_created", "date_updated"),
     exports=("sid", "user_sid", "task_sid", "url"),
     section="channels",
+    hands_back_existing=True,
     defaults_key="defaults",
     columns=("sid", "flex_flow_sid", "user_sid", "date_created", "date_updated"),
     list_filters=(ListFilter("--flow", "flex_flow_sid", None, "only the channels of this Flex Flow (FO…)"),),

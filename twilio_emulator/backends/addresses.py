@@ -6,7 +6,8 @@ address; `auto_creation` is answered as a mapping of snake_case keys, with `webh
 uppercase (`POST`, although requests send `post`).
 
 ASSUMED, as Twilio does not document them:
-- One configuration per type and address: a second create for them is refused with HTTP 409 and
+- One configuration per address, whatever its type (Twilio's docs: "a unique address"; its fetch
+  takes the address in place of the SID): a second create for it is refused with HTTP 409 and
   error code 20409. Twilio's error dictionary has no code for this; 20409 is the emulator's own
   choice, shaped like the HTTP-status codes Twilio does use (20404, 20429), so it claims no
   Conversations error it may not be. A client must go by the 409 alone.
@@ -65,9 +66,9 @@ class AddressBackend(Records[AddressConfiguration]):
     def create_configuration_address(self, *, type: str, address: str,  # noqa: A002 - the API's name
                                      friendly_name: str | None = None, address_country: str | None = None,
                                      auto_creation: dict[str, Any] | None = None) -> AddressConfiguration:
-        """CreateConfigurationAddress; a second one for a type and address is refused (409, assumed code)."""
+        """CreateConfigurationAddress; a second one for an address is refused (409, assumed code)."""
         with self._account.change() as on_undo:
-            if any(c.type == type and c.address == address for c in self._records.values()):
+            if any(c.address == address for c in self._records.values()):
                 raise TwilioError(409, DUPLICATE_ADDRESS,
                                   f"An address configuration for {type} address {address} already exists")
             stamp = now()
