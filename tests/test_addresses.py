@@ -25,8 +25,7 @@ from flex_provider.stackfile import check_stack_file, load_stack_file
 from tests import spec_contract
 from tests.engine import Stack, goal, grpc_error_text
 from tests.pulumi_mocks import run_program
-from tests.support import FAST_RETRY, ROOT
-from tests.test_cli import emulator_env, run_cli
+from tests.support import FAST_RETRY, ROOT, calls, emulator_env, http, run_cli
 from twilio_emulator import Emulator
 from twilio_emulator.contract import operation
 from twilio_emulator.handlers import HANDLERS
@@ -49,22 +48,6 @@ def sms_inputs(address: str = SMS, **extra: Any) -> dict[str, Any]:
     return {"type": "sms", "address": address, "friendly_name": "SMS support", "auto_creation": {
         "enabled": True, "type": "studio", "conversation_service_sid": SERVICE, "studio_flow_sid": STUDIO,
         "studio_retry_count": 1}, **extra}
-
-
-def calls(emulator: Emulator) -> list[str]:
-    """The API requests since the last step, as `METHOD path` with an instance's SID shown as …."""
-    shown = []
-    for request in emulator.requests():
-        path = urlsplit(request.path).path
-        shown.append(f"{request.method} {ADDRESS.path}/…" if path.startswith(ADDRESS.path + "/") else
-                     f"{request.method} {path}")
-    return shown
-
-
-def http(emulator: Emulator) -> requests.Session:
-    session = requests.Session()
-    session.auth = (emulator.account_sid, emulator.auth_token)
-    return session
 
 
 # the API, through the client and raw HTTP

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from flex_provider.client import FlexClient
-from tests.support import FLOW, ROOT, channel_inputs
+from tests.support import FLOW, ROOT, channel_inputs, emulator_env, run_cli
 from twilio_emulator import Emulator
 
 OTHER_FLOW = "FO" + "c" * 32
-
-
-def run_cli(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "FLEX_"))}
-    return subprocess.run([sys.executable, "-m", "flex_provider", *args], cwd=cwd, env={**clean, **env},
-                          capture_output=True, text=True, timeout=60, check=False)
-
-
-def emulator_env(emulator: Emulator) -> dict[str, str]:
-    return {"TWILIO_ACCOUNT_SID": emulator.account_sid, "TWILIO_AUTH_TOKEN": emulator.auth_token,
-            "FLEX_API_URL": emulator.base_url, "PYTHONPATH": str(ROOT)}
 
 
 def test_channels_list_shows_every_channel_and_filters_by_flow(emulator: Emulator, client: FlexClient) -> None:

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests import spec_contract
-from tests.support import FLOW, ROOT
+from tests.support import CHANNEL_FORM, FLOW, ROOT, http
 from twilio_emulator import Emulator
 
 CONTRACT = spec_contract.load_fixture()
@@ -29,51 +29,43 @@ def _assert_valid_channel(body: dict[str, Any]) -> None:
     assert urlsplit(body["url"]).scheme in ("http", "https")
 
 
-def _session(emulator: Emulator) -> requests.Session:
-    session = requests.Session()
-    session.auth = (emulator.account_sid, emulator.auth_token)
-    return session
-
-
-FORM = {"FlexFlowSid": FLOW, "Identity": "c1", "ChatUserFriendlyName": "C", "ChatFriendlyName": "Chat"}
-
-
 def test_create_fetch_list_delete_answer_as_the_spec_says(emulator: Emulator) -> None:
-    http = _session(emulator)
-    created = http.post(f"{emulator.base_url}/v1/Channels", data={**FORM, "TaskSid": "WT" + "b" * 32})
+    session = http(emulator)
+    created = session.post(f"{emulator.base_url}/v1/Channels", data={**CHANNEL_FORM, "TaskSid": "WT" + "b" * 32})
     assert str(created.status_code) in CONTRACT["create_status"]
     _assert_valid_channel(created.json())
     assert created.json()["task_sid"] == "WT" + "b" * 32
     sid = created.json()["sid"]
     jsonschema.validate(sid, CONTRACT["sid_parameter"])
 
-    fetched = http.get(f"{emulator.base_url}/v1/Channels/{sid}")
+    fetched = session.get(f"{emulator.base_url}/v1/Channels/{sid}")
     assert fetched.status_code == 200
     _assert_valid_channel(fetched.json())
 
-    listed = http.get(f"{emulator.base_url}/v1/Channels", params={"PageSize": 1})
+    listed = session.get(f"{emulator.base_url}/v1/Channels", params={"PageSize": 1})
     jsonschema.validate(listed.json(), spec_contract.json_schema(CONTRACT["list_response"]))
     assert sorted(listed.json()["meta"]) == CONTRACT["list_example_meta_keys"]
     assert listed.json()["meta"]["key"] == "flex_chat_channels"
 
-    deleted = http.delete(f"{emulator.base_url}/v1/Channels/{sid}")
+    deleted = session.delete(f"{emulator.base_url}/v1/Channels/{sid}")
     assert str(deleted.status_code) in CONTRACT["delete_status"]
     assert deleted.content == b""
 
 
 @pytest.mark.parametrize(("form", "message"), [
-    ({k: v for k, v in FORM.items() if k != "Identity"}, "Missing required parameter Identity in the post body"),
-    ({**FORM, "FlexFlowSid": "FO1"}, "Invalid FlexFlowSid: 'FO1' does not match ^FO[0-9a-fA-F]{32}$"),
-    ({**FORM, "TaskSid": "XX"}, "Invalid TaskSid: 'XX' does not match ^WT[0-9a-fA-F]{32}$"),
-    ({**FORM, "FlexFlowSid": FLOW + "\n"}, f"Invalid FlexFlowSid: {FLOW + chr(10)!r} does not match "
+    ({k: v for k, v in CHANNEL_FORM.items() if k != "Identity"},
+     "Missing required parameter Identity in the post body"),
+    ({**CHANNEL_FORM, "FlexFlowSid": "FO1"}, "Invalid FlexFlowSid: 'FO1' does not match ^FO[0-9a-fA-F]{32}$"),
+    ({**CHANNEL_FORM, "TaskSid": "XX"}, "Invalid TaskSid: 'XX' does not match ^WT[0-9a-fA-F]{32}$"),
+    ({**CHANNEL_FORM, "FlexFlowSid": FLOW + "\n"}, f"Invalid FlexFlowSid: {FLOW + chr(10)!r} does not match "
                                            "^FO[0-9a-fA-F]{32}$"),
-    ({**FORM, "TaskSid": "WT" + "b" * 32 + "\n"}, f"Invalid TaskSid: {'WT' + 'b' * 32 + chr(10)!r} does not match "
-                                                  "^WT[0-9a-fA-F]{32}$"),
-    ({**FORM, "LongLived": "maybe"}, "Invalid LongLived: 'maybe' is not true or false"),
-    ({**FORM, "TaskAttributes": "{"}, "Invalid TaskAttributes: not valid JSON"),
+    ({**CHANNEL_FORM, "TaskSid": "WT" + "b" * 32 + "\n"},
+     f"Invalid TaskSid: {'WT' + 'b' * 32 + chr(10)!r} does not match ^WT[0-9a-fA-F]{{32}}$"),
+    ({**CHANNEL_FORM, "LongLived": "maybe"}, "Invalid LongLived: 'maybe' is not true or false"),
+    ({**CHANNEL_FORM, "TaskAttributes": "{"}, "Invalid TaskAttributes: not valid JSON"),
 ])
 def test_bad_create_is_a_twilio_style_400(emulator: Emulator, form: dict[str, str], message: str) -> None:
-    answer = _session(emulator).post(f"{emulator.base_url}/v1/Channels", data=form)
+    answer = http(emulator).post(f"{emulator.base_url}/v1/Channels", data=form)
     assert answer.status_code == 400
     assert answer.json() == {"code": 20001, "message": message,
                              "more_info": "https://www.twilio.com/docs/errors/20001", "status": 400}
@@ -82,7 +74,7 @@ def test_bad_create_is_a_twilio_style_400(emulator: Emulator, form: dict[str, st
 
 @pytest.mark.parametrize("size", ["0", "1001", "x"])
 def test_page_size_outside_1_to_1000_is_refused(emulator: Emulator, size: str) -> None:
-    answer = _session(emulator).get(f"{emulator.base_url}/v1/Channels", params={"PageSize": size})
+    answer = http(emulator).get(f"{emulator.base_url}/v1/Channels", params={"PageSize": size})
     assert answer.status_code == 400
     assert answer.json()["code"] == 20001
 
@@ -95,7 +87,7 @@ def test_missing_or_wrong_auth_is_401_code_20003(emulator: Emulator) -> None:
 
 
 def test_unknown_channel_is_404_code_20404(emulator: Emulator) -> None:
-    answer = _session(emulator).delete(f"{emulator.base_url}/v1/Channels/CH{'0' * 32}")
+    answer = http(emulator).delete(f"{emulator.base_url}/v1/Channels/CH{'0' * 32}")
     assert answer.status_code == 404
     assert answer.json()["code"] == 20404
 
@@ -103,10 +95,10 @@ def test_unknown_channel_is_404_code_20404(emulator: Emulator) -> None:
 def test_channels_survive_a_restart_with_the_same_data_file(tmp_path: Path) -> None:
     data = tmp_path / "channels.json"
     with Emulator(data_file=data) as first:
-        sid = _session(first).post(f"{first.base_url}/v1/Channels", data=FORM).json()["sid"]
+        sid = http(first).post(f"{first.base_url}/v1/Channels", data=CHANNEL_FORM).json()["sid"]
     with Emulator(data_file=data) as second:
         assert [c["sid"] for c in second.channels()] == [sid]
-        assert _session(second).get(f"{second.base_url}/v1/Channels/{sid}").status_code == 200
+        assert http(second).get(f"{second.base_url}/v1/Channels/{sid}").status_code == 200
     assert [p.name for p in tmp_path.iterdir()] == ["channels.json"], "a temporary file was left behind"
 
 
@@ -118,7 +110,7 @@ def test_only_loopback_addresses_are_served() -> None:
 def test_faults_and_stats_are_set_and_read_over_the_admin_api(emulator: Emulator) -> None:
     admin = f"{emulator.base_url}/_emulator"
     assert requests.post(f"{admin}/faults", json={"rate_5xx": 1.0, "status_5xx": 500}).status_code == 200
-    assert _session(emulator).get(f"{emulator.base_url}/v1/Channels").status_code == 500
+    assert http(emulator).get(f"{emulator.base_url}/v1/Channels").status_code == 500
     bad = requests.post(f"{admin}/faults", json={"rate_9xx": 1})
     assert bad.status_code == 400 and "unknown fields ['rate_9xx']" in bad.json()["message"]
     stats = requests.get(f"{admin}/stats").json()
@@ -147,19 +139,19 @@ def test_twilio_python_library_works_against_the_emulator(emulator: Emulator) ->
 def test_data_file_in_a_folder_not_made_yet(tmp_path: Path) -> None:
     data = tmp_path / "not" / "yet" / "channels.json"
     with Emulator(data_file=data) as emulator:
-        assert _session(emulator).post(f"{emulator.base_url}/v1/Channels", data=FORM).status_code == 201
+        assert http(emulator).post(f"{emulator.base_url}/v1/Channels", data=CHANNEL_FORM).status_code == 201
     assert len(json.loads(data.read_text())["channels"]) == 1
 
 
 def test_a_change_that_cannot_be_saved_is_refused_and_undone(tmp_path: Path) -> None:
     data = tmp_path / "data" / "channels.json"
     with Emulator(data_file=data) as emulator:
-        http = _session(emulator)
-        kept = http.post(f"{emulator.base_url}/v1/Channels", data=FORM).json()["sid"]
+        session = http(emulator)
+        kept = session.post(f"{emulator.base_url}/v1/Channels", data=CHANNEL_FORM).json()["sid"]
         moved = data.parent.rename(tmp_path / "moved")  # writes now fail, whoever runs the test
         try:
-            refused = http.post(f"{emulator.base_url}/v1/Channels", data={**FORM, "Identity": "c2"})
-            undeleted = http.delete(f"{emulator.base_url}/v1/Channels/{kept}")
+            refused = session.post(f"{emulator.base_url}/v1/Channels", data={**CHANNEL_FORM, "Identity": "c2"})
+            undeleted = session.delete(f"{emulator.base_url}/v1/Channels/{kept}")
         finally:
             moved.rename(data.parent)
         assert (refused.status_code, refused.json()["code"]) == (500, 20500)
@@ -185,10 +177,10 @@ def test_the_emulator_imports_nothing_of_flex_provider() -> None:
 def test_urls_are_built_from_where_the_request_went_not_stored(tmp_path: Path) -> None:
     data = tmp_path / "channels.json"
     with Emulator(data_file=data) as first:
-        sid = _session(first).post(f"{first.base_url}/v1/Channels", data=FORM).json()["sid"]
+        sid = http(first).post(f"{first.base_url}/v1/Channels", data=CHANNEL_FORM).json()["sid"]
     assert "url" not in data.read_text()
     with Emulator(data_file=data) as second:
-        fetched = _session(second).get(f"{second.base_url}/v1/Channels/{sid}").json()
+        fetched = http(second).get(f"{second.base_url}/v1/Channels/{sid}").json()
         assert fetched["url"] == f"{second.base_url}/v1/Channels/{sid}"
         assert second.base_url != first.base_url
 

@@ -8,7 +8,6 @@ real HTTP with requests.
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import os
 import re
@@ -22,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.client import HTTPResponse, RemoteDisconnected
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,8 +29,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.support import ROOT
-from tests.test_emulator import FORM, _session
+from tests.support import CHANNEL_FORM, ROOT, http
 from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator, Faults
 
 CLI = (sys.executable, "-m", "twilio_emulator")
@@ -62,13 +61,13 @@ def _raw(emulator: Emulator, data: bytes, *, half_close: bool = False) -> Answer
         conn.sendall(data)
         if half_close:
             conn.shutdown(socket.SHUT_WR)
-        response = http.client.HTTPResponse(conn)
+        response = HTTPResponse(conn)
         try:
             response.begin()
             return Answer(response.status, dict(response.getheaders()), response.read())
         except TimeoutError:
             pytest.fail("no answer within 5 s")
-        except http.client.RemoteDisconnected:
+        except RemoteDisconnected:
             pytest.fail("the emulator closed the connection without an answer")
 
 
@@ -83,7 +82,7 @@ def _post(emulator: Emulator, headers: bytes, body: bytes = b"") -> bytes:
 
 
 def _form_bytes(**changes: str) -> bytes:
-    return "&".join(f"{key}={value}" for key, value in {**FORM, **changes}.items()).encode()
+    return "&".join(f"{key}={value}" for key, value in {**CHANNEL_FORM, **changes}.items()).encode()
 
 
 def _twilio_error(status: int, message: str, code: int = 20001) -> dict[str, Any]:
@@ -92,9 +91,9 @@ def _twilio_error(status: int, message: str, code: int = 20001) -> dict[str, Any
 
 
 def _serves_normally(emulator: Emulator) -> None:
-    http = _session(emulator)
-    assert http.get(f"{emulator.base_url}/v1/Channels", timeout=5).status_code == 200
-    created = http.post(f"{emulator.base_url}/v1/Channels", data={**FORM, "Identity": "after"}, timeout=5)
+    session = http(emulator)
+    assert session.get(f"{emulator.base_url}/v1/Channels", timeout=5).status_code == 200
+    created = session.post(f"{emulator.base_url}/v1/Channels", data={**CHANNEL_FORM, "Identity": "after"}, timeout=5)
     assert created.status_code == 201
 
 
@@ -189,7 +188,8 @@ def test_a_token_given_with_auth_token_is_never_printed(tmp_path: Path, auth_tok
         assert emulator.output().splitlines()[1].strip() == (
             f"test credentials: account SID {DEFAULT_ACCOUNT_SID}, auth token (as given with --auth-token)")
         url = f"{emulator.base_url}/v1/Channels"
-        assert requests.post(url, data=FORM, auth=(DEFAULT_ACCOUNT_SID, auth_token), timeout=5).status_code == 201
+        created = requests.post(url, data=CHANNEL_FORM, auth=(DEFAULT_ACCOUNT_SID, auth_token), timeout=5)
+        assert created.status_code == 201
         assert requests.get(url, auth=(DEFAULT_ACCOUNT_SID, auth_token + "x"), timeout=5).status_code == 401
     assert emulator.process.returncode == 0
     assert auth_token not in emulator.output()
@@ -280,7 +280,7 @@ def test_port_outside_0_to_65535_is_a_usage_error(port: str) -> None:
 def test_ipv6_loopback_is_served(tmp_path: Path) -> None:
     with _running(tmp_path, "--host", "::1") as emulator:
         assert emulator.base_url.startswith("http://[::1]:")
-        answer = requests.post(f"{emulator.base_url}/v1/Channels", data=FORM,
+        answer = requests.post(f"{emulator.base_url}/v1/Channels", data=CHANNEL_FORM,
                                auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=5)
         assert answer.status_code == 201
         assert answer.json()["url"].startswith(f"{emulator.base_url}/v1/Channels/CH")
@@ -294,7 +294,7 @@ def test_ipv6_loopback_is_served(tmp_path: Path) -> None:
     ("FOO", "/v1/Channels", "GET, POST"),
 ])
 def test_method_the_api_lacks_is_json_405_with_allow(emulator: Emulator, method: str, path: str, allow: str) -> None:
-    answer = _session(emulator).request(method, f"{emulator.base_url}{path}", timeout=5)
+    answer = http(emulator).request(method, f"{emulator.base_url}{path}", timeout=5)
     assert (answer.status_code, answer.headers["Allow"]) == (405, allow)
     assert answer.headers["Content-Type"] == "application/json"
     if method != "HEAD":
@@ -344,7 +344,7 @@ def test_form_that_is_not_utf8_creates_nothing(emulator: Emulator, body: bytes) 
     ("PageSize=%FF", "Invalid PageSize: '\ufffd' is not an integer"),
 ])
 def test_bad_paging_query_is_400(emulator: Emulator, query: str, message: str) -> None:
-    answer = _session(emulator).get(f"{emulator.base_url}/v1/Channels?{query}", timeout=5)
+    answer = http(emulator).get(f"{emulator.base_url}/v1/Channels?{query}", timeout=5)
     assert (answer.status_code, answer.json()) == (400, _twilio_error(400, message))
 
 
@@ -356,8 +356,8 @@ def test_unknown_admin_route_is_404(emulator: Emulator) -> None:
 
 def test_web_pages_cannot_drive_the_emulator(emulator: Emulator) -> None:
     """A page's POST reaches loopback (CORS hides only the answer): it must not reset the data, nor create."""
-    http = _session(emulator)
-    kept = http.post(f"{emulator.base_url}/v1/Channels", data=FORM, timeout=5).json()["sid"]
+    session = http(emulator)
+    kept = session.post(f"{emulator.base_url}/v1/Channels", data=CHANNEL_FORM, timeout=5).json()["sid"]
     port = _address(emulator)[1]
     for headers, message in (
         ({"Origin": "https://evil.example"},
@@ -366,11 +366,12 @@ def test_web_pages_cannot_drive_the_emulator(emulator: Emulator) -> None:
          f"Host 'evil.example:{port}' is not a loopback address; the emulator answers only requests sent to loopback"),
     ):
         for method, path in (("POST", "/_emulator/reset"), ("POST", "/_emulator/faults"), ("POST", "/v1/Channels")):
-            answer = http.request(method, f"{emulator.base_url}{path}", headers=headers, data=FORM, timeout=5)
+            answer = session.request(method, f"{emulator.base_url}{path}", headers=headers, data=CHANNEL_FORM,
+                                     timeout=5)
             assert (answer.status_code, answer.json()) == (403, _twilio_error(403, message, code=20403))
     assert [c["sid"] for c in emulator.channels()] == [kept]
     for host in (f"localhost:{port}", f"LocalHost:{port}", f"127.0.0.1:{port}", f"127.9.9.9:{port}"):
-        assert http.get(f"{emulator.base_url}/v1/Channels", headers={"Host": host}, timeout=5).status_code == 200
+        assert session.get(f"{emulator.base_url}/v1/Channels", headers={"Host": host}, timeout=5).status_code == 200
 
 
 def test_client_that_resets_mid_request_leaves_no_traceback(tmp_path: Path) -> None:
@@ -389,7 +390,7 @@ def test_client_that_resets_mid_request_leaves_no_traceback(tmp_path: Path) -> N
 def test_sigterm_stops_as_cleanly_as_ctrl_c(tmp_path: Path) -> None:
     data = tmp_path / "d.json"
     with _running(tmp_path, "--data", str(data)) as emulator:
-        created = requests.post(f"{emulator.base_url}/v1/Channels", data=FORM,
+        created = requests.post(f"{emulator.base_url}/v1/Channels", data=CHANNEL_FORM,
                                 auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=5).json()["sid"]
         emulator.process.terminate()
         assert emulator.process.wait(timeout=10) == 0
@@ -406,7 +407,7 @@ def test_second_emulator_on_the_same_data_file_refuses_to_start(tmp_path: Path) 
     data = tmp_path / "d.json"
     with _running(tmp_path, "--data", str(data)) as first:
         auth = (DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
-        sid = requests.post(f"{first.base_url}/v1/Channels", data=FORM, auth=auth, timeout=5).json()["sid"]
+        sid = requests.post(f"{first.base_url}/v1/Channels", data=CHANNEL_FORM, auth=auth, timeout=5).json()["sid"]
         second = _refused("--port", "0", "--data", str(data))
         assert (second.returncode, second.stdout) == (2, "")
         assert second.stderr == (f"emulator: cannot start: data file {data} is in use by another emulator; stop that "
@@ -419,7 +420,7 @@ def test_second_emulator_on_the_same_data_file_refuses_to_start(tmp_path: Path) 
 def test_lock_left_by_a_killed_emulator_does_not_block_the_next(tmp_path: Path) -> None:
     data = tmp_path / "d.json"
     with _running(tmp_path, "--data", str(data)) as first:
-        sid = requests.post(f"{first.base_url}/v1/Channels", data=FORM,
+        sid = requests.post(f"{first.base_url}/v1/Channels", data=CHANNEL_FORM,
                             auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=5).json()["sid"]
         first.process.kill()
         first.process.wait(timeout=10)
@@ -447,7 +448,7 @@ def test_data_file_name_with_glob_characters_removes_no_other_file(tmp_path: Pat
     other = tmp_path / ".cx.json.keep"
     other.write_text("someone else's")
     with Emulator(data_file=tmp_path / "c*.json") as emulator:
-        assert _session(emulator).post(f"{emulator.base_url}/v1/Channels", data=FORM, timeout=5).status_code == 201
+        assert http(emulator).post(f"{emulator.base_url}/v1/Channels", data=CHANNEL_FORM, timeout=5).status_code == 201
     assert other.read_text() == "someone else's"
 
 
@@ -456,28 +457,28 @@ def test_data_file_name_with_glob_characters_removes_no_other_file(tmp_path: Pat
 
 def test_create_for_a_flow_and_identity_with_a_channel_answers_that_channel(emulator: Emulator) -> None:
     """ASSUMED Twilio behaviour (see README): the existing channel, 201, whatever else the create says."""
-    http = _session(emulator)
+    session = http(emulator)
     url = f"{emulator.base_url}/v1/Channels"
-    first = http.post(url, data=FORM, timeout=5)
-    other = http.post(url, data={**FORM, "Identity": "someone-else", "ChatUniqueName": "taken"}, timeout=5)
-    again = http.post(url, data={**FORM, "ChatFriendlyName": "Renamed", "ChatUniqueName": "taken",
+    first = session.post(url, data=CHANNEL_FORM, timeout=5)
+    other = session.post(url, data={**CHANNEL_FORM, "Identity": "someone-else", "ChatUniqueName": "taken"}, timeout=5)
+    again = session.post(url, data={**CHANNEL_FORM, "ChatFriendlyName": "Renamed", "ChatUniqueName": "taken",
                                  "TaskSid": "WT" + "c" * 32}, timeout=5)
     assert (first.status_code, other.status_code, again.status_code) == (201, 201, 201)
     assert again.json() == first.json()
-    other_flow = http.post(url, data={**FORM, "FlexFlowSid": "FO" + "b" * 32}, timeout=5).json()
+    other_flow = session.post(url, data={**CHANNEL_FORM, "FlexFlowSid": "FO" + "b" * 32}, timeout=5).json()
     assert [c["sid"] for c in emulator.channels()] == [first.json()["sid"], other.json()["sid"], other_flow["sid"]]
-    assert http.delete(f"{url}/{first.json()['sid']}", timeout=5).status_code == 204
-    assert http.post(url, data=FORM, timeout=5).json()["sid"] not in (first.json()["sid"], other_flow["sid"])
+    assert session.delete(f"{url}/{first.json()['sid']}", timeout=5).status_code == 204
+    assert session.post(url, data=CHANNEL_FORM, timeout=5).json()["sid"] not in (first.json()["sid"], other_flow["sid"])
 
 
 def test_create_answering_an_existing_channel_is_never_dropped(emulator: Emulator) -> None:
     """`drop_after_create` loses answers of creates that made a channel; a repeat made nothing, and tells the SID."""
-    http = _session(emulator)
+    session = http(emulator)
     emulator.set_faults(Faults(drop_after_create=1.0))
     with pytest.raises(requests.ConnectionError):
-        http.post(f"{emulator.base_url}/v1/Channels", data=FORM, timeout=5)
+        session.post(f"{emulator.base_url}/v1/Channels", data=CHANNEL_FORM, timeout=5)
     [made] = emulator.channels()
-    again = http.post(f"{emulator.base_url}/v1/Channels", data=FORM, timeout=5)
+    again = session.post(f"{emulator.base_url}/v1/Channels", data=CHANNEL_FORM, timeout=5)
     assert (again.status_code, again.json()["sid"]) == (201, made["sid"])
     assert len(list(emulator.channels())) == 1
 
@@ -485,25 +486,25 @@ def test_create_answering_an_existing_channel_is_never_dropped(emulator: Emulato
 def test_existing_channel_for_a_flow_and_identity_is_found_after_a_restart(tmp_path: Path) -> None:
     data = tmp_path / "d.json"
     with Emulator(data_file=data) as first:
-        sid = _session(first).post(f"{first.base_url}/v1/Channels", data=FORM, timeout=5).json()["sid"]
+        sid = http(first).post(f"{first.base_url}/v1/Channels", data=CHANNEL_FORM, timeout=5).json()["sid"]
     with Emulator(data_file=data) as second:
-        assert _session(second).post(f"{second.base_url}/v1/Channels", data=FORM, timeout=5).json()["sid"] == sid
+        assert http(second).post(f"{second.base_url}/v1/Channels", data=CHANNEL_FORM, timeout=5).json()["sid"] == sid
         assert len(list(second.channels())) == 1
 
 
 def test_delete_that_cannot_be_saved_puts_the_channel_back_in_its_place(tmp_path: Path) -> None:
     data = tmp_path / "data" / "channels.json"
     with Emulator(data_file=data) as emulator:
-        http = _session(emulator)
-        sids = [http.post(f"{emulator.base_url}/v1/Channels", data={**FORM, "Identity": f"c{i}"}, timeout=5)
+        session = http(emulator)
+        sids = [session.post(f"{emulator.base_url}/v1/Channels", data={**CHANNEL_FORM, "Identity": f"c{i}"}, timeout=5)
                 .json()["sid"] for i in range(3)]
         moved = data.parent.rename(tmp_path / "moved")  # writes now fail, whoever runs the test
         try:
-            assert http.delete(f"{emulator.base_url}/v1/Channels/{sids[1]}", timeout=5).status_code == 500
+            assert session.delete(f"{emulator.base_url}/v1/Channels/{sids[1]}", timeout=5).status_code == 500
         finally:
             moved.rename(data.parent)
         assert [c["sid"] for c in emulator.channels()] == sids
-        page = http.get(f"{emulator.base_url}/v1/Channels", params={"PageSize": 2}, timeout=5).json()
+        page = session.get(f"{emulator.base_url}/v1/Channels", params={"PageSize": 2}, timeout=5).json()
         assert [c["sid"] for c in page["flex_chat_channels"]] == sids[:2]
-        rest = http.get(page["meta"]["next_page_url"], timeout=5).json()
+        rest = session.get(page["meta"]["next_page_url"], timeout=5).json()
         assert [c["sid"] for c in rest["flex_chat_channels"]] == sids[2:]

@@ -17,7 +17,7 @@ from flex_provider.errors import NotFoundError
 from flex_provider.provider import UNKNOWN, FlexFlowProvider
 from tests import spec_contract
 from tests.engine import Goal, Ref, Stack, goal
-from tests.support import channel_inputs
+from tests.support import calls, channel_inputs, ids, methods
 from twilio_emulator import Emulator
 
 CONTRACT = spec_contract.load_fixture()
@@ -33,12 +33,6 @@ def flow_inputs(name: str = "Web chat", **extra: Any) -> dict[str, Any]:
 
 
 pytestmark = pytest.mark.emulator(require_flows=True)
-
-
-def calls(emulator: Emulator) -> list[str]:
-    """The API requests since the last step, as `METHOD /collection` (an id shown as /…)."""
-    return [f"{r.method} /v1/{r.path.split('/')[2].split('?')[0]}{'/…' if r.path.count('/') > 2 else ''}"
-            for r in emulator.requests()]
 
 
 # the API, through the client
@@ -122,10 +116,6 @@ def program(service: str = SERVICE, web_name: str = "Web chat", retries: int = 1
         goal(FlexChannel, "web-sales", **channel_inputs("sales-bot", flex_flow_sid=Ref("web"))),
         goal(FlexChannel, "sms-support", **channel_inputs("sms-bot", flex_flow_sid=Ref("sms"))),
     ]
-
-
-def ids(stack: Stack) -> dict[str, str]:
-    return {state.name: state.id for state in stack.state.values()}
 
 
 def test_flows_and_their_channels_through_a_whole_life(stack: Stack, emulator: Emulator, client: FlexClient) -> None:
@@ -216,7 +206,7 @@ def test_adopting_a_flow_of_another_chat_service_is_refused(stack: Stack, emulat
         f"{OTHER_SERVICE}, but the flow declares {SERVICE}, and a flow's chat_service_sid cannot change. Declare "
         f"chat_service_sid: {OTHER_SERVICE} to adopt it as it is, or import a flow of {SERVICE} (`python -m "
         "flex_provider flex-flows list` lists them).")
-    assert [r.method for r in emulator.requests()] == ["POST", "GET"]
+    assert methods(emulator) == ["POST", "GET"]
 
 
 def test_preview_of_a_new_flow_and_its_channel_sends_the_channel_an_unknown_flow(stack: Stack,

@@ -15,7 +15,7 @@ from flex_provider import FlexChannel
 from flex_provider.hosts import shard_of
 from tests.engine import Goal, ProviderHost, Stack, check, create, urn
 from tests.pulumi_mocks import ProgramRun, run_program
-from tests.support import ROOT, channel_inputs, stack_config
+from tests.support import ROOT, channel_inputs, methods, stack_config
 from twilio_emulator import Emulator, Faults
 
 PROVIDER_TYPE = "pulumi:providers:pulumi-python"
@@ -112,7 +112,7 @@ def test_each_host_serves_its_shard_and_moving_shards_replaces_nothing(
     assert {entry for entry in back if entry[0] != "provider-changed"} == {("same", n) for n in names}
     assert emulator.requests() == []
     stack.destroy()
-    assert [r.method for r in emulator.requests()] == ["DELETE"] * 12
+    assert methods(emulator) == ["DELETE"] * 12
 
 
 def test_eight_hosts_under_a_429_storm_create_every_channel_once(tmp_path: Path, emulator: Emulator) -> None:

@@ -15,19 +15,10 @@ from flex_provider import FlexChannel
 from flex_provider.client import FlexClient
 from tests import engine
 from tests.engine import Goal, ProviderHost, Stack, StepError, goal, grpc_error_text, urn
-from tests.support import FLOW, channel_inputs
+from tests.support import FLOW, calls, channel_inputs, ids, methods
 from twilio_emulator import Emulator
 
 OTHER_FLOW = "FO" + "b" * 32
-
-
-def methods(emulator: Emulator) -> list[str]:
-    """The API requests since the last step, as `METHOD /path` without ids, in the order received."""
-    return [f"{r.method} /v1/Channels{'/…' if r.path.count('/') > 2 else ''}" for r in emulator.requests()]
-
-
-def sids(stack: Stack) -> dict[str, str]:
-    return {state.name: state.id for state in stack.state.values()}
 
 
 def web(**extra: object) -> Goal:
@@ -43,25 +34,25 @@ def billing(**extra: object) -> Goal:
 def test_a_stack_through_its_whole_life(stack: Stack, emulator: Emulator, client: FlexClient) -> None:
     # 1. create all
     assert stack.up([web(), billing()]) == [("create", "web"), ("create", "billing")]
-    assert methods(emulator) == ["POST /v1/Channels", "POST /v1/Channels"]
-    first = sids(stack)
+    assert calls(emulator) == ["POST /v1/Channels", "POST /v1/Channels"]
+    first = ids(stack)
     assert sorted(c["sid"] for c in emulator.channels()) == sorted(first.values())
     assert stack.host.calls[-4:] == ["Check", "Create", "Check", "Create"]
 
     # 2. no-op
     emulator.reset_stats()
     assert stack.up([web(), billing()]) == [("same", "web"), ("same", "billing")]
-    assert methods(emulator) == []
-    assert sids(stack) == first
+    assert calls(emulator) == []
+    assert ids(stack) == first
 
     # 3. change a field: a replace in each order. web keeps its unique name, so the old channel must go
     # first; billing changes its identity, so the new one is created first and the old deleted at the end.
     emulator.reset_stats()
     assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2")]) == [
         ("replace-delete-first", "web"), ("replace-create-first", "billing"), ("delete-replaced", "billing")]
-    assert methods(emulator) == ["DELETE /v1/Channels/…", "POST /v1/Channels", "POST /v1/Channels",
+    assert calls(emulator) == ["DELETE /v1/Channels/…", "POST /v1/Channels", "POST /v1/Channels",
                                  "DELETE /v1/Channels/…"]
-    second = sids(stack)
+    second = ids(stack)
     assert second["web"] != first["web"] and second["billing"] != first["billing"]
     assert sorted(c["sid"] for c in emulator.channels()) == sorted(second.values())
 
@@ -69,31 +60,31 @@ def test_a_stack_through_its_whole_life(stack: Stack, emulator: Emulator, client
     client.delete_channel(second["billing"])
     emulator.reset_stats()
     assert stack.refresh() == [("read", "web"), ("gone", "billing")]
-    assert methods(emulator) == ["GET /v1/Channels/…", "GET /v1/Channels/…"]
+    assert calls(emulator) == ["GET /v1/Channels/…", "GET /v1/Channels/…"]
     assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2")]) == [
         ("same", "web"), ("create", "billing")]
-    assert methods(emulator)[2:] == ["POST /v1/Channels"]
+    assert calls(emulator)[2:] == ["POST /v1/Channels"]
 
     # 5. adopt a channel made by hand: no POST, its own SID; dropping the import line is no change
     by_hand = client.create_channel(channel_inputs("vip-line"))
     emulator.reset_stats()
     vip = billing(name="vip", identity="vip-line", import_sid=by_hand.sid)
     assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2"), vip])[2] == ("create", "vip")
-    assert methods(emulator) == ["GET /v1/Channels/…"]
-    assert sids(stack)["vip"] == by_hand.sid
+    assert calls(emulator) == ["GET /v1/Channels/…"]
+    assert ids(stack)["vip"] == by_hand.sid
     assert len(list(emulator.channels())) == 3, "no second channel"
     emulator.reset_stats()
     assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2"),
                      billing(name="vip", identity="vip-line")])[2] == ("same", "vip")
-    assert methods(emulator) == []
+    assert calls(emulator) == []
 
     # 6. rename through an alias: no request, the same channel
     emulator.reset_stats()
     renamed = billing(name="vip-line", identity="vip-line", aliases=("vip",))
     assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2"), renamed])[2] == (
         "same", "vip-line")
-    assert methods(emulator) == []
-    assert sids(stack)["vip-line"] == by_hand.sid
+    assert calls(emulator) == []
+    assert ids(stack)["vip-line"] == by_hand.sid
 
     # 7. protect blocks a delete
     protected = billing(identity="billing-2", protect=True)
@@ -101,21 +92,21 @@ def test_a_stack_through_its_whole_life(stack: Stack, emulator: Emulator, client
     emulator.reset_stats()
     with pytest.raises(StepError, match="cannot be deleted because it is protected"):
         stack.up([web(chat_friendly_name="Web help"), renamed])
-    assert methods(emulator) == []
-    assert "billing" in sids(stack)
+    assert calls(emulator) == []
+    assert "billing" in ids(stack)
 
     # 8. retain_on_delete leaves the channel in Twilio
     retained = billing(name="vip-line", identity="vip-line", aliases=("vip",), retain_on_delete=True)
     stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2"), retained])
     emulator.reset_stats()
     assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2")])[-1] == ("delete", "vip-line")
-    assert methods(emulator) == []
+    assert calls(emulator) == []
     assert by_hand.sid in {c["sid"] for c in emulator.channels()}
 
     # 9. destroy
     emulator.reset_stats()
     assert stack.destroy() == [("delete", "billing"), ("delete", "web")]
-    assert methods(emulator) == ["DELETE /v1/Channels/…", "DELETE /v1/Channels/…"]
+    assert calls(emulator) == ["DELETE /v1/Channels/…", "DELETE /v1/Channels/…"]
     assert [c["sid"] for c in emulator.channels()] == [by_hand.sid], "only the retained channel is left"
     assert stack.state == {}
 
@@ -140,7 +131,7 @@ def test_adopting_a_missing_channel_names_it_and_creates_nothing(stack: Stack, e
         f"flex_provider.errors.AdoptionError: cannot adopt Flex chat channel {missing}: the account has no such "
         "channel. Check the SID (`python -m flex_provider channels list`), or remove `import` to create a new "
         "channel.")
-    assert [r.method for r in emulator.requests()] == ["GET"]
+    assert methods(emulator) == ["GET"]
 
 
 def test_adopting_a_channel_of_another_flow_names_both_flows(stack: Stack, emulator: Emulator,
@@ -154,7 +145,7 @@ def test_adopting_a_channel_of_another_flow_names_both_flows(stack: Stack, emula
         f"{OTHER_FLOW}, but the channel declares {FLOW}, and a channel's flex_flow_sid cannot change. Declare "
         f"flex_flow_sid: {OTHER_FLOW} to adopt it as it is, or import a channel of {FLOW} (`python -m flex_provider "
         "channels list` lists them).")
-    assert [r.method for r in emulator.requests()] == ["GET"]
+    assert methods(emulator) == ["GET"]
     assert stack.state == {}
 
 
@@ -165,8 +156,8 @@ def test_import_naming_another_channel_replaces_adopting_the_new_and_deleting_th
     emulator.reset_stats()
     assert stack.up([billing(identity="two", import_sid=second.sid)]) == [
         ("replace-create-first", "billing"), ("delete-replaced", "billing")]
-    assert [r.method for r in emulator.requests()] == ["GET", "DELETE"]
-    assert sids(stack) == {"billing": second.sid}
+    assert methods(emulator) == ["GET", "DELETE"]
+    assert ids(stack) == {"billing": second.sid}
     assert [c["sid"] for c in emulator.channels()] == [second.sid]
 
 

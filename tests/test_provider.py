@@ -16,7 +16,7 @@ from flex_provider.errors import (
     ValidationError,
 )
 from flex_provider.provider import UNKNOWN, FlexChannelProvider
-from tests.support import FLOW, channel_inputs
+from tests.support import FLOW, channel_inputs, methods
 from twilio_emulator import Emulator, Faults
 
 TASK = "WT" + "b" * 32
@@ -185,7 +185,7 @@ def test_lifecycle_create_read_diff_replace_delete(provider: FlexChannelProvider
 
 def test_deleting_a_channel_already_gone_succeeds(provider: FlexChannelProvider, emulator: Emulator) -> None:
     provider.delete("CH" + "0" * 32, {})
-    assert [r.method for r in emulator.requests()] == ["DELETE"]
+    assert methods(emulator) == ["DELETE"]
 
 
 def test_import_adopts_an_existing_channel_without_change(provider: FlexChannelProvider, emulator: Emulator) -> None:

@@ -15,7 +15,7 @@ from flex_provider.provider import FlexChannelProvider
 from flex_provider.pulumi_workarounds import serialized_provider
 from tests import engine
 from tests.engine import ProviderHost, grpc_error_text, urn
-from tests.support import channel_inputs, stack_config
+from tests.support import channel_inputs, methods, stack_config
 from twilio_emulator import Emulator, Faults
 
 TYPE = FlexChannel._rtype.type_token
@@ -147,4 +147,4 @@ def test_resource_get_reads_with_the_programs_props(host: ProviderHost, emulator
     read = engine.get(host, urn("web", TYPE), made.id, program_props)
     assert read.id == made.id
     assert read.outputs["user_sid"] == made.outputs["user_sid"]
-    assert [r.method for r in emulator.requests()] == ["GET"]
+    assert methods(emulator) == ["GET"]
