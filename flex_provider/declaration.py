@@ -14,16 +14,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from flex_provider.values import (
-    Kind,
-    canonical_json,
-    describe,
-    is_url,
-    load_json,
-    quote,
-)
+from flex_provider.kinds import Kind, Problems
 
-__all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "sid_pattern"]
+__all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "first_problem", "sid_pattern"]
 
 
 def sid_pattern(prefix: str) -> str:
@@ -88,140 +81,44 @@ class Field:
         return sid_pattern(self.sid_prefix) if self.sid_prefix else None
 
     @cached_property
-    def _regex(self) -> re.Pattern[str] | None:
+    def regex(self) -> re.Pattern[str] | None:
         return re.compile(self.pattern) if self.pattern else None
 
     @cached_property
     def by_name(self) -> Mapping[str, Field]:
         return {sub.name: sub for sub in self.fields}
 
-    def problems(self, value: Any) -> list[tuple[str, str]]:
+    def problems(self, value: Any) -> Problems:
         """Why `value` is not acceptable, as (key path inside this field, reason); empty when it is."""
-        if self.kind is Kind.OBJECT:
-            return self._object_problems(value)
-        reason = self._problem(value)
-        return [("", reason)] if reason else []
+        return self.kind.problems(self, value)
 
     def problem(self, value: Any) -> str | None:
         """The first reason `value` is not acceptable, or None; a nested key's reason names the key."""
-        found = self.problems(value)
-        if not found:
-            return None
-        where, reason = found[0]
-        return f"{where}: {reason}" if where else reason
+        return first_problem(self.problems(value))
 
-    def _problem(self, value: Any) -> str | None:
-        if self.kind is Kind.BOOL:
-            return None if isinstance(value, bool) else f"must be true or false, not {describe(value)}"
-        if self.kind is Kind.INT:
-            whole = isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
-            if not whole:
-                return f"must be a whole number, not {describe(value)}"
-            if self.bounds and not self.bounds[0] <= value <= self.bounds[1]:
-                return f"must be from {self.bounds[0]} to {self.bounds[1]}, not {describe(value)}"
-            return None
-        if self.kind is Kind.JSON:
-            return _json_checked(value)[0]
-        if self.kind is Kind.TEXT_LIST:
-            if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
-                return None
-            return f"must be a list of strings, not {describe(value)}"
-        if not isinstance(value, str):
-            return f"must be a string, not {describe(value)}"
-        if self.required and not value.strip():
-            return "must not be empty"
-        if self.max_length is not None and len(value) > self.max_length:
-            return f"must be {self.max_length} characters at most, not {len(value)}"
-        if self._regex and not self._regex.fullmatch(value):
-            return f"must be a {self.sid_prefix} SID: '{self.sid_prefix}' and 32 hex digits (pattern {self.pattern})"
-        if self.choices and value not in self.choices:
-            return f"must be one of {', '.join(self.choices)}; not {quote(value, 40)}"
-        if self.kind is Kind.URL and not is_url(value):
-            return f"must be an absolute http(s) URL, not {quote(value)}"
-        return None
-
-    def _object_problems(self, value: Any) -> list[tuple[str, str]]:
-        if not isinstance(value, Mapping):
-            return [("", f"must be a mapping with keys {', '.join(self.by_name)}, not {describe(value)}")]
-        found: list[tuple[str, str]] = []
-        for key in value:
-            if key not in self.by_name:
-                found.append((str(key), f"is not a key of {self.name}; known: {', '.join(self.by_name)}"))
-        for sub in self.fields:
-            item = value.get(sub.name)
-            if item is not None:
-                found.extend((_join(sub.name, where), reason) for where, reason in sub.problems(item))
-        return found
-
-    def checked(self, value: Any) -> tuple[str | None, Any]:
-        """The first problem of a value of a scalar field and, when there is none, its stored form, in one pass
-        (for JSON, checking already encodes it: a 10,000-channel stack file encodes each once, not twice)."""
-        if self.kind is Kind.JSON:
-            return _json_checked(value)
-        reason = self.problem(value)
-        return reason, (None if reason else self.stored(value))
+    def checked(self, value: Any) -> tuple[Problems, Any]:
+        """The problems of a value and, when there are none, its stored form, in one pass."""
+        return self.kind.checked(self, value)
 
     def stored(self, value: Any) -> Any:
         """A valid value in the one form state keeps, so equal data never shows a diff."""
-        if self.kind is Kind.JSON:
-            return canonical_json(value if isinstance(value, Mapping) else load_json(value))
-        if self.kind is Kind.INT:
-            return int(value)
-        if self.kind is Kind.TEXT_LIST:
-            return list(value)
-        if self.kind is Kind.OBJECT:
-            return {sub.name: sub.stored(value[sub.name]) for sub in self.fields if value.get(sub.name) is not None}
-        return value
+        return self.kind.stored(self, value)
 
     def from_api(self, value: Any) -> Any:
-        """A value as the API returned it, in the form this field stores, so equal data compares equal.
-
-        Twilio answers some enums in another case than it takes them (`POST` for `post`), and a
-        mapping may carry keys we do not manage; those are dropped.
-        """
-        if value is None:
-            return None
-        if self.kind is Kind.CHOICE and isinstance(value, str):
-            return next((choice for choice in self.choices if choice.lower() == value.lower()), value)
-        if self.kind is Kind.OBJECT and isinstance(value, Mapping):
-            return {sub.name: sub.from_api(value[sub.name]) for sub in self.fields if value.get(sub.name) is not None}
-        if self.kind is Kind.INT and isinstance(value, float) and value.is_integer():
-            return int(value)
-        return value
+        """A value as the API returned it, in the form this field stores, so equal data compares equal."""
+        return None if value is None else self.kind.from_api(self, value)
 
     def form_items(self, value: Any) -> Iterator[tuple[str, str | list[str]]]:
         """The form parameters for a valid value; a list repeats its parameter, a mapping spreads out."""
-        if self.kind is Kind.OBJECT:
-            for sub in self.fields:
-                if value.get(sub.name) is not None:
-                    yield from sub.form_items(value[sub.name])
-        elif self.kind is Kind.TEXT_LIST:
-            yield self.api_name, list(value)
-        elif self.kind is Kind.BOOL:
-            yield self.api_name, "true" if value else "false"
-        else:
-            yield self.api_name, str(self.stored(value))
+        return self.kind.form_items(self, value)
 
 
-def _json_checked(value: Any) -> tuple[str | None, str | None]:
-    """Why a JSON field's value is not acceptable, or its canonical text."""
-    if isinstance(value, Mapping):
-        try:
-            return None, canonical_json(value)
-        except ValueError as exc:
-            return str(exc), None
-        except TypeError as exc:
-            return f"cannot be encoded as JSON: {exc}", None
-    if not isinstance(value, str):
-        return f"must be a mapping or a JSON string, not {describe(value)}", None
-    try:
-        return None, canonical_json(load_json(value))
-    except ValueError as exc:
-        return f"is not valid JSON: {exc}", None
-
-
-def _join(prefix: str, where: str) -> str:
-    return f"{prefix}.{where}" if where else prefix
+def first_problem(problems: Problems) -> str | None:
+    """The first problem as one reason, a nested key's naming the key: `webhook_method: must be one of …`."""
+    if not problems:
+        return None
+    where, reason = problems[0]
+    return f"{where}: {reason}" if where else reason
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from flex_provider.errors import AdoptionError, AlreadyExistsError, FlexError, I
 from flex_provider.options import IMPORT_INPUT, OPTIONS_BY_KEY
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, UNKNOWN, contains_unknown
 from flex_provider.settings import ProviderSettings
-from flex_provider.values import Kind, a_or_an, quote
+from flex_provider.values import a_or_an, quote
 
 __all__ = ["UNKNOWN", "AddressConfigurationProvider", "DeclaredProvider", "FlexChannelProvider", "FlexFlowProvider"]
 
@@ -117,17 +117,10 @@ class DeclaredProvider(ResourceProvider):
             if contains_unknown(value):
                 inputs[spec.name] = value
                 continue
-            if spec.kind is Kind.OBJECT:
-                problems = spec.problems(value)
-                failures.extend(CheckFailure(f"{spec.name}.{where}" if where else spec.name, reason)
-                                for where, reason in problems)
-                if not problems:
-                    inputs[spec.name] = spec.stored(value)
-                continue
-            reason, stored = spec.checked(value)
-            if reason:
-                failures.append(CheckFailure(spec.name, reason))
-            else:
+            problems, stored = spec.checked(value)
+            failures.extend(CheckFailure(f"{spec.name}.{where}" if where else spec.name, reason)
+                            for where, reason in problems)
+            if not problems:
                 inputs[spec.name] = stored
         if not failures and not contains_unknown(inputs):
             failures.extend(CheckFailure(path, reason) for path, reason in rtype.requirement_problems(inputs))
@@ -357,9 +350,7 @@ def _changed(rtype: ResourceType, spec: Field, olds: Mapping[str, Any], news: Ma
 
 def _differs(spec: Field, old: Any, new: Any) -> bool:
     """Whether `new` asks for something `old` is not; a mapping's keys left unset keep the server's value."""
-    if spec.kind is Kind.OBJECT and isinstance(old, Mapping) and isinstance(new, Mapping):
-        return any(contains_unknown(new[key]) or old.get(key) != new[key] for key in new)
-    return old != new
+    return spec.kind.differs(old, new, contains_unknown)
 
 
 def _readoption(rtype: ResourceType, sid: str, fields: list[str]) -> AdoptionError:

@@ -25,7 +25,7 @@ from flex_provider.provider import (
     FlexFlowProvider,
 )
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, register_dynamic, serialized_provider
-from flex_provider.values import Kind, canonical_json, nested, quote
+from flex_provider.values import canonical_json, nested, quote
 
 __all__ = [
     "AddressConfiguration",
@@ -209,12 +209,12 @@ def _props(rtype: ResourceType, args: Any, resource_name: str) -> dict[str, Any]
     for f in dataclasses.fields(args):
         value = getattr(args, f.name)
         spec = rtype.by_name.get(f.name)
-        if spec is not None and spec.kind is Kind.JSON and isinstance(value, Mapping):
+        if spec is not None and spec.kind.json_text and isinstance(value, Mapping):
             try:
                 value = _json_text(value)
             except ValueError as exc:
                 raise ValueError(f"{rtype.name} {quote(resource_name, 100)}: {f.name} {exc}") from None
-        if spec is not None and spec.kind is Kind.OBJECT and dataclasses.is_dataclass(value):
+        if spec is not None and spec.fields and dataclasses.is_dataclass(value):
             value = {key: item for key, item in vars(value).items() if item is not None}
         if value is not None:
             props[f.name] = value

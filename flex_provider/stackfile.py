@@ -35,11 +35,11 @@ from yaml.events import (
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import Reader
 
-from flex_provider.declaration import Field, Link, ResourceType
+from flex_provider.declaration import Field, Link, ResourceType, first_problem
 from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.options import OPTIONS_BY_KEY, Options
-from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, counted, quote, shown
+from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, counted, quote, shown
 
 __all__ = [
     "MAX_BYTES",
@@ -354,7 +354,7 @@ class _Checker:
 
     def _field(self, spec: Field, node: Node, where: str) -> Any:
         """A field's value, or _INVALID once its problems are reported; a mapping field's keys each at their place."""
-        if spec.kind is Kind.OBJECT:
+        if spec.fields:
             entries = self._mapping(node, where, tuple(spec.by_name),
                                     f"must be a mapping with keys {', '.join(spec.by_name)}")
             if entries is None:
@@ -362,7 +362,7 @@ class _Checker:
             data = {key: self._field(spec.by_name[key], value_node, f"{where}.{key}")
                     for key, (_key_node, value_node) in entries.items()}
             return _INVALID if any(v is _INVALID for v in data.values()) else data
-        value = self._data(node, where, nested=spec.kind in (Kind.JSON, Kind.TEXT_LIST), json=spec.kind is Kind.JSON)
+        value = self._data(node, where, nested=spec.kind.takes_collections, json=spec.kind.json_text)
         if value is _INVALID:
             return _INVALID
         reason, stored = _field_checked(spec, value)
@@ -540,9 +540,9 @@ def _field_checked(spec: Field, value: Any) -> tuple[str | None, Any]:
     """A scalar field's problem, or its stored form: values of a loaded stack file are kept stored."""
     if value is _NESTED:
         return f"must be {spec.kind.wanted}, not a list or mapping", None
-    reason, stored = spec.checked(value)
-    quotable = spec.kind in (Kind.TEXT, Kind.SID, Kind.CHOICE, Kind.URL)
-    if reason and quotable and value is not None and not isinstance(value, str):
+    problems, stored = spec.checked(value)
+    reason = first_problem(problems)
+    if reason and spec.kind.quotable and value is not None and not isinstance(value, str):
         return f"{reason}; quote it to make it a string", None
     return reason, stored
 

@@ -11,41 +11,18 @@ from typing import Any
 
 from flex_provider.declaration import Field, ResourceType
 from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
+from flex_provider.kinds import SCHEMA_END
 from flex_provider.options import OPTIONS
 from flex_provider.stackfile import NAME_PATTERN
-from flex_provider.values import Kind
 
 __all__ = ["SCHEMA_FILE", "build_schema"]
 
 SCHEMA_FILE = "stackfile.schema.json"
 
-_END = r"(?![\s\S])"
-"""End of text in both regex dialects a schema meets: ECMA-262 (editors) and Python's `re` (the
-jsonschema library), whose `$` also matches before a final newline. `\\Z` is not ECMA-262."""
-
-
 def _field_schema(spec: Field, rtype: ResourceType) -> dict[str, Any]:
     change = "Changed in place." if spec.updatable else f"Changing it replaces the {rtype.noun}."
-    schema: dict[str, Any] = {"description": f"{spec.description} {change}"}
-    if spec.kind is Kind.BOOL:
-        schema["type"] = "boolean"
-    elif spec.kind is Kind.INT:
-        schema["type"] = "integer"
-    elif spec.kind is Kind.JSON:
-        schema["type"] = ["object", "string"]
-    elif spec.kind is Kind.TEXT_LIST:
-        schema.update(type="array", items={"type": "string"})
-    elif spec.kind is Kind.OBJECT:
-        schema.update(type="object", additionalProperties=False,
-                      properties={sub.name: _field_schema(sub, rtype) for sub in spec.fields})
-    else:
-        schema["type"] = "string"
-        if spec.pattern:
-            schema.update(pattern=spec.pattern + _END, minLength=34, maxLength=34)
-        if spec.choices:
-            schema["enum"] = list(spec.choices)
-        if spec.kind is Kind.URL:
-            schema["format"] = "uri"
+    schema: dict[str, Any] = {"description": f"{spec.description} {change}",
+                              **spec.kind.json_schema(spec, lambda sub: _field_schema(sub, rtype))}
     if spec.default is not None:
         schema["default"] = spec.default
     return schema
@@ -54,7 +31,7 @@ def _field_schema(spec: Field, rtype: ResourceType) -> dict[str, Any]:
 def _option_schemas(rtype: ResourceType) -> dict[str, Any]:
     kinds: dict[str, dict[str, Any]] = {
         "boolean": {"type": "boolean", "default": False},
-        "sid": {"type": "string", "pattern": rtype.sid_pattern + _END},
+        "sid": {"type": "string", "pattern": rtype.sid_pattern + SCHEMA_END},
         "names": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
     }
     return {option.key: {**kinds[option.kind], "description": option.describe(rtype)} for option in OPTIONS}
@@ -96,7 +73,7 @@ def build_schema() -> dict[str, Any]:
         properties[rtype.section] = {
             "type": "object",
             "description": f"{rtype.title}s by logical name (the Pulumi resource name).",
-            "propertyNames": {"pattern": "^" + NAME_PATTERN.pattern + _END},
+            "propertyNames": {"pattern": "^" + NAME_PATTERN.pattern + SCHEMA_END},
             "additionalProperties": {"$ref": f"#/$defs/{rtype.noun}"},
         }
         definitions.update(_resource_defs(rtype))

@@ -10,14 +10,12 @@ import json
 import math
 import re
 from collections.abc import Iterator, Mapping
-from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
     "MAX_JSON_DEPTH",
     "TOO_DEEP",
-    "Kind",
     "a_or_an",
     "canonical_json",
     "counted",
@@ -33,32 +31,6 @@ __all__ = [
 MAX_JSON_DEPTH = 64
 """How deeply a JSON field may nest; deeper data is refused before Python's recursion limit is near."""
 TOO_DEEP = f"nests too deeply; at most {MAX_JSON_DEPTH} levels are allowed"
-
-
-class Kind(Enum):
-    """How a field is typed in YAML and Python, checked, stored and encoded in the form body."""
-
-    TEXT = "string"
-    SID = "sid"
-    JSON = "json"
-    BOOL = "boolean"
-    INT = "integer"
-    CHOICE = "choice"
-    URL = "url"
-    TEXT_LIST = "list of strings"
-    OBJECT = "mapping"
-
-    @property
-    def wanted(self) -> str:
-        """What a value of this kind must be, as error messages say it."""
-        return _WANTED[self]
-
-
-_WANTED = {
-    Kind.TEXT: "a string", Kind.SID: "a string", Kind.CHOICE: "a string", Kind.URL: "a string",
-    Kind.BOOL: "true or false", Kind.INT: "a whole number", Kind.JSON: "a mapping or a JSON string",
-    Kind.TEXT_LIST: "a list of strings", Kind.OBJECT: "a mapping",
-}
 
 
 def canonical_json(value: Any) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from flex_provider.declaration import Field, ResourceType
 from flex_provider.declarations import ADDRESS, CHANNEL, FLEX_FLOW, RESOURCE_TYPES
-from flex_provider.values import Kind
+from flex_provider.kinds import Kind
 from tests import spec_contract
 
 OPERATIONS: dict[str, Any] = json.loads(spec_contract.EMULATOR_CONTRACT.read_text())["operations"]
@@ -18,8 +18,6 @@ RESPONSES = {CHANNEL: spec_contract.load_fixture()["channel"], FLEX_FLOW: spec_c
              ADDRESS: spec_contract.load_conversations_fixture()["configuration_address"]}
 REPLACED_ALTHOUGH_THE_API_UPDATES_IT = {(FLEX_FLOW, "chat_service_sid")}
 """Deliberate: a flow's channels live in its chat service (declarations/flex_flow.py)."""
-API_TYPES = {Kind.BOOL: "boolean", Kind.INT: "integer", Kind.TEXT_LIST: "array"}
-"""The spec's type of each kind's parameter; every other kind is sent as a string."""
 BY_TYPE = pytest.mark.parametrize("rtype", RESOURCE_TYPES, ids=[rtype.name for rtype in RESOURCE_TYPES])
 
 
@@ -31,7 +29,7 @@ def _operation(rtype: ResourceType, method: str, path: str) -> dict[str, Any] | 
 
 def _leaves(fields: tuple[Field, ...]) -> list[Field]:
     """The fields as the API has them: a mapping's keys are parameters of their own (`AutoCreation.Type`)."""
-    return [leaf for spec in fields for leaf in (spec.fields if spec.kind is Kind.OBJECT else (spec,))]
+    return [leaf for spec in fields for leaf in (spec.fields or (spec,))]
 
 
 def test_fixtures_are_what_the_shared_specs_say() -> None:
@@ -53,7 +51,7 @@ def test_every_field_is_a_create_parameter_with_its_rules(rtype: ResourceType) -
         rule = params[spec.api_name]
         assert (spec.required, spec.pattern, list(spec.choices)) == (
             rule.get("required", False), rule.get("pattern"), rule.get("enum", [])), spec.api_name
-        assert API_TYPES.get(spec.kind, "string") == rule["type"], spec.api_name
+        assert spec.kind.api_type == rule["type"], spec.api_name
         assert (spec.kind is Kind.URL) == (rule.get("format") == "uri"), spec.api_name
 
 
@@ -67,7 +65,7 @@ def test_a_field_updates_in_place_exactly_when_the_update_body_has_it(rtype: Res
         else:
             assert spec.updatable == (spec.api_name in body), spec.api_name
     for spec in rtype.fields:
-        if spec.kind is Kind.OBJECT:
+        if spec.fields:
             assert spec.updatable == any(sub.updatable for sub in spec.fields), spec.name
     assert rtype.updatable == (update is not None)
 

@@ -12,7 +12,6 @@ from flex_provider.hosts import HOSTS
 from flex_provider.options import OPTIONS
 from flex_provider.settings import SOURCES
 from flex_provider.stackfile import check_stack_file
-from flex_provider.values import Kind
 from flex_provider.version import __version__
 from tests.support import ROOT
 
@@ -37,7 +36,7 @@ def test_every_field_is_documented_with_its_api_name_and_what_a_change_does(rtyp
     assert [row.split("`")[1] for row in rows] == [name for _, name in documented]
     for (spec, _), row in zip(documented, rows, strict=True):
         cells = [cell.strip() for cell in row.split("|")[1:-1]]
-        assert cells[-1] == (f"`{spec.api_name}.*`" if spec.kind is Kind.OBJECT else f"`{spec.api_name}`")
+        assert cells[-1] == (f"`{spec.api_name}.*`" if spec.fields else f"`{spec.api_name}`")
         assert cells[1].startswith("yes" if spec.required else "no")
         assert cells[4] == ("in place" if spec.updatable else "replace")
 

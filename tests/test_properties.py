@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from flex_provider.client import Credentials, FlexClient
 from flex_provider.declarations import CHANNEL
+from flex_provider.kinds import Kind
 from flex_provider.stackfile import check_stack_file
-from flex_provider.values import Kind, canonical_json
+from flex_provider.values import canonical_json
 from tests.support import FAST_RETRY
 from twilio_emulator import Emulator
 

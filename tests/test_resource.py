@@ -14,7 +14,6 @@ from flex_provider.declaration import ResourceType
 from flex_provider.declarations import CHANNEL, RESOURCE_TYPES
 from flex_provider.resource import AutoCreationArgs, DeclaredResource, FlexFlowIntegrationArgs
 from flex_provider.resource import resource_class as resource_class_of
-from flex_provider.values import Kind
 from tests.engine import goal
 from tests.pulumi_mocks import run_program
 from tests.support import FLOW, ROOT, channel_inputs
@@ -37,7 +36,7 @@ def test_args_classes_and_outputs_are_exactly_the_declaration(rtype: ResourceTyp
     assert [f.name for f in dataclasses.fields(resource_class._args_type)] == [*(f.name for f in rtype.fields),
                                                                                "import_sid"]
     for spec in rtype.fields:
-        if spec.kind is Kind.OBJECT:
+        if spec.fields:
             assert [f.name for f in dataclasses.fields(NESTED_ARGS[spec.name])] == [sub.name for sub in spec.fields]
     assert [name for name in resource_class.__annotations__ if not name.startswith("_")] == list(rtype.outputs)
     assert resource_class._provider_type.rtype is rtype

@@ -11,7 +11,7 @@ a replace that keeps the type and address (an `address_country` change) deletes 
 from __future__ import annotations
 
 from flex_provider.declaration import Collision, Field, ListFilter, ResourceType
-from flex_provider.values import Kind
+from flex_provider.kinds import Kind
 
 __all__ = ["ADDRESS"]
 

@@ -6,7 +6,7 @@ The API has no update: every field replaces the channel when it changes.
 from __future__ import annotations
 
 from flex_provider.declaration import Collision, Field, ListFilter, Reference, ResourceType
-from flex_provider.values import Kind
+from flex_provider.kinds import Kind
 
 __all__ = ["CHANNEL"]
 

@@ -11,7 +11,7 @@ flow, with its channels created again under it, is what the change means.
 from __future__ import annotations
 
 from flex_provider.declaration import Field, ListFilter, ResourceType
-from flex_provider.values import Kind
+from flex_provider.kinds import Kind
 
 __all__ = ["FLEX_FLOW"]
 
