@@ -175,12 +175,10 @@ class _TwilioHosts(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def _regional_client(emulator: Emulator, **where: str) -> tuple[FlexClient, _TwilioHosts]:
-    client = FlexClient(Credentials.from_auth_token(emulator.account_sid, emulator.auth_token),
-                        endpoints=Endpoints.resolve(**where), retry=FAST_RETRY)
-    hosts = _TwilioHosts(emulator.base_url)
-    client._session.mount("https://", hosts)  # the one seam: where a host name leads
-    return client, hosts
+def _regional_client(emulator: Emulator, adapter: HTTPAdapter, **where: str) -> FlexClient:
+    """A client in a Region and Edge whose requests `adapter` carries: the one seam is where a host name leads."""
+    return FlexClient(Credentials.from_auth_token(emulator.account_sid, emulator.auth_token),
+                      endpoints=Endpoints.resolve(**where), retry=FAST_RETRY, adapter=adapter)
 
 
 @pytest.mark.parametrize(("where", "flex", "conversations"), [
@@ -191,7 +189,8 @@ def _regional_client(emulator: Emulator, **where: str) -> tuple[FlexClient, _Twi
 ])
 def test_each_api_is_called_at_its_own_host_in_the_region_and_edge(emulator: Emulator, where: dict[str, str],
                                                                    flex: str, conversations: str) -> None:
-    client, hosts = _regional_client(emulator, **where)
+    hosts = _TwilioHosts(emulator.base_url)
+    client = _regional_client(emulator, hosts, **where)
     address = client.create_configuration_address(sms_inputs())
     client.fetch_configuration_address(address.sid)
     list(client.list_configuration_addresses(type="sms"))
@@ -205,8 +204,8 @@ def test_each_api_is_called_at_its_own_host_in_the_region_and_edge(emulator: Emu
 
 def test_a_page_link_is_followed_only_on_the_listed_apis_own_origin(emulator: Emulator) -> None:
     """Listing addresses in ie1, a link to the Flex host is off the origin; a link to the Conversations host is not."""
-    client, hosts = _regional_client(emulator, region="ie1")
     conversations, flex = "https://conversations.ie1.twilio.com", "https://flex-api.ie1.twilio.com"
+    asked: list[str] = []
 
     class Pages(HTTPAdapter):
         """Answers the first page with a link to `next_url`, then an empty last page."""
@@ -214,7 +213,7 @@ def test_a_page_link_is_followed_only_on_the_listed_apis_own_origin(emulator: Em
         next_url = ""
 
         def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-            hosts.asked.append(request.url or "")
+            asked.append(request.url or "")
             response = requests.Response()
             response.status_code, response.url = 200, request.url
             link = None if "Page=1" in (request.url or "") else self.next_url
@@ -222,14 +221,14 @@ def test_a_page_link_is_followed_only_on_the_listed_apis_own_origin(emulator: Em
             return response
 
     pages = Pages()
-    client._session.mount("https://", pages)
+    client = _regional_client(emulator, pages, region="ie1")
     pages.next_url = f"{conversations}{ADDRESS.path}?PageSize=50&Page=1"
     assert list(client.list_configuration_addresses()) == []
-    assert [urlsplit(url).netloc for url in hosts.asked] == ["conversations.ie1.twilio.com"] * 2
+    assert [urlsplit(url).netloc for url in asked] == ["conversations.ie1.twilio.com"] * 2
     pages.next_url = f"{flex}{ADDRESS.path}?PageSize=50&Page=1"
     with pytest.raises(TransportError, match="page link points off the API's origin"):
         list(client.list_configuration_addresses())
-    assert len(hosts.asked) == 3
+    assert len(asked) == 3
 
 
 # diff and check
