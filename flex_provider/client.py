@@ -8,7 +8,8 @@ answers (`models`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Self
 from urllib.parse import urlencode, urlsplit
@@ -16,13 +17,13 @@ from urllib.parse import urlencode, urlsplit
 from requests.adapters import HTTPAdapter
 
 from flex_provider.declaration import ResourceType
-from flex_provider.declarations import ADDRESS, CHANNEL, FLEX_FLOW, RESOURCE_TYPES
+from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.endpoints import FLEX_API, Endpoints, resolve_base_url
 from flex_provider.errors import InvalidIdError, TransportError, answer_lost
 from flex_provider.models import ApiObject
 from flex_provider.retry import RetryPolicy
 from flex_provider.transport import Credentials, Timeouts, Transport
-from flex_provider.values import a_or_an, quote
+from flex_provider.values import a_or_an, describe, quote
 
 __all__ = [
     "ApiObject",
@@ -36,6 +37,10 @@ __all__ = [
 
 _API_HOSTS = len({rtype.api for rtype in RESOURCE_TYPES})
 """One connection pool per API host: with fewer, urllib3 drops a host's pool, keep-alive and all, to make room."""
+_NAMED: dict[str, tuple[str, ResourceType]] = {
+    rtype.method_name(verb): (verb, rtype) for rtype in RESOURCE_TYPES
+    for verb in ("create", "fetch", "list", "delete", *(("update",) if rtype.updatable else ()))}
+"""Each operation by the API's name (`create_channel`): the client's method and the resource it is for."""
 
 
 class FlexClient:
@@ -82,6 +87,19 @@ class FlexClient:
         """Close pooled connections."""
         self._transport.close()
 
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        """The operations by the API's names, one of each for every declared resource: `create_channel(inputs)`,
+        `fetch_flex_flow(sid)`, `update_configuration_address(sid, changes)`, `list_channels(**filters)`,
+        `delete_channel(sid)` (a nested resource's also take its parent's SID by field name)."""
+        found = _NAMED.get(name)
+        if found is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        verb, rtype = found
+        return functools.partial(getattr(self, verb), rtype)
+
+    def __dir__(self) -> list[str]:
+        return [*super().__dir__(), *_NAMED]
+
     def create(self, rtype: ResourceType, inputs: Mapping[str, Any]) -> ApiObject:
         """POST the collection with the resource's valid inputs (snake_case names, as declared).
 
@@ -91,102 +109,55 @@ class FlexClient:
                   f"{rtype.command} list` or in the Twilio Console; if it is there, adopt it with "
                   f"`import: {rtype.sid_prefix}…` on the {rtype.noun} in the stack file, otherwise run "
                   "`pulumi up` again.")
-        url = self._url(rtype, rtype.path)
-        body, answered_at = self._request_dated("POST", url, data=rtype.to_form(inputs), advice=advice)
+        url = self._url(rtype, rtype.collection_path(_checked_parents(rtype, inputs)))
+        body, answered_at = self._transport.request("POST", url, data=rtype.to_form(inputs), advice=advice)
         return self._object(rtype, body, "POST", url, advice, answered_at)
 
-    def fetch(self, rtype: ResourceType, sid: str) -> ApiObject:
+    def fetch(self, rtype: ResourceType, sid: str, **parents: str) -> ApiObject:
         """GET one resource; raises NotFoundError when it does not exist."""
-        url = self._url(rtype, rtype.instance_path(_check_sid(rtype, sid)))
+        url = self._instance_url(rtype, sid, parents)
         return self._object(rtype, self._request("GET", url), "GET", url)
 
     def list(self, rtype: ResourceType, page_size: int | None = None, **filters: str) -> Iterator[ApiObject]:
         """Every resource of the account, following `meta.next_page_url` through every page.
 
-        `filters` are the list operation's query parameters by their API names (`FriendlyName`).
+        `filters` are by output name, as the declaration's list filters name them (`friendly_name`); those the
+        API takes are sent as its query, the others applied to what it answers. A nested resource's list
+        takes its parent's SID by field name.
         """
-        query = urlencode({**filters, "PageSize": page_size or rtype.max_page_size})
-        url: str | None = f"{self._url(rtype, rtype.path)}?{query}"
+        given = {key: value for key, value in filters.items() if value}
+        sent = {f.query: given[f.output] for f in rtype.list_filters if f.query and f.output in given}
+        kept = {f.output: given[f.output] for f in rtype.list_filters if not f.query and f.output in given}
+        query = urlencode({**sent, "PageSize": page_size or rtype.max_page_size})
+        url: str | None = f"{self._url(rtype, rtype.collection_path(_checked_parents(rtype, filters)))}?{query}"
         while url:
             self._check_same_origin(rtype, url)
             page = self._request("GET", url)
             for item in page.get(rtype.list_key) or []:
-                yield self._object(rtype, item, "GET", url)
+                found = self._object(rtype, item, "GET", url)
+                if all(found.values.get(key) == value for key, value in kept.items()):
+                    yield found
             url = (page.get("meta") or {}).get("next_page_url")
 
-    def update(self, rtype: ResourceType, sid: str, changes: Mapping[str, Any]) -> ApiObject:
+    def update(self, rtype: ResourceType, sid: str, changes: Mapping[str, Any], **parents: str) -> ApiObject:
         """POST the changed fields to one resource; its answer is the whole resource as it now is.
 
         Like a create, an update is not retried once it may have reached the server: its outcome
         is reported as unknown, and running `pulumi up` again is safe, since the same update
         sent twice leaves the resource the same.
         """
-        url = self._url(rtype, rtype.instance_path(_check_sid(rtype, sid)))
+        url = self._instance_url(rtype, sid, parents)
         advice = (f"The {rtype.noun} may or may not have been updated; run `pulumi refresh`, then `pulumi up` "
                   "again: sending the same update twice is safe.")
         body = self._request("POST", url, data=rtype.to_form(changes), advice=advice)
         return self._object(rtype, body, "POST", url, advice)
 
-    def delete(self, rtype: ResourceType, sid: str) -> None:
+    def delete(self, rtype: ResourceType, sid: str, **parents: str) -> None:
         """DELETE one resource; raises NotFoundError when it does not exist."""
-        self._request("DELETE", self._url(rtype, rtype.instance_path(_check_sid(rtype, sid))))
+        self._request("DELETE", self._instance_url(rtype, sid, parents))
 
-    def create_channel(self, inputs: Mapping[str, Any]) -> ApiObject:
-        """CreateChannel: POST /v1/Channels."""
-        return self.create(CHANNEL, inputs)
-
-    def fetch_channel(self, sid: str) -> ApiObject:
-        """FetchChannel: GET /v1/Channels/{sid}."""
-        return self.fetch(CHANNEL, sid)
-
-    def list_channels(self, page_size: int = 1000) -> Iterator[ApiObject]:
-        """ListChannel: GET /v1/Channels, every page."""
-        return self.list(CHANNEL, page_size)
-
-    def delete_channel(self, sid: str) -> None:
-        """DeleteChannel: DELETE /v1/Channels/{sid}."""
-        self.delete(CHANNEL, sid)
-
-    def create_flex_flow(self, inputs: Mapping[str, Any]) -> ApiObject:
-        """CreateFlexFlow: POST /v1/FlexFlows."""
-        return self.create(FLEX_FLOW, inputs)
-
-    def fetch_flex_flow(self, sid: str) -> ApiObject:
-        """FetchFlexFlow: GET /v1/FlexFlows/{sid}."""
-        return self.fetch(FLEX_FLOW, sid)
-
-    def update_flex_flow(self, sid: str, changes: Mapping[str, Any]) -> ApiObject:
-        """UpdateFlexFlow: POST /v1/FlexFlows/{sid} with only the fields to change."""
-        return self.update(FLEX_FLOW, sid, changes)
-
-    def list_flex_flows(self, friendly_name: str | None = None, page_size: int = 1000) -> Iterator[ApiObject]:
-        """ListFlexFlow: GET /v1/FlexFlows, every page, optionally only those with a friendly name."""
-        return self.list(FLEX_FLOW, page_size, **({"FriendlyName": friendly_name} if friendly_name else {}))
-
-    def delete_flex_flow(self, sid: str) -> None:
-        """DeleteFlexFlow: DELETE /v1/FlexFlows/{sid}."""
-        self.delete(FLEX_FLOW, sid)
-
-    def create_configuration_address(self, inputs: Mapping[str, Any]) -> ApiObject:
-        """CreateConfigurationAddress: POST /v1/Configuration/Addresses of the Conversations API."""
-        return self.create(ADDRESS, inputs)
-
-    def fetch_configuration_address(self, sid: str) -> ApiObject:
-        """FetchConfigurationAddress: GET /v1/Configuration/Addresses/{sid}."""
-        return self.fetch(ADDRESS, sid)
-
-    def update_configuration_address(self, sid: str, changes: Mapping[str, Any]) -> ApiObject:
-        """UpdateConfigurationAddress: POST /v1/Configuration/Addresses/{sid} with only the fields to change."""
-        return self.update(ADDRESS, sid, changes)
-
-    def list_configuration_addresses(self, type: str | None = None,  # noqa: A002 - the API's name
-                                     page_size: int | None = None) -> Iterator[ApiObject]:
-        """ListConfigurationAddress: GET /v1/Configuration/Addresses, every page, optionally only one type."""
-        return self.list(ADDRESS, page_size, **({"Type": type} if type else {}))
-
-    def delete_configuration_address(self, sid: str) -> None:
-        """DeleteConfigurationAddress: DELETE /v1/Configuration/Addresses/{sid}."""
-        self.delete(ADDRESS, sid)
+    def _instance_url(self, rtype: ResourceType, sid: str, parents: Mapping[str, Any]) -> str:
+        return self._url(rtype, rtype.instance_path(_check_sid(rtype, sid), _checked_parents(rtype, parents)))
 
     def _url(self, rtype: ResourceType, path: str) -> str:
         """A path of the resource's API at that API's base URL."""
@@ -195,10 +166,6 @@ class FlexClient:
     def _request(self, method: str, url: str, data: Mapping[str, Any] | None = None,
                  advice: str = "") -> dict[str, Any]:
         return self._transport.request(method, url, data, advice)[0]
-
-    def _request_dated(self, method: str, url: str, data: Mapping[str, Any] | None = None,
-                       advice: str = "") -> tuple[dict[str, Any], datetime | None]:
-        return self._transport.request(method, url, data, advice)
 
     def _object(self, rtype: ResourceType, body: Mapping[str, Any], method: str, url: str,
                 advice: str = "", answered_at: datetime | None = None) -> ApiObject:
@@ -211,6 +178,19 @@ class FlexClient:
         ours, theirs = urlsplit(self.endpoints.base_url(rtype.api)), urlsplit(url)
         if (ours.scheme, ours.netloc) != (theirs.scheme, theirs.netloc):
             raise TransportError("GET", f"{theirs.scheme}://{theirs.netloc}/…", "page link points off the API's origin")
+
+
+def _checked_parents(rtype: ResourceType, values: Mapping[str, Any]) -> dict[str, str]:
+    """The SIDs a nested resource's path names, each checked as `_check_sid` checks an id; none for others."""
+    parents = {}
+    for spec in rtype.path_fields:
+        value = values.get(spec.name)
+        if not isinstance(value, str) or not spec.regex or not spec.regex.fullmatch(value):
+            prefix = spec.sid_prefix
+            raise InvalidIdError(f"{a_or_an(rtype.title)} lives under its {spec.name}, which must be a {prefix} SID "
+                                 f"('{prefix}' and 32 hex digits), not {describe(value)}")
+        parents[spec.name] = value
+    return parents
 
 
 def _check_sid(rtype: ResourceType, sid: str) -> str:

@@ -1,9 +1,11 @@
 """How a resource is declared: its fields, outputs, API paths and collision keys, in one place.
 
-Each resource (`declarations/`) is one `ResourceType`. Everything else derives from it: the
-provider's check, diff and form body, the stack-file loader, the JSON Schema, the typed args
-and the README tables (tests keep the last two equal to it). Names, patterns and enums are those
-of Twilio's OpenAPI descriptions; tests check each declaration against them.
+Each resource (`declarations/`) is one `ResourceType`, registered by one line in
+`declarations.RESOURCE_TYPES`. Everything else derives from it: the client's operations, the
+provider's check, diff and form body, the provider and resource classes, the stack-file section and
+loader, the JSON Schema, the CLI's list command, the exports, and the README tables (a test keeps
+those and the typed args classes equal to it). Names, patterns and enums are those of Twilio's
+OpenAPI descriptions; tests check each declaration against them.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ from functools import cached_property
 from typing import Any
 
 from flex_provider.kinds import Kind, Problems
+from flex_provider.values import plural
 
 __all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "first_problem", "sid_pattern"]
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+"""A path's `{ApiName}`."""
 
 
 def sid_pattern(prefix: str) -> str:
@@ -75,6 +82,8 @@ class Field:
     """The most characters a string may have, where Twilio documents it."""
     requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """For a choice: the keys (`integration.flow_sid`) each value needs set, as the spec's prose says."""
+    every_update: bool = False
+    """Sent in every update, changed or not, where the API takes a partial update only with it (Studio's `Status`)."""
 
     @property
     def pattern(self) -> str | None:
@@ -159,8 +168,13 @@ class ResourceType:
     api: str
     """The API's host name prefix: `flex-api` for https://flex-api.twilio.com, `conversations` for
     https://conversations.twilio.com; the client's `Endpoints` makes it a base URL."""
+    operation: str
+    """How the API's operation IDs name one of them (`Channel` of CreateChannel, `ConfigurationAddress`); the
+    client's methods are named after those operations (`create_channel`, `list_configuration_addresses`)."""
     path: str
-    """The collection's path; an instance is `{path}/{sid}`."""
+    """The collection's path as the spec writes it; an instance is `{path}/{Sid}`. A collection nested in another
+    resource names its parent's SID as the spec does (`/v1/Workspaces/{WorkspaceSid}/TaskQueues`): each
+    `{ApiName}` is a field's API name, and that field's value fills it (`path_fields`)."""
     list_key: str
     max_page_size: int
     sid_prefix: str
@@ -178,6 +192,17 @@ class ResourceType:
     """The outputs `python -m flex_provider <section> list` shows."""
     collisions: tuple[Collision, ...] = ()
     list_filters: tuple[ListFilter, ...] = ()
+    args: type | None = field(default=None, repr=False)
+    """The typed args class a Python program may declare one with, kept beside the declaration (a test keeps
+    its fields equal to the declared ones)."""
+
+    def __post_init__(self) -> None:
+        """Refuse a path that names no field, or a parent field that could change or be left out."""
+        for name in _PLACEHOLDER.findall(self.path):
+            spec = next((spec for spec in self.fields if spec.api_name == name), None)
+            if spec is None or spec.updatable or not spec.required or spec.sid_prefix is None:
+                raise ValueError(f"{self.name}: path {self.path} names {{{name}}}, which must be the API name of a "
+                                 "required SID field that replaces the resource when it changes")
 
     @property
     def command(self) -> str:
@@ -209,6 +234,17 @@ class ResourceType:
     def updatable(self) -> bool:
         return any(spec.updatable for spec in self.fields)
 
+    @cached_property
+    def path_fields(self) -> tuple[Field, ...]:
+        """The fields whose values are part of the path (a parent's SID), not of the form body."""
+        named = _PLACEHOLDER.findall(self.path)
+        return tuple(spec for spec in self.fields if spec.api_name in named)
+
+    def method_name(self, verb: str) -> str:
+        """The client's name for one of its operations: `create_channel`, `list_flex_flows`."""
+        noun = re.sub(r"(?<!^)(?=[A-Z])", "_", self.operation).lower()
+        return f"{verb}_{plural(noun) if verb == 'list' else noun}"
+
     def requirement_problems(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
         """Keys a choice's value needs and the inputs lack, as (key path, reason): checked once every
         field is known to be valid, by the provider's check and the stack-file loader alike."""
@@ -230,12 +266,21 @@ class ResourceType:
         return filled
 
     def to_form(self, values: Mapping[str, Any]) -> dict[str, str | list[str]]:
-        """The API's form body for valid inputs; unset optional fields are left out."""
-        return dict(item for spec in self.fields if values.get(spec.name) is not None
+        """The API's form body for valid inputs; unset optional fields, and those in the path, are left out."""
+        return dict(item for spec in self.fields if values.get(spec.name) is not None and spec not in self.path_fields
                     for item in spec.form_items(values[spec.name]))
 
-    def instance_path(self, sid: str) -> str:
-        return f"{self.path}/{sid}"
+    def collection_path(self, parents: Mapping[str, Any]) -> str:
+        """The collection's path, its parents' SIDs (by field name, valid SIDs) filled in."""
+        return _PLACEHOLDER.sub(lambda found: str(parents[self.by_api_name[found.group(1)].name]), self.path)
+
+    def instance_path(self, sid: str, parents: Mapping[str, Any]) -> str:
+        """One resource's path: `{collection}/{sid}`."""
+        return f"{self.collection_path(parents)}/{sid}"
+
+    @cached_property
+    def by_api_name(self) -> Mapping[str, Field]:
+        return {spec.api_name: spec for spec in self.fields}
 
     def outputs_from(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """The declared outputs of an API answer, inputs among them in the form state keeps."""

@@ -45,11 +45,8 @@ def list_resources(rtype: ResourceType, filters: Mapping[str, str], config: Mapp
                    as_json: bool = False, out: TextIO = sys.stdout) -> int:
     """Print every resource of `rtype` that matches `filters` (by output name); returns how many."""
     settings = ProviderSettings.resolve(config.get, os.environ)
-    query = {f.query: filters[f.output] for f in rtype.list_filters if f.query and f.output in filters}
-    local = {f.output: filters[f.output] for f in rtype.list_filters if not f.query and f.output in filters}
     with settings.client() as client:
-        found = [item for item in client.list(rtype, **query)
-                 if all(item.values.get(key) == value for key, value in local.items())]
+        found = list(client.list(rtype, **filters))
     if as_json:
         json.dump([item.to_outputs() for item in found], out, indent=2)
         out.write("\n")

@@ -1,126 +1,28 @@
-"""The Pulumi resources a program declares (`FlexChannel`, …); their CRUD runs in the providers of `provider.py`.
+"""The Pulumi resources a program declares (`FlexChannel`, …), one class per declaration, made here in a loop; their
+CRUD runs in the providers of `provider.py`.
 
-Each resource takes a typed args object or keyword arguments, as Pulumi's generated SDKs do, and
-has a `get` that reads an existing one into a program. The args classes list the declared
-fields (tests/test_program.py keeps them equal to the declarations); defaults are applied from
-the declaration, never written here.
+Each resource takes its typed args object (kept beside its declaration; tests/test_resource.py keeps
+it equal to the declared fields) or keyword arguments, as Pulumi's generated SDKs do, and has a `get`
+that reads an existing one into a program. Every declared output is an attribute. Defaults are applied
+from the declaration, never written here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Mapping, Sequence
+import types
+from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import pulumi
 from pulumi.dynamic import Resource
 
 from flex_provider.declaration import ResourceType
-from flex_provider.declarations import ADDRESS, CHANNEL, FLEX_FLOW
-from flex_provider.provider import (
-    AddressConfigurationProvider,
-    DeclaredProvider,
-    FlexChannelProvider,
-    FlexFlowProvider,
-)
+from flex_provider.declarations import RESOURCE_TYPES
+from flex_provider.provider import PROVIDERS, DeclaredProvider
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, register_dynamic, serialized_provider
-from flex_provider.values import canonical_json, nested, quote
-
-__all__ = [
-    "AddressConfiguration",
-    "AddressConfigurationArgs",
-    "AutoCreationArgs",
-    "DeclaredResource",
-    "FlexChannel",
-    "FlexChannelArgs",
-    "FlexFlow",
-    "FlexFlowArgs",
-    "FlexFlowIntegrationArgs",
-    "resource_class",
-]
-
-JsonInput = pulumi.Input[str] | Mapping[str, Any]
-
-
-@dataclasses.dataclass(frozen=True)
-class FlexChannelArgs:
-    """The inputs of a Flex chat channel (declarations/channel.py).
-
-    `pre_engagement_data` and `task_attributes` take a mapping or a JSON string; both are
-    stored as canonical JSON, so the same data never shows a diff. `import_sid` adopts an
-    existing channel instead of creating one.
-    """
-
-    flex_flow_sid: pulumi.Input[str]
-    identity: pulumi.Input[str]
-    chat_user_friendly_name: pulumi.Input[str]
-    chat_friendly_name: pulumi.Input[str]
-    target: pulumi.Input[str] | None = None
-    chat_unique_name: pulumi.Input[str] | None = None
-    pre_engagement_data: JsonInput | None = None
-    task_sid: pulumi.Input[str] | None = None
-    task_attributes: JsonInput | None = None
-    long_lived: pulumi.Input[bool] | None = None
-    import_sid: pulumi.Input[str] | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class FlexFlowIntegrationArgs:
-    """Where a Flex Flow's inbound messages go: the keys its integration type uses (declarations/flex_flow.py)."""
-
-    flow_sid: pulumi.Input[str] | None = None
-    url: pulumi.Input[str] | None = None
-    workspace_sid: pulumi.Input[str] | None = None
-    workflow_sid: pulumi.Input[str] | None = None
-    channel: pulumi.Input[str] | None = None
-    timeout: pulumi.Input[int] | None = None
-    priority: pulumi.Input[int] | None = None
-    creation_on_message: pulumi.Input[bool] | None = None
-    retry_count: pulumi.Input[int] | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class FlexFlowArgs:
-    """The inputs of a Flex Flow (declarations/flex_flow.py). `integration` takes the args class or a mapping."""
-
-    friendly_name: pulumi.Input[str]
-    chat_service_sid: pulumi.Input[str]
-    channel_type: pulumi.Input[str]
-    contact_identity: pulumi.Input[str] | None = None
-    enabled: pulumi.Input[bool] | None = None
-    integration_type: pulumi.Input[str] | None = None
-    integration: FlexFlowIntegrationArgs | Mapping[str, Any] | None = None
-    long_lived: pulumi.Input[bool] | None = None
-    janitor_enabled: pulumi.Input[bool] | None = None
-    import_sid: pulumi.Input[str] | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class AutoCreationArgs:
-    """Whether inbound messages to an address start a conversation, and where it goes (declarations/address.py)."""
-
-    enabled: pulumi.Input[bool] | None = None
-    type: pulumi.Input[str] | None = None
-    conversation_service_sid: pulumi.Input[str] | None = None
-    webhook_url: pulumi.Input[str] | None = None
-    webhook_method: pulumi.Input[str] | None = None
-    webhook_filters: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
-    studio_flow_sid: pulumi.Input[str] | None = None
-    studio_retry_count: pulumi.Input[int] | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class AddressConfigurationArgs:
-    """The inputs of a Conversations address configuration (declarations/address.py). `auto_creation` takes
-    the args class or a mapping."""
-
-    type: pulumi.Input[str]
-    address: pulumi.Input[str]
-    friendly_name: pulumi.Input[str] | None = None
-    address_country: pulumi.Input[str] | None = None
-    auto_creation: AutoCreationArgs | Mapping[str, Any] | None = None
-    import_sid: pulumi.Input[str] | None = None
+from flex_provider.values import a_or_an, canonical_json, nested, quote
 
 
 class DeclaredResource(Resource):
@@ -194,6 +96,30 @@ def resource_class(rtype: ResourceType) -> type[DeclaredResource]:
     return DeclaredResource._by_rtype[rtype]
 
 
+def declare_resource(rtype: ResourceType, provider: type[DeclaredProvider],
+                     module: str = __name__) -> type[DeclaredResource]:
+    """The resource class of a declaration, named as it is (`FlexChannel`), served by `provider`.
+
+    Its type token is the declaration's (`pulumi-python:dynamic/flex:FlexChannel`); `args` is the
+    declaration's args class, and its outputs are the declared ones.
+    """
+    if rtype.args is None:
+        raise TypeError(f"{rtype.name} declares no args class; a resource needs one")
+    fixed = ", ".join(spec.name for spec in rtype.fields if not spec.updatable)
+    change = (f"Changing {fixed} replaces it; every other input is updated in place." if rtype.updatable else
+              "The API cannot update one, so changing any input replaces it (a new SID).")
+    body = {"_rtype": rtype, "_provider_type": provider, "_args_type": rtype.args, "__module__": module,
+            "__qualname__": rtype.name, "__annotations__": dict.fromkeys(rtype.outputs, "pulumi.Output[Any]"),
+            "__doc__": f"{_capitalized(a_or_an(rtype.title))} (type `{rtype.type_token}`); its id is its SID "
+                       f"({rtype.sid_prefix}…).\n\n{change}"}
+    return types.new_class(rtype.name, (DeclaredResource,), {"module": rtype.module, "name": rtype.name},
+                           lambda namespace: namespace.update(body))
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _s(items: list[str]) -> str:
     return "s" if len(items) != 1 else ""
 
@@ -236,82 +162,10 @@ def _holds_outputs(value: Any) -> bool:
     return any(isinstance(item, pulumi.Output) or inspect.isawaitable(item) for item in nested(value))
 
 
-class FlexChannel(DeclaredResource, module="flex", name="FlexChannel"):
-    """A Flex chat channel (type `pulumi-python:dynamic/flex:FlexChannel`); its id is the channel SID.
+RESOURCES: dict[ResourceType, type[DeclaredResource]] = {
+    rtype: declare_resource(rtype, PROVIDERS[rtype]) for rtype in RESOURCE_TYPES}
+"""Each declared resource's class."""
+globals().update({resource.__name__: resource for resource in RESOURCES.values()})
 
-    The Flex API cannot update a channel, so changing any input replaces it (new SID).
-    """
-
-    _rtype = CHANNEL
-    _provider_type = FlexChannelProvider
-    _args_type = FlexChannelArgs
-
-    sid: pulumi.Output[str]
-    account_sid: pulumi.Output[str]
-    flex_flow_sid: pulumi.Output[str]
-    user_sid: pulumi.Output[str]
-    task_sid: pulumi.Output[str | None]
-    url: pulumi.Output[str]
-    date_created: pulumi.Output[str]
-    date_updated: pulumi.Output[str]
-
-    def __init__(self, resource_name: str, args: FlexChannelArgs | None = None,
-                 opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
-        super().__init__(resource_name, args, opts, **kwargs)
-
-
-class FlexFlow(DeclaredResource, module="flex", name="FlexFlow"):
-    """A Flex Flow (type `pulumi-python:dynamic/flex:FlexFlow`); its id is the flow SID.
-
-    Every field is updated in place except `chat_service_sid`, which replaces the flow.
-    """
-
-    _rtype = FLEX_FLOW
-    _provider_type = FlexFlowProvider
-    _args_type = FlexFlowArgs
-
-    sid: pulumi.Output[str]
-    account_sid: pulumi.Output[str]
-    friendly_name: pulumi.Output[str]
-    chat_service_sid: pulumi.Output[str]
-    channel_type: pulumi.Output[str]
-    contact_identity: pulumi.Output[str | None]
-    enabled: pulumi.Output[bool | None]
-    integration_type: pulumi.Output[str | None]
-    integration: pulumi.Output[dict[str, Any] | None]
-    long_lived: pulumi.Output[bool | None]
-    janitor_enabled: pulumi.Output[bool | None]
-    url: pulumi.Output[str]
-    date_created: pulumi.Output[str]
-    date_updated: pulumi.Output[str]
-
-    def __init__(self, resource_name: str, args: FlexFlowArgs | None = None,
-                 opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
-        super().__init__(resource_name, args, opts, **kwargs)
-
-
-class AddressConfiguration(DeclaredResource, module="conversations", name="AddressConfiguration"):
-    """A Conversations address configuration (type `pulumi-python:dynamic/conversations:AddressConfiguration`); its
-    id is the configuration SID (IG…).
-
-    `friendly_name` and `auto_creation` are updated in place; `type`, `address` and `address_country` replace it.
-    """
-
-    _rtype = ADDRESS
-    _provider_type = AddressConfigurationProvider
-    _args_type = AddressConfigurationArgs
-
-    sid: pulumi.Output[str]
-    account_sid: pulumi.Output[str]
-    type: pulumi.Output[str]
-    address: pulumi.Output[str]
-    friendly_name: pulumi.Output[str | None]
-    auto_creation: pulumi.Output[dict[str, Any] | None]
-    date_created: pulumi.Output[str]
-    date_updated: pulumi.Output[str]
-    url: pulumi.Output[str]
-    address_country: pulumi.Output[str | None]
-
-    def __init__(self, resource_name: str, args: AddressConfigurationArgs | None = None,
-                 opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
-        super().__init__(resource_name, args, opts, **kwargs)
+__all__ = ["RESOURCES", "DeclaredResource", "declare_resource", "resource_class",
+           *(resource.__name__ for resource in RESOURCES.values())]

@@ -24,6 +24,7 @@ __all__ = [
     "integral",
     "is_url",
     "load_json",
+    "plural",
     "quote",
     "shown",
 ]
@@ -166,9 +167,12 @@ def a_or_an(noun: str) -> str:
 
 def counted(count: int, noun: str) -> str:
     """A count and its noun, plural when it is not one: '1 flow', '2 channels', '3 addresses'."""
-    if count == 1:
-        return f"{count} {noun}"
-    return f"{count} {noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
+    return f"{count} {noun if count == 1 else plural(noun)}"
+
+
+def plural(noun: str) -> str:
+    """The plural of a noun as our names take it: 'channels', 'addresses'."""
+    return f"{noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
 
 
 def quote(text: str, limit: int = 60) -> str:

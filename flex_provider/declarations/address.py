@@ -10,10 +10,45 @@ a replace that keeps the type and address (an `address_country` change) deletes 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 from flex_provider.declaration import Collision, Field, ListFilter, ResourceType
 from flex_provider.kinds import Kind
 
-__all__ = ["ADDRESS"]
+if TYPE_CHECKING:
+    import pulumi  # the args' types only: loading a declaration never loads Pulumi
+
+__all__ = ["ADDRESS", "AddressConfigurationArgs", "AutoCreationArgs"]
+
+
+@dataclass(frozen=True)
+class AutoCreationArgs:
+    """Whether inbound messages to an address start a conversation, and where it goes."""
+
+    enabled: pulumi.Input[bool] | None = None
+    type: pulumi.Input[str] | None = None
+    conversation_service_sid: pulumi.Input[str] | None = None
+    webhook_url: pulumi.Input[str] | None = None
+    webhook_method: pulumi.Input[str] | None = None
+    webhook_filters: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    studio_flow_sid: pulumi.Input[str] | None = None
+    studio_retry_count: pulumi.Input[int] | None = None
+
+
+@dataclass(frozen=True)
+class AddressConfigurationArgs:
+    """The inputs of a Conversations address configuration, typed for a Python program. `auto_creation` takes
+    the args class or a mapping."""
+
+    type: pulumi.Input[str]
+    address: pulumi.Input[str]
+    friendly_name: pulumi.Input[str] | None = None
+    address_country: pulumi.Input[str] | None = None
+    auto_creation: AutoCreationArgs | Mapping[str, Any] | None = None
+    import_sid: pulumi.Input[str] | None = None
+
 
 ADDRESS = ResourceType(
     name="AddressConfiguration",
@@ -21,6 +56,7 @@ ADDRESS = ResourceType(
     title="address configuration",
     noun="address",
     api="conversations",
+    operation="ConfigurationAddress",
     path="/v1/Configuration/Addresses",
     list_key="address_configurations",
     max_page_size=50,
@@ -71,4 +107,5 @@ ADDRESS = ResourceType(
                   "address '{other}' has the same address; Twilio allows one configuration per address, whatever "
                   "its type (its fetch takes the address in place of the SID)"),
     ),
+    args=AddressConfigurationArgs,
 )

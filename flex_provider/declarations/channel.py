@@ -5,10 +5,40 @@ The API has no update: every field replaces the channel when it changes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 from flex_provider.declaration import Collision, Field, ListFilter, Reference, ResourceType
 from flex_provider.kinds import Kind
 
-__all__ = ["CHANNEL"]
+if TYPE_CHECKING:
+    import pulumi  # the args' types only: loading a declaration never loads Pulumi
+
+__all__ = ["CHANNEL", "FlexChannelArgs"]
+
+
+@dataclass(frozen=True)
+class FlexChannelArgs:
+    """The inputs of a Flex chat channel, typed for a Python program.
+
+    `pre_engagement_data` and `task_attributes` take a mapping or a JSON string; both are
+    stored as canonical JSON, so the same data never shows a diff. `import_sid` adopts an
+    existing channel instead of creating one.
+    """
+
+    flex_flow_sid: pulumi.Input[str]
+    identity: pulumi.Input[str]
+    chat_user_friendly_name: pulumi.Input[str]
+    chat_friendly_name: pulumi.Input[str]
+    target: pulumi.Input[str] | None = None
+    chat_unique_name: pulumi.Input[str] | None = None
+    pre_engagement_data: pulumi.Input[str] | Mapping[str, Any] | None = None
+    task_sid: pulumi.Input[str] | None = None
+    task_attributes: pulumi.Input[str] | Mapping[str, Any] | None = None
+    long_lived: pulumi.Input[bool] | None = None
+    import_sid: pulumi.Input[str] | None = None
+
 
 CHANNEL = ResourceType(
     name="FlexChannel",
@@ -16,6 +46,7 @@ CHANNEL = ResourceType(
     title="Flex chat channel",
     noun="channel",
     api="flex-api",
+    operation="Channel",
     path="/v1/Channels",
     list_key="flex_chat_channels",
     max_page_size=1000,
@@ -54,4 +85,5 @@ CHANNEL = ResourceType(
                   "channel '{other}' has the same flex_flow_sid and identity; Flex would hand back that channel "
                   "instead of creating a second one"),
     ),
+    args=FlexChannelArgs,
 )

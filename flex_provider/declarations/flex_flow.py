@@ -10,10 +10,49 @@ flow, with its channels created again under it, is what the change means.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 from flex_provider.declaration import Field, ListFilter, ResourceType
 from flex_provider.kinds import Kind
 
-__all__ = ["FLEX_FLOW"]
+if TYPE_CHECKING:
+    import pulumi  # the args' types only: loading a declaration never loads Pulumi
+
+__all__ = ["FLEX_FLOW", "FlexFlowArgs", "FlexFlowIntegrationArgs"]
+
+
+@dataclass(frozen=True)
+class FlexFlowIntegrationArgs:
+    """Where a Flex Flow's inbound messages go: the keys its integration type uses."""
+
+    flow_sid: pulumi.Input[str] | None = None
+    url: pulumi.Input[str] | None = None
+    workspace_sid: pulumi.Input[str] | None = None
+    workflow_sid: pulumi.Input[str] | None = None
+    channel: pulumi.Input[str] | None = None
+    timeout: pulumi.Input[int] | None = None
+    priority: pulumi.Input[int] | None = None
+    creation_on_message: pulumi.Input[bool] | None = None
+    retry_count: pulumi.Input[int] | None = None
+
+
+@dataclass(frozen=True)
+class FlexFlowArgs:
+    """The inputs of a Flex Flow, typed for a Python program. `integration` takes the args class or a mapping."""
+
+    friendly_name: pulumi.Input[str]
+    chat_service_sid: pulumi.Input[str]
+    channel_type: pulumi.Input[str]
+    contact_identity: pulumi.Input[str] | None = None
+    enabled: pulumi.Input[bool] | None = None
+    integration_type: pulumi.Input[str] | None = None
+    integration: FlexFlowIntegrationArgs | Mapping[str, Any] | None = None
+    long_lived: pulumi.Input[bool] | None = None
+    janitor_enabled: pulumi.Input[bool] | None = None
+    import_sid: pulumi.Input[str] | None = None
+
 
 FLEX_FLOW = ResourceType(
     name="FlexFlow",
@@ -21,6 +60,7 @@ FLEX_FLOW = ResourceType(
     title="Flex Flow",
     noun="flow",
     api="flex-api",
+    operation="FlexFlow",
     path="/v1/FlexFlows",
     list_key="flex_flows",
     max_page_size=1000,
@@ -71,4 +111,5 @@ FLEX_FLOW = ResourceType(
     defaults_key="flex_flow_defaults",
     columns=("sid", "friendly_name", "channel_type", "integration_type", "date_created"),
     list_filters=(ListFilter("--friendly-name", "friendly_name", "FriendlyName", "only flows with this name"),),
+    args=FlexFlowArgs,
 )

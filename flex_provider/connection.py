@@ -1,0 +1,50 @@
+"""A provider's settings and HTTP client in one process: resolved when the engine configures the provider, the
+client built on first use, nothing kept anywhere else.
+
+Both front ends hold one: the dynamic provider per provider class (its object pickles to nothing, so
+this lives only in the host process), a native provider per configured provider.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flex_provider.client import FlexClient
+from flex_provider.errors import FlexError
+from flex_provider.settings import ProviderSettings
+
+__all__ = ["Connection"]
+
+
+class Connection:
+    """Settings from configuration, then the environment; one client, shared by every call at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._settings: ProviderSettings | None = None
+        self._error: FlexError | None = None
+        self._client: FlexClient | None = None
+
+    def configure(self, config_get: Callable[[str], Any]) -> None:
+        """Resolve settings from the configuration (`config_get(key)`), then the environment.
+
+        A problem is kept, not raised: preview (check and diff) needs no credentials, and the
+        first operation that does reports it.
+        """
+        try:
+            self._settings = ProviderSettings.resolve(config_get, os.environ)
+        except FlexError as error:
+            self._error = error
+
+    def client(self) -> FlexClient:
+        """The one client, built on first use; the dynamic host runs up to 4 operations at once."""
+        with self._lock:
+            if self._client is None:
+                if self._error is not None:
+                    raise type(self._error)(str(self._error))  # a fresh one: up to 4 threads raise it
+                settings = self._settings or ProviderSettings.resolve(lambda _key: None, os.environ)
+                self._client = settings.client()
+            return self._client
