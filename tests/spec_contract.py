@@ -5,8 +5,9 @@ this derives from the specs:
 - tests/fixtures/flex_channel_contract.json: the channel operations' schemas (and the Flex Flow's), for
   contract tests;
 - tests/fixtures/conversations_address_contract.json: the address configuration's answers, for contract tests;
-- twilio_emulator/contract.json: every operation the emulator serves, with its parameters, which
-  the emulator validates requests against as Twilio does.
+- twilio_emulator/contract.json: every operation the emulator's backends serve (each backend's noun with
+  each verb the specs give it), with its parameters, which the emulator validates requests against as
+  Twilio does, and each resource's answer, which tests validate the emulator's answers against.
 
 Regenerate them with `python -m tests.spec_contract --write`.
 """
@@ -19,6 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from twilio_emulator.backends import BACKENDS
+from twilio_emulator.contract import VERBS
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "flex_channel_contract.json"
 SPECS_DIR = ROOT.parent / "shared" / "specs"
@@ -26,14 +30,8 @@ SPEC = Path(os.environ.get("FLEX_SPEC", SPECS_DIR / "twilio_flex_v1.json"))
 CONVERSATIONS_SPEC = SPECS_DIR / "twilio_conversations_v1.json"
 CONVERSATIONS_FIXTURE = ROOT / "tests" / "fixtures" / "conversations_address_contract.json"
 EMULATOR_CONTRACT = ROOT / "twilio_emulator" / "contract.json"
-SERVED = {
-    "twilio_flex_v1.json": ("CreateChannel", "FetchChannel", "ListChannel", "DeleteChannel", "CreateFlexFlow",
-                            "FetchFlexFlow", "UpdateFlexFlow", "ListFlexFlow", "DeleteFlexFlow"),
-    "twilio_conversations_v1.json": ("CreateConfigurationAddress", "FetchConfigurationAddress",
-                                     "UpdateConfigurationAddress", "ListConfigurationAddress",
-                                     "DeleteConfigurationAddress"),
-}
-"""The operations the emulator serves, by the spec that describes them."""
+SERVED = {f"{verb}{backend.noun}" for backend in BACKENDS for verb in VERBS}
+"""The operations the emulator serves, if the specs have them: every verb of each registered backend's noun."""
 _PARAMETER_KEYS = ("type", "pattern", "enum", "format", "minimum", "maximum", "items")
 _STRUCTURAL = {"type", "properties", "required", "items", "pattern", "minLength", "maxLength", "format",
                "nullable", "minimum", "maximum", "$ref"}
@@ -121,13 +119,15 @@ def _parameter(schema: dict[str, Any], spec: dict[str, Any], required: bool) -> 
 
 
 def derive_emulator_contract(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Every served operation: method, path, API host, success status, list key and parameters."""
+    """Every served operation (method, path, API host, success status, list key and parameters), and each served
+    resource's answer (its Fetch operation's, structure only), by noun."""
     operations: dict[str, Any] = {}
-    for name, spec in specs.items():
+    resources: dict[str, Any] = {}
+    for spec in specs.values():
         host = spec["servers"][0]["url"].removeprefix("https://").split(".")[0]
         for path, item in spec["paths"].items():
             for method, operation in item.items():
-                if not isinstance(operation, dict) or operation.get("operationId") not in SERVED[name]:
+                if not isinstance(operation, dict) or operation.get("operationId") not in SERVED:
                     continue
                 params = {p["name"]: _parameter(p["schema"], spec, bool(p.get("required")))
                           for p in operation.get("parameters", []) if p["in"] == "query"}
@@ -144,12 +144,27 @@ def derive_emulator_contract(specs: dict[str, dict[str, Any]]) -> dict[str, Any]
                 if listed:
                     entry["list_key"] = listed[0]
                 operations[operation["operationId"]] = entry
+                if operation["operationId"].startswith("Fetch"):
+                    answer_ref = answer["schema"]["$ref"].rsplit("/", 1)[1]
+                    resources[operation["operationId"].removeprefix("Fetch")] = _inline(
+                        _structure(spec["components"]["schemas"][answer_ref]), spec)
     return {"source": "Twilio OpenAPI descriptions, @twilio/cli-core 8.3.2 (see ../shared/specs/README.md)",
-            "operations": dict(sorted(operations.items()))}
+            "operations": dict(sorted(operations.items())), "resources": dict(sorted(resources.items()))}
 
 
 def load_specs() -> dict[str, dict[str, Any]]:
-    return {name: json.loads((SPECS_DIR / name).read_text()) for name in SERVED}
+    """Every spec in the shared specs folder, by file name."""
+    return {path.name: json.loads(path.read_text()) for path in sorted(SPECS_DIR.glob("*.json"))}
+
+
+def load_emulator_contract() -> dict[str, Any]:
+    """The shipped contract's operations by ID."""
+    return json.loads(EMULATOR_CONTRACT.read_text())["operations"]
+
+
+def load_resources() -> dict[str, Any]:
+    """The shipped contract's resources (each one's answer, structure only), by the noun of its operations."""
+    return json.loads(EMULATOR_CONTRACT.read_text())["resources"]
 
 
 def json_schema(node: Any) -> Any:

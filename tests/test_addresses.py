@@ -27,9 +27,7 @@ from tests.engine import Stack, goal, grpc_error_text
 from tests.pulumi_mocks import run_program
 from tests.support import FAST_RETRY, ROOT, calls, emulator_env, http, run_cli
 from twilio_emulator import Emulator
-from twilio_emulator.contract import operation
-from twilio_emulator.handlers import HANDLERS
-from twilio_emulator.routes import match
+from twilio_emulator.routes import Router
 
 CONTRACT = spec_contract.load_conversations_fixture()
 SERVICE = "IS" + "1" * 32
@@ -92,7 +90,7 @@ def test_address_operations_answer_as_the_spec_says(client: FlexClient, emulator
     with pytest.raises(NotFoundError):
         client.fetch_configuration_address(whatsapp.sid)
     assert http(emulator).delete(f"{emulator.base_url}{ADDRESS.path}/%2B15005550006").status_code == 204
-    assert list(emulator.addresses()) == []
+    assert emulator.resources("addresses") == []
 
 
 def test_every_answer_validates_against_the_spec_schema(emulator: Emulator) -> None:
@@ -120,7 +118,7 @@ def test_the_emulator_allows_one_configuration_per_address(client: FlexClient, e
             client.create_configuration_address(second)
         assert (caught.value.status, caught.value.code, caught.value.message) == (
             409, 20409, f"An address configuration for {second['type']} address {SMS} already exists")
-    assert [a["sid"] for a in emulator.addresses()] == [first.sid], "one per address, whatever the type"
+    assert [a["sid"] for a in emulator.resources("addresses")] == [first.sid], "one per address, whatever the type"
 
 
 def test_the_emulator_refuses_what_the_spec_refuses(client: FlexClient, emulator: Emulator) -> None:
@@ -143,14 +141,14 @@ def test_the_emulator_refuses_what_the_spec_refuses(client: FlexClient, emulator
         "the update body has neither: Twilio ignores parameters an operation does not define"
 
 
-def test_one_port_serves_every_operation_of_both_apis() -> None:
+def test_one_port_serves_every_operation_of_both_apis(emulator: Emulator) -> None:
     """Each served operation's method and path reach its own handler: no path of one API shadows another's."""
-    assert {operation(name)["api"] for name in HANDLERS} == {"flex-api", "conversations"}
-    for name, handler in HANDLERS.items():
-        spec = operation(name)
-        route, sid = match(spec["method"], spec["path"].replace("{Sid}", "%2B15005550006"))
-        assert route.handler is handler, name
-        assert sid == ("%2B15005550006" if "{Sid}" in spec["path"] else None)
+    router = Router(emulator.backends.values())
+    assert {route.operation_id for route in router.routes} == set(spec_contract.load_emulator_contract())
+    for route in router.routes:
+        path = route.path.replace("{Sid}", "%2B15005550006")
+        assert router.match(route.method, path) == (route, {"Sid": "%2B15005550006"} if "{Sid}" in route.path
+                                                     else {}), route.operation_id
 
 
 # the hosts of both APIs
@@ -299,20 +297,20 @@ def test_an_address_through_its_whole_life(stack: Stack, emulator: Emulator, cli
     assert stack.up(program(**moved)) == [("replace-create-first", "sms"), ("delete-replaced", "sms")]
     assert calls(emulator) == ["POST /v1/Configuration/Addresses", "DELETE /v1/Configuration/Addresses/…"]
     second = next(iter(stack.state.values())).id
-    assert [a["sid"] for a in emulator.addresses()] == [second] and second != first
+    assert [a["sid"] for a in emulator.resources("addresses")] == [second] and second != first
 
     # a new country keeps the type and address: Twilio allows one configuration per address, so delete first
     emulator.reset_stats()
     assert stack.up(program(**moved, address_country="US")) == [("replace-delete-first", "sms")]
     assert calls(emulator) == ["DELETE /v1/Configuration/Addresses/…", "POST /v1/Configuration/Addresses"]
-    [kept] = emulator.addresses()
+    [kept] = emulator.resources("addresses")
     assert (kept["address"], kept["address_country"]) == ("+15005550009", "US")
 
     # destroy
     emulator.reset_stats()
     assert stack.destroy() == [("delete", "sms")]
     assert calls(emulator) == ["DELETE /v1/Configuration/Addresses/…"]
-    assert list(emulator.addresses()) == []
+    assert emulator.resources("addresses") == []
 
 
 @pytest.mark.parametrize(("drift", "form"), [
@@ -378,7 +376,7 @@ def test_a_second_configuration_of_one_address_fails_its_create_with_twilios_con
         f"flex_provider.errors.ConflictError: POST {emulator.base_url}{ADDRESS.path} returned HTTP 409 (Twilio "
         f"error 20409): An address configuration for sms address {SMS} already exists. See "
         "https://www.twilio.com/docs/errors/20409")
-    assert len(list(emulator.addresses())) == 1
+    assert len(emulator.resources("addresses")) == 1
 
 
 # stack files, the program and the CLI

@@ -106,7 +106,7 @@ def test_bad_input_is_a_validation_error_with_twilio_code(client: FlexClient, em
         client.create_channel(channel_inputs(flex_flow_sid="FO123"))
     assert caught.value.code == 20001
     assert caught.value.message.startswith("Invalid FlexFlowSid")
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
 
 
 def test_duplicate_unique_name_is_a_conflict(client: FlexClient) -> None:
@@ -121,7 +121,7 @@ def test_post_under_429_is_retried_until_it_succeeds_once(client: FlexClient, em
     emulator.set_faults(Faults(rate_429=0.5, retry_after=0, methods=("POST",)))
     for i in range(10):
         client.create_channel(channel_inputs(f"c{i}"))
-    assert len(list(emulator.channels())) == 10
+    assert len(emulator.resources("channels")) == 10
     assert len(emulator.requests("POST")) == 20
 
 
@@ -132,7 +132,7 @@ def test_429_that_never_ends_surfaces_as_rate_limited(emulator: Emulator) -> Non
         flex.create_channel(channel_inputs())
     assert (caught.value.status, caught.value.code) == (429, 20429)
     assert len(emulator.requests("POST")) == 4
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
 
 
 def test_post_whose_connection_drops_after_create_is_not_retried(client: FlexClient, emulator: Emulator) -> None:
@@ -142,7 +142,7 @@ def test_post_whose_connection_drops_after_create_is_not_retried(client: FlexCli
     assert "The channel may have been created" in str(caught.value)
     assert "import: CH…" in str(caught.value)
     assert len(emulator.requests("POST")) == 1
-    assert len(list(emulator.channels())) == 1
+    assert len(emulator.resources("channels")) == 1
 
 
 def test_post_answered_503_is_not_retried(client: FlexClient, emulator: Emulator) -> None:
@@ -158,7 +158,7 @@ def test_get_and_delete_are_retried_through_5xx_bursts(client: FlexClient, emula
     emulator.set_faults(Faults(rate_5xx=0.75, methods=("GET", "DELETE")))
     assert client.fetch_channel(channel.sid).sid == channel.sid
     client.delete_channel(channel.sid)
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
     # One 5xx schedule for both methods: GET gets two 503s then 200, DELETE three then 204.
     assert (len(emulator.requests("GET")), len(emulator.requests("DELETE"))) == (3, 4)
 

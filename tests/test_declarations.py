@@ -12,10 +12,10 @@ from flex_provider.declarations import ADDRESS, CHANNEL, FLEX_FLOW, RESOURCE_TYP
 from flex_provider.kinds import Kind
 from tests import spec_contract
 
-OPERATIONS: dict[str, Any] = json.loads(spec_contract.EMULATOR_CONTRACT.read_text())["operations"]
+OPERATIONS: dict[str, Any] = spec_contract.load_emulator_contract()
 """Every operation's parameters as Twilio's specs give them (cut by tests/spec_contract.py, kept equal by a test)."""
-RESPONSES = {CHANNEL: spec_contract.load_fixture()["channel"], FLEX_FLOW: spec_contract.load_fixture()["flex_flow"],
-             ADDRESS: spec_contract.load_conversations_fixture()["configuration_address"]}
+RESOURCES: dict[str, Any] = spec_contract.load_resources()
+"""Each resource's answer as the specs give it, by the noun of its operations."""
 REPLACED_ALTHOUGH_THE_API_UPDATES_IT = {(FLEX_FLOW, "chat_service_sid")}
 """Deliberate: a flow's channels live in its chat service (declarations/flex_flow.py)."""
 BY_TYPE = pytest.mark.parametrize("rtype", RESOURCE_TYPES, ids=[rtype.name for rtype in RESOURCE_TYPES])
@@ -75,7 +75,7 @@ def test_a_field_updates_in_place_exactly_when_the_update_body_has_it(rtype: Res
 
 @BY_TYPE
 def test_outputs_are_the_response_schema_properties(rtype: ResourceType) -> None:
-    assert sorted(rtype.outputs) == sorted(RESPONSES[rtype]["properties"])
+    assert sorted(rtype.outputs) == sorted(RESOURCES[rtype.operation]["properties"])
     assert set(rtype.exports) <= set(rtype.outputs) and set(rtype.columns) <= set(rtype.outputs)
 
 

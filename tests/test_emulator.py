@@ -69,7 +69,7 @@ def test_bad_create_is_a_twilio_style_400(emulator: Emulator, form: dict[str, st
     assert answer.status_code == 400
     assert answer.json() == {"code": 20001, "message": message,
                              "more_info": "https://www.twilio.com/docs/errors/20001", "status": 400}
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
 
 
 @pytest.mark.parametrize("size", ["0", "1001", "x"])
@@ -97,7 +97,7 @@ def test_channels_survive_a_restart_with_the_same_data_file(tmp_path: Path) -> N
     with Emulator(data_file=data) as first:
         sid = http(first).post(f"{first.base_url}/v1/Channels", data=CHANNEL_FORM).json()["sid"]
     with Emulator(data_file=data) as second:
-        assert [c["sid"] for c in second.channels()] == [sid]
+        assert [c["sid"] for c in second.resources("channels")] == [sid]
         assert http(second).get(f"{second.base_url}/v1/Channels/{sid}").status_code == 200
     assert [p.name for p in tmp_path.iterdir()] == ["channels.json"], "a temporary file was left behind"
 
@@ -157,7 +157,7 @@ def test_a_change_that_cannot_be_saved_is_refused_and_undone(tmp_path: Path) -> 
         assert (refused.status_code, refused.json()["code"]) == (500, 20500)
         assert refused.json()["message"].endswith("nothing was changed")
         assert undeleted.status_code == 500
-        assert [c["sid"] for c in emulator.channels()] == [kept]
+        assert [c["sid"] for c in emulator.resources("channels")] == [kept]
     assert [r["sid"] for r in json.loads(data.read_text())["channels"]] == [kept]
 
 

@@ -255,7 +255,7 @@ def test_chunked_body_is_411(emulator: Emulator) -> None:
                                   b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)))
     assert answer.status == 411
     assert answer.json() == _twilio_error(411, "Send the body with a Content-Length, not Transfer-Encoding")
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
 
 
 def test_body_cut_short_of_its_content_length_creates_nothing(emulator: Emulator) -> None:
@@ -264,7 +264,7 @@ def test_body_cut_short_of_its_content_length_creates_nothing(emulator: Emulator
     assert answer.status == 400
     assert answer.json() == _twilio_error(
         400, f"The body ended after {len(body)} of the {len(body) + 10} bytes its Content-Length gives")
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
 
 
 @pytest.mark.parametrize("port", ["70000", "-1", "http"])
@@ -332,7 +332,7 @@ def test_form_that_is_not_utf8_creates_nothing(emulator: Emulator, body: bytes) 
     answer = _raw(emulator, _post(emulator, b"Content-Length: %d\r\n" % len(body), body))
     assert answer.status == 400
     assert answer.json() == _twilio_error(400, "The post body is not UTF-8")
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
 
 
 @pytest.mark.parametrize(("query", "message"), [
@@ -369,7 +369,7 @@ def test_web_pages_cannot_drive_the_emulator(emulator: Emulator) -> None:
             answer = session.request(method, f"{emulator.base_url}{path}", headers=headers, data=CHANNEL_FORM,
                                      timeout=5)
             assert (answer.status_code, answer.json()) == (403, _twilio_error(403, message, code=20403))
-    assert [c["sid"] for c in emulator.channels()] == [kept]
+    assert [c["sid"] for c in emulator.resources("channels")] == [kept]
     for host in (f"localhost:{port}", f"LocalHost:{port}", f"127.0.0.1:{port}", f"127.9.9.9:{port}"):
         assert session.get(f"{emulator.base_url}/v1/Channels", headers={"Host": host}, timeout=5).status_code == 200
 
@@ -397,7 +397,7 @@ def test_sigterm_stops_as_cleanly_as_ctrl_c(tmp_path: Path) -> None:
     assert "Traceback" not in emulator.output()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.json", "emulator.log"], "the lock file was left"
     with Emulator(data_file=data) as again:
-        assert [c["sid"] for c in again.channels()] == [created]
+        assert [c["sid"] for c in again.resources("channels")] == [created]
 
 
 # --- 4. the data file ----------------------------------------------------------------------------------------------
@@ -466,7 +466,8 @@ def test_create_for_a_flow_and_identity_with_a_channel_answers_that_channel(emul
     assert (first.status_code, other.status_code, again.status_code) == (201, 201, 201)
     assert again.json() == first.json()
     other_flow = session.post(url, data={**CHANNEL_FORM, "FlexFlowSid": "FO" + "b" * 32}, timeout=5).json()
-    assert [c["sid"] for c in emulator.channels()] == [first.json()["sid"], other.json()["sid"], other_flow["sid"]]
+    assert [c["sid"] for c in emulator.resources("channels")] == [first.json()["sid"], other.json()["sid"],
+                                                                    other_flow["sid"]]
     assert session.delete(f"{url}/{first.json()['sid']}", timeout=5).status_code == 204
     assert session.post(url, data=CHANNEL_FORM, timeout=5).json()["sid"] not in (first.json()["sid"], other_flow["sid"])
 
@@ -477,10 +478,10 @@ def test_create_answering_an_existing_channel_is_never_dropped(emulator: Emulato
     emulator.set_faults(Faults(drop_after_create=1.0))
     with pytest.raises(requests.ConnectionError):
         session.post(f"{emulator.base_url}/v1/Channels", data=CHANNEL_FORM, timeout=5)
-    [made] = emulator.channels()
+    [made] = emulator.resources("channels")
     again = session.post(f"{emulator.base_url}/v1/Channels", data=CHANNEL_FORM, timeout=5)
     assert (again.status_code, again.json()["sid"]) == (201, made["sid"])
-    assert len(list(emulator.channels())) == 1
+    assert len(emulator.resources("channels")) == 1
 
 
 def test_existing_channel_for_a_flow_and_identity_is_found_after_a_restart(tmp_path: Path) -> None:
@@ -489,7 +490,7 @@ def test_existing_channel_for_a_flow_and_identity_is_found_after_a_restart(tmp_p
         sid = http(first).post(f"{first.base_url}/v1/Channels", data=CHANNEL_FORM, timeout=5).json()["sid"]
     with Emulator(data_file=data) as second:
         assert http(second).post(f"{second.base_url}/v1/Channels", data=CHANNEL_FORM, timeout=5).json()["sid"] == sid
-        assert len(list(second.channels())) == 1
+        assert len(list(second.resources("channels"))) == 1
 
 
 def test_delete_that_cannot_be_saved_puts_the_channel_back_in_its_place(tmp_path: Path) -> None:
@@ -503,7 +504,7 @@ def test_delete_that_cannot_be_saved_puts_the_channel_back_in_its_place(tmp_path
             assert session.delete(f"{emulator.base_url}/v1/Channels/{sids[1]}", timeout=5).status_code == 500
         finally:
             moved.rename(data.parent)
-        assert [c["sid"] for c in emulator.channels()] == sids
+        assert [c["sid"] for c in emulator.resources("channels")] == sids
         page = session.get(f"{emulator.base_url}/v1/Channels", params={"PageSize": 2}, timeout=5).json()
         assert [c["sid"] for c in page["flex_chat_channels"]] == sids[:2]
         rest = session.get(page["meta"]["next_page_url"], timeout=5).json()

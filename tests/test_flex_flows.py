@@ -66,7 +66,7 @@ def test_a_channel_of_a_flow_that_does_not_exist_is_refused_when_flows_are_requi
     with pytest.raises(NotFoundError) as caught:
         client.create_channel(channel_inputs(flex_flow_sid=missing))
     assert (caught.value.code, caught.value.message) == (45205, f"Requested Flex Flow {missing} is not found")
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
 
 
 def test_a_bad_channel_type_is_refused_by_the_emulator_as_the_spec_says(client: FlexClient) -> None:
@@ -124,7 +124,7 @@ def test_flows_and_their_channels_through_a_whole_life(stack: Stack, emulator: E
                                                                  "sms-support")]
     assert calls(emulator) == ["POST /v1/FlexFlows"] * 2 + ["POST /v1/Channels"] * 3
     first = ids(stack)
-    assert {c["sid"]: c["flex_flow_sid"] for c in emulator.channels()} == {
+    assert {c["sid"]: c["flex_flow_sid"] for c in emulator.resources("channels")} == {
         first["web-support"]: first["web"], first["web-sales"]: first["web"], first["sms-support"]: first["sms"]}
 
     # an updatable field: the flow is updated in place with only what changed, no channel is replaced
@@ -145,13 +145,13 @@ def test_flows_and_their_channels_through_a_whole_life(stack: Stack, emulator: E
                              "DELETE /v1/Channels/…", "DELETE /v1/Channels/…", "DELETE /v1/FlexFlows/…"]
     second = ids(stack)
     assert second["web"] != first["web"] and second["sms"] == first["sms"]
-    assert {c["flex_flow_sid"] for c in emulator.channels()} == {second["web"], second["sms"]}
+    assert {c["flex_flow_sid"] for c in emulator.resources("channels")} == {second["web"], second["sms"]}
 
     # destroy: channels before flows
     emulator.reset_stats()
     stack.destroy()
     assert calls(emulator) == ["DELETE /v1/Channels/…"] * 3 + ["DELETE /v1/FlexFlows/…"] * 2
-    assert list(emulator.flex_flows()) == [] and list(emulator.channels()) == []
+    assert emulator.resources("flex_flows") == [] and emulator.resources("channels") == []
 
 
 @pytest.mark.parametrize(("drift", "form"), [

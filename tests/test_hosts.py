@@ -98,7 +98,7 @@ def test_each_host_serves_its_shard_and_moving_shards_replaces_nothing(
     for name, shard in shards.items():
         assert shard.calls.count("Create") == sum(1 for n in names if f"flex-hosts-{shard_of(n, 3)}" == name)
     assert host.calls.count("Create") == 0
-    assert len(list(emulator.channels())) == 12
+    assert len(emulator.resources("channels")) == 12
 
     emulator.reset_stats()
     log = stack.up(sharded(names, 2))
@@ -138,7 +138,7 @@ def test_eight_hosts_under_a_429_storm_create_every_channel_once(tmp_path: Path,
     finally:
         for shard in hosts:
             shard.close()
-    channels = list(emulator.channels())
+    channels = emulator.resources("channels")
     assert len(set(ids)) == len(channels) == 96, "every create succeeded, none twice"
     posts = [r.form["Identity"] for r in emulator.requests("POST")]
     assert sorted(set(posts)) == sorted(names)

@@ -36,7 +36,7 @@ def test_a_stack_through_its_whole_life(stack: Stack, emulator: Emulator, client
     assert stack.up([web(), billing()]) == [("create", "web"), ("create", "billing")]
     assert calls(emulator) == ["POST /v1/Channels", "POST /v1/Channels"]
     first = ids(stack)
-    assert sorted(c["sid"] for c in emulator.channels()) == sorted(first.values())
+    assert sorted(c["sid"] for c in emulator.resources("channels")) == sorted(first.values())
     assert stack.host.calls[-4:] == ["Check", "Create", "Check", "Create"]
 
     # 2. no-op
@@ -54,7 +54,7 @@ def test_a_stack_through_its_whole_life(stack: Stack, emulator: Emulator, client
                                  "DELETE /v1/Channels/…"]
     second = ids(stack)
     assert second["web"] != first["web"] and second["billing"] != first["billing"]
-    assert sorted(c["sid"] for c in emulator.channels()) == sorted(second.values())
+    assert sorted(c["sid"] for c in emulator.resources("channels")) == sorted(second.values())
 
     # 4. a channel deleted outside Pulumi: refresh drops it, up creates it again
     client.delete_channel(second["billing"])
@@ -72,7 +72,7 @@ def test_a_stack_through_its_whole_life(stack: Stack, emulator: Emulator, client
     assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2"), vip])[2] == ("create", "vip")
     assert calls(emulator) == ["GET /v1/Channels/…"]
     assert ids(stack)["vip"] == by_hand.sid
-    assert len(list(emulator.channels())) == 3, "no second channel"
+    assert len(emulator.resources("channels")) == 3, "no second channel"
     emulator.reset_stats()
     assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2"),
                      billing(name="vip", identity="vip-line")])[2] == ("same", "vip")
@@ -101,13 +101,13 @@ def test_a_stack_through_its_whole_life(stack: Stack, emulator: Emulator, client
     emulator.reset_stats()
     assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2")])[-1] == ("delete", "vip-line")
     assert calls(emulator) == []
-    assert by_hand.sid in {c["sid"] for c in emulator.channels()}
+    assert by_hand.sid in {c["sid"] for c in emulator.resources("channels")}
 
     # 9. destroy
     emulator.reset_stats()
     assert stack.destroy() == [("delete", "billing"), ("delete", "web")]
     assert calls(emulator) == ["DELETE /v1/Channels/…", "DELETE /v1/Channels/…"]
-    assert [c["sid"] for c in emulator.channels()] == [by_hand.sid], "only the retained channel is left"
+    assert [c["sid"] for c in emulator.resources("channels")] == [by_hand.sid], "only the retained channel is left"
     assert stack.state == {}
 
 
@@ -158,7 +158,7 @@ def test_import_naming_another_channel_replaces_adopting_the_new_and_deleting_th
         ("replace-create-first", "billing"), ("delete-replaced", "billing")]
     assert methods(emulator) == ["GET", "DELETE"]
     assert ids(stack) == {"billing": second.sid}
-    assert [c["sid"] for c in emulator.channels()] == [second.sid]
+    assert [c["sid"] for c in emulator.resources("channels")] == [second.sid]
 
 
 def test_adopting_the_channel_already_in_state_is_no_change(stack: Stack, emulator: Emulator) -> None:
@@ -195,7 +195,7 @@ def test_replacing_an_adopted_channel_while_import_names_it_is_refused(stack: St
     assert emulator.requests() == []
     assert stack.up([billing(identity="vip-line", target="+15005550006")]) == [
         ("replace-delete-first", "billing")], "without the import line it is an ordinary replace"
-    assert [c["sid"] for c in emulator.channels()] != [by_hand.sid]
+    assert [c["sid"] for c in emulator.resources("channels")] != [by_hand.sid]
 
 
 def test_a_create_answered_with_a_channel_made_before_is_refused(stack: Stack, emulator: Emulator,
@@ -203,7 +203,7 @@ def test_a_create_answered_with_a_channel_made_before_is_refused(stack: Stack, e
     """Flex hands back the channel it has for a Flex Flow and identity; taking it as made by this create
     would give one channel two owners, and destroying either would delete the other's."""
     someone_elses = client.create_channel(channel_inputs("shared-bot"))
-    emulator.backends.channels.fetch_channel(someone_elses.sid).date_created = "2024-01-01T00:00:00Z"
+    emulator.backends["channels"].fetch(someone_elses.sid).date_created = "2024-01-01T00:00:00Z"
     emulator.reset_stats()
     with pytest.raises(grpc.RpcError) as caught:
         stack.up([billing(identity="shared-bot")])
@@ -214,4 +214,4 @@ def test_a_create_answered_with_a_channel_made_before_is_refused(stack: Stack, e
         f"{someone_elses.sid}`; if another resource owns it, give this one other inputs (chat_unique_name, "
         "flex_flow_sid, identity).")
     assert stack.state == {}
-    assert [c["sid"] for c in emulator.channels()] == [someone_elses.sid]
+    assert [c["sid"] for c in emulator.resources("channels")] == [someone_elses.sid]

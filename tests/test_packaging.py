@@ -167,7 +167,7 @@ def test_installed_provider_creates_reads_and_deletes_over_grpc(
     stack.destroy()
     assert [(r.method, r.path) for r in emulator.requests()] == [
         ("POST", "/v1/Channels"), ("GET", f"/v1/Channels/{created.id}"), ("DELETE", f"/v1/Channels/{created.id}")]
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
 
 
 def test_make_validate_installs_the_runtime_dependencies_only(tmp_path: Path) -> None:

@@ -178,7 +178,7 @@ def test_lifecycle_create_read_diff_replace_delete(provider: FlexChannelProvider
     assert (replace.replaces, replace.delete_before_replace) == (["chat_friendly_name"], True)
 
     provider.delete(created.id, read.outs)
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
     gone = provider.read(created.id, read.outs)
     assert (gone.id, gone.outs) == ("", {})
 

@@ -64,7 +64,7 @@ def test_lifecycle_through_the_host(host: ProviderHost, emulator: Emulator) -> N
     assert replace.deleteBeforeReplace is True
 
     engine.delete(host, refreshed, dry_run=False)
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
     assert engine.refresh(host, refreshed, dry_run=False) is None
 
 
@@ -87,7 +87,7 @@ def test_credentials_can_come_from_the_environment(tmp_path: Path, emulator: Emu
     finally:
         provider_host.close()
     assert created == [("create", "web")]
-    assert len(list(emulator.channels())) == 1
+    assert len(emulator.resources("channels")) == 1
 
 
 def test_missing_credentials_are_one_clear_error(tmp_path: Path, emulator: Emulator) -> None:
@@ -133,7 +133,7 @@ def test_four_concurrent_operations_share_the_pooled_connections(host: ProviderH
     with ThreadPoolExecutor(max_workers=4) as pool:
         ids = list(pool.map(lambda name: engine.create(host, urn(name, TYPE), checked[name], dry_run=False).id, names))
     assert len(set(ids)) == 40
-    assert len(list(emulator.channels())) == 40
+    assert len(emulator.resources("channels")) == 40
     assert emulator.stats()["connections"] <= 4
 
 

@@ -41,7 +41,7 @@ def test_429_storm_200_creates_all_succeed_once(emulator: Emulator) -> None:
     emulator.set_faults(Faults(rate_429=0.5, retry_after=1))
     with make_client(emulator, retry=STORM_POLICY) as flex, ThreadPoolExecutor(max_workers=4) as pool:
         sids = list(pool.map(lambda i: flex.create_channel(channel_inputs(f"c{i}")).sid, range(200)))
-    channels = list(emulator.channels())
+    channels = emulator.resources("channels")
     assert len(channels) == 200
     assert sorted(c["sid"] for c in channels) == sorted(sids)
     assert len(emulator.requests("POST")) == 400, "half of all requests were answered 429"
@@ -64,7 +64,7 @@ def test_429_storm_through_the_provider_host_honours_retry_after(emulator: Emula
     finally:
         host.close()
     assert len(set(ids)) == 8
-    assert len(list(emulator.channels())) == 8
+    assert len(emulator.resources("channels")) == 8
     assert elapsed >= 1.0, "Retry-After was not waited for"
 
 
@@ -76,7 +76,7 @@ def test_5xx_bursts_on_reads_and_deletes_are_retried(client: FlexClient, emulato
     assert len(list(client.list_channels(page_size=10))) == 25
     for sid in sids:
         client.delete_channel(sid)
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -96,7 +96,7 @@ def test_5xx_on_creates_fails_clearly_and_creates_nothing(client: FlexClient, em
                 "The channel may have been created.")
             assert "adopt it with `import: CH…`" in str(caught.value)
     assert len(emulator.requests("POST")) == 5, "a create answered 5xx was retried"
-    assert list(emulator.channels()) == []
+    assert emulator.resources("channels") == []
 
 
 def test_dropped_connection_after_create_through_the_host(emulator: Emulator, tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_dropped_connection_after_create_through_the_host(emulator: Emulator, tm
                               "the request was sent but no answer came back")
     assert "adopt it with `import: CH…` on the channel in the stack file" in message
     assert len(emulator.requests("POST")) == 1
-    assert len(list(emulator.channels())) == 1
+    assert len(emulator.resources("channels")) == 1
 
 
 def test_hung_server_fails_within_the_configured_timeout(emulator: Emulator, tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ def test_sigkill_mid_run_loses_no_acknowledged_channel(tmp_path: Path, kill_afte
 
     stored = json.loads(data.read_text())
     with Emulator(data_file=data) as restarted:
-        present = {c["sid"] for c in restarted.channels()}
+        present = {c["sid"] for c in restarted.resources("channels")}
     assert set(acknowledged) <= present
     assert len(present) - len(acknowledged) <= 2, "at most the create in flight at each kill"
     assert len(stored["channels"]) == len(present)

@@ -36,6 +36,8 @@ class Backend(Protocol):
 
     def __len__(self) -> int: ...
 
+    def __contains__(self, sid: object) -> bool: ...
+
 
 class Account:
     """The account's resources in memory, persisted to a `FileStore` after every change when one is given.
@@ -44,15 +46,21 @@ class Account:
     cannot save, the change is undone and answered with a 500, so memory and file always agree.
     """
 
-    def __init__(self, account_sid: str, store: FileStore | None = None) -> None:
+    def __init__(self, account_sid: str, store: FileStore | None = None, *, require_references: bool = False) -> None:
+        """`require_references`: a create must name records that exist (a channel's Flex Flow), as on Twilio."""
         self.account_sid = account_sid
+        self.require_references = require_references
         self.lock = threading.RLock()
         self._store = store
-        self._backends: list[Backend] = []
+        self._backends: dict[str, Backend] = {}
         self._next_seq = 0
 
     def attach(self, backend: Backend) -> None:
-        self._backends.append(backend)
+        self._backends[backend.section] = backend
+
+    def backend(self, section: str) -> Backend:
+        """The backend of one section (`flex_flows`)."""
+        return self._backends[section]
 
     def load(self) -> None:
         """Restore every backend from the store's file, if there is one."""
@@ -60,7 +68,7 @@ class Account:
         if data is None:
             return
         try:
-            for backend in self._backends:
+            for backend in self._backends.values():
                 backend.restore(data.get(backend.section, []))
         except (KeyError, TypeError, ValueError) as exc:
             raise StoreError(f"cannot read data file {self._store.path if self._store else ''}: "
@@ -92,13 +100,13 @@ class Account:
 
     def dump(self) -> dict[str, Any]:
         with self.lock:
-            return {"version": DATA_VERSION, **{backend.section: backend.dump() for backend in self._backends}}
+            return {"version": DATA_VERSION, **{backend.section: backend.dump() for backend in self._backends.values()}}
 
     def reset(self) -> None:
         """Forget every resource, and save that."""
         with self.change():
-            for backend in self._backends:
+            for backend in self._backends.values():
                 backend.restore([])
 
     def counts(self) -> dict[str, int]:
-        return {backend.section: len(backend) for backend in self._backends}
+        return {backend.section: len(backend) for backend in self._backends.values()}

@@ -17,19 +17,17 @@ from typing import Any
 
 from twilio_emulator.errors import invalid
 
-__all__ = ["operation", "parse_params", "snake_case"]
+__all__ = ["VERBS", "operations", "parse_params", "snake_case"]
 
 _FILE = Path(__file__).with_name("contract.json")
+VERBS = ("Create", "Fetch", "Update", "List", "Delete")
+"""The operations a resource may have, as its operation IDs begin (`CreateChannel`)."""
 
 
 @cache
-def _operations() -> Mapping[str, Any]:
+def operations() -> Mapping[str, Mapping[str, Any]]:
+    """Every operation by ID: method, path, api, status, params and, for a list, list_key."""
     return json.loads(_FILE.read_text())["operations"]
-
-
-def operation(operation_id: str) -> Mapping[str, Any]:
-    """One operation: method, path, api, status, params and, for a list, list_key."""
-    return _operations()[operation_id]
 
 
 def snake_case(name: str) -> str:
@@ -37,14 +35,15 @@ def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def parse_params(operation_id: str, values: Mapping[str, Sequence[str]], where: str = "post body") -> dict[str, Any]:
+def parse_params(operation: Mapping[str, Any], values: Mapping[str, Sequence[str]],
+                 where: str = "post body") -> dict[str, Any]:
     """The operation's parameters from a form or query, checked and typed, by snake_case name.
 
     `Integration.FlowSid` becomes `{"integration": {"flow_sid": …}}`. Parameters the operation
     does not define are ignored, as Twilio ignores them.
     """
     parsed: dict[str, Any] = {}
-    for name, rule in operation(operation_id)["params"].items():
+    for name, rule in operation["params"].items():
         given = values.get(name)
         if not given or (rule["type"] != "array" and given[0] == ""):
             if rule.get("required"):

@@ -5,16 +5,14 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from twilio_emulator.account import Account
-from twilio_emulator.backends.addresses import AddressBackend
-from twilio_emulator.backends.channels import ChannelBackend
-from twilio_emulator.backends.flex_flows import FlexFlowBackend
+from twilio_emulator.backends import BACKENDS, Records
 from twilio_emulator.faults import Faults
-from twilio_emulator.handlers import Backends
+from twilio_emulator.routes import Router
 from twilio_emulator.server import RecordedRequest, Server
 from twilio_emulator.store import FileStore
 
@@ -38,11 +36,12 @@ class Emulator:
     """A local stand-in for the Twilio APIs flex-channels uses, bound to loopback only.
 
     One port serves every API (Flex and Conversations; their paths do not clash), so one
-    `flex:apiUrl` points the provider at all of them.
+    `flex:apiUrl` points the provider at all of them. It serves every operation the contract gives
+    each of `backends` (by default every registered one, `backends.BACKENDS`).
 
     Port 0 picks a free port; `base_url` is set once it listens. With `data_file`, everything
     it holds survives restarts (and the file is locked against a second emulator). With
-    `require_flows`, a channel must name a Flex Flow the emulator holds, as on Twilio.
+    `require_flows`, a create must name records the emulator holds (a channel's Flex Flow), as on Twilio.
     """
 
     def __init__(
@@ -57,6 +56,7 @@ class Emulator:
         data_file: Path | None = None,
         faults: Faults | None = None,
         require_flows: bool = False,
+        backends: Sequence[type[Records[Any]]] = BACKENDS,
     ) -> None:
         if not _binds_to_loopback_only(host):
             raise ValueError(f"the emulator listens on loopback only, not on {host!r}")
@@ -69,12 +69,11 @@ class Emulator:
         self.auth_token = auth_token
         self._store = FileStore(data_file) if data_file else None
         try:
-            self.account = Account(account_sid, self._store)
-            flows = FlexFlowBackend(self.account)
-            self.backends = Backends(channels=ChannelBackend(self.account, flows if require_flows else None),
-                                     flex_flows=flows, addresses=AddressBackend(self.account))
+            self.account = Account(account_sid, self._store, require_references=require_flows)
+            self.backends: dict[str, Records[Any]] = {backend.section: backend(self.account) for backend in backends}
             self.account.load()
-            self._server = Server((host, port), self.backends, credentials, self.account.reset, self.account.counts)
+            self._server = Server((host, port), Router(self.backends.values()), credentials, self.account.reset,
+                                  self.account.counts)
         except BaseException:
             if self._store:
                 self._store.close()
@@ -127,14 +126,6 @@ class Emulator:
         with self._server.stats_lock:
             return [r for r in self._server.recorded if method is None or r.method == method]
 
-    def flex_flows(self) -> Iterator[dict[str, Any]]:
-        """Every Flex Flow the emulator holds, as the API shows it."""
-        return iter([f.to_json(self.base_url) for f in self.backends.flex_flows.list_flex_flows()])
-
-    def addresses(self) -> Iterator[dict[str, Any]]:
-        """Every address configuration the emulator holds, as the API shows it."""
-        return iter([c.to_json(self.base_url) for c in self.backends.addresses.list_configuration_addresses()])
-
-    def channels(self) -> Iterator[dict[str, Any]]:
-        """Every channel the emulator holds, as the API shows it, for tests to assert on."""
-        return iter([c.to_json(self.base_url) for c in self.backends.channels.list_channels()])
+    def resources(self, section: str) -> list[dict[str, Any]]:
+        """Every resource of one backend (`channels`, `flex_flows`, …), as the API shows it, for tests to assert on."""
+        return [record.to_json(self.base_url) for record in self.backends[section].list()]

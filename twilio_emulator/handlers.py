@@ -1,33 +1,25 @@
 """Handlers: parse and check each request as Twilio does, call the backend, answer with the API's JSON.
 
-One function per operation, named after it; `routes.py` maps method and path to them.
+Every backend's operations are alike (records.py), so each verb has one handler here, made for a backend
+and the contract's operation: a create parses the form as the contract says, lets the backend refuse
+what the spec's prose forbids, and answers with the operation's status; a nested resource's path names
+its parent, which must exist. `routes.py` maps method and path to them.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
-from twilio_emulator.backends.addresses import AddressBackend
-from twilio_emulator.backends.channels import ChannelBackend
-from twilio_emulator.backends.flex_flows import FlexFlowBackend
-from twilio_emulator.contract import operation, parse_params
-from twilio_emulator.errors import invalid
+from twilio_emulator.backends.records import Records
+from twilio_emulator.contract import parse_params, snake_case
+from twilio_emulator.errors import not_found
 from twilio_emulator.paging import page_of
 
-__all__ = ["HANDLERS", "Answer", "Backends", "Request"]
+__all__ = ["Answer", "Handler", "Request", "handler"]
 
-
-@dataclass(frozen=True)
-class Backends:
-    """Every backend of the emulated account."""
-
-    channels: ChannelBackend
-    flex_flows: FlexFlowBackend
-    addresses: AddressBackend
+_PAGING = ("PageSize", "Page", "PageToken")
 
 
 @dataclass(frozen=True)
@@ -36,10 +28,11 @@ class Request:
 
     base_url: str
     """Where the request was sent (scheme and Host): URLs in answers are built from it."""
-    path_sid: str | None
+    path: str
+    path_params: Mapping[str, str]
+    """The path's `{Name}`s as the route matched them: `Sid`, and a nested resource's parent (`WorkspaceSid`)."""
     query: Mapping[str, Sequence[str]]
     form: Mapping[str, Sequence[str]]
-    backends: Backends
 
 
 @dataclass(frozen=True)
@@ -53,148 +46,88 @@ class Answer:
     of resources made however often a caller repeats a create."""
 
 
-def _json_text(params: Mapping[str, Any], *names: str) -> None:
-    """Twilio takes these string parameters only when they hold JSON."""
-    for name in names:
-        if name in params:
-            try:
-                json.loads(params[name])
-            except ValueError:
-                api_name = "".join(part.title() for part in name.split("_"))
-                raise invalid(f"Invalid {api_name}: not valid JSON") from None
+Handler = Callable[[Request], Answer]
 
 
-def _query(request: Request, operation_id: str) -> dict[str, Any]:
-    """A list operation's query, checked, with Twilio's paging defaults."""
-    return parse_params(operation_id, {"PageSize": ["50"], "Page": ["0"], **request.query}, "query")
+def handler(backend: Records[Any], verb: str, operation: Mapping[str, Any]) -> Handler:
+    """The handler of one of a backend's operations (`verb` is `Create`, `Fetch`, `Update`, `List` or `Delete`)."""
+    return _VERBS[verb](backend, operation)
 
 
-def _page(request: Request, operation_id: str, items: Sequence[Any], paging: Mapping[str, Any],
-          filters: dict[str, str]) -> Answer:
-    spec = operation(operation_id)
-    page = page_of(items, lambda item: item.seq, base_url=request.base_url, path=spec["path"],
-                   key=spec["list_key"], page_size=paging["page_size"], page=paging["page"],
-                   token=paging.get("page_token"), filters=filters)
-    return Answer(200, {"meta": page.meta, spec["list_key"]: [item.to_json(request.base_url) for item in page.items]})
+def _create(backend: Records[Any], operation: Mapping[str, Any]) -> Handler:
+    def create(request: Request) -> Answer:
+        params = {**parse_params(operation, request.form), **_parents(backend, request)}
+        backend.check(params, None)
+        with backend.account.lock:
+            _require_references(backend, params)
+            record, made = backend.create(**params)
+        return Answer(operation["status"], record.to_json(request.base_url), created=made)
+    return create
 
 
-def create_channel(request: Request) -> Answer:
-    params = parse_params("CreateChannel", request.form)
-    _json_text(params, "pre_engagement_data", "task_attributes")
-    channel, made = request.backends.channels.create_channel(**params)
-    return Answer(201, channel.to_json(request.base_url), created=made)
+def _fetch(backend: Records[Any], operation: Mapping[str, Any]) -> Handler:
+    def fetch(request: Request) -> Answer:
+        return Answer(operation["status"], _found(backend, request).to_json(request.base_url))
+    return fetch
 
 
-def fetch_channel(request: Request) -> Answer:
-    return Answer(200, request.backends.channels.fetch_channel(request.path_sid or "").to_json(request.base_url))
+def _update(backend: Records[Any], operation: Mapping[str, Any]) -> Handler:
+    def update(request: Request) -> Answer:
+        changes = parse_params(operation, request.form)
+        current = _found(backend, request)
+        backend.check(changes, current)
+        return Answer(operation["status"], backend.update(current.sid, **changes).to_json(request.base_url))
+    return update
 
 
-def list_channels(request: Request) -> Answer:
-    return _page(request, "ListChannel", request.backends.channels.list_channels(), _query(request, "ListChannel"), {})
+def _list(backend: Records[Any], operation: Mapping[str, Any]) -> Handler:
+    def list_(request: Request) -> Answer:
+        parents = _parents(backend, request)
+        query = parse_params(operation, {"PageSize": ["50"], "Page": ["0"], **request.query}, "query")
+        filters = {name: query[snake_case(name)] for name in operation["params"]
+                   if name not in _PAGING and snake_case(name) in query}
+        items = backend.list(**{snake_case(name): value for name, value in filters.items()}, **parents)
+        key = operation["list_key"]
+        page = page_of(items, lambda item: item.seq, base_url=request.base_url, path=request.path, key=key,
+                       page_size=query["page_size"], page=query["page"], token=query.get("page_token"),
+                       filters=filters)
+        return Answer(operation["status"], {"meta": page.meta,
+                                            key: [item.to_json(request.base_url) for item in page.items]})
+    return list_
 
 
-def delete_channel(request: Request) -> Answer:
-    request.backends.channels.delete_channel(request.path_sid or "")
-    return Answer(204)
+def _delete(backend: Records[Any], operation: Mapping[str, Any]) -> Handler:
+    def delete(request: Request) -> Answer:
+        backend.delete(_found(backend, request).sid)
+        return Answer(operation["status"])
+    return delete
 
 
-_INTEGRATION_NEEDS = {"studio": ("flow_sid",), "external": ("url",), "task": ("workspace_sid", "workflow_sid")}
-"""What each IntegrationType needs, from the spec's parameter descriptions ("Required when integrationType is
-studio"); they also give Integration.RetryCount 0 to 3."""
+_VERBS: Mapping[str, Callable[[Records[Any], Mapping[str, Any]], Handler]] = {
+    "Create": _create, "Fetch": _fetch, "Update": _update, "List": _list, "Delete": _delete}
 
 
-def _flow_rules(params: Mapping[str, Any], integration: Mapping[str, Any]) -> None:
-    """The Flex Flow rules the spec states in prose, on the flow as the request would leave it."""
-    kind = params.get("integration_type")
-    for key in _INTEGRATION_NEEDS.get(kind, ()) if kind else ():
-        if integration.get(key) is None:
-            api_name = "Integration." + "".join(part.title() for part in key.split("_"))
-            raise invalid(f"Missing required parameter {api_name} when IntegrationType is {kind}")
-    retries = params.get("integration", {}).get("retry_count")
-    if retries is not None and not 0 <= retries <= 3:
-        raise invalid(f"Invalid Integration.RetryCount: {retries} is not between 0 and 3")
+def _parents(backend: Records[Any], request: Request) -> dict[str, str]:
+    """A nested resource's parents, by snake_case name, from its path; each must exist (404, as any unknown path)."""
+    parents = {snake_case(name): value for name, value in request.path_params.items() if name != "Sid"}
+    for name, value in parents.items():
+        if value not in backend.account.backend(backend.references[name]):
+            raise not_found(request.path)
+    return parents
 
 
-def create_flex_flow(request: Request) -> Answer:
-    params = parse_params("CreateFlexFlow", request.form)
-    _flow_rules(params, params.get("integration", {}))
-    flow = request.backends.flex_flows.create_flex_flow(**params)
-    return Answer(201, flow.to_json(request.base_url), created=True)
+def _found(backend: Records[Any], request: Request) -> Any:
+    """The record the path names, under the parents the path names."""
+    record = backend.fetch(backend.path_id(request.path_params["Sid"]))
+    if any(getattr(record, name) != value for name, value in _parents(backend, request).items()):
+        raise not_found(request.path)
+    return record
 
 
-def fetch_flex_flow(request: Request) -> Answer:
-    return Answer(200, request.backends.flex_flows.fetch_flex_flow(request.path_sid or "").to_json(request.base_url))
-
-
-def update_flex_flow(request: Request) -> Answer:
-    changes = parse_params("UpdateFlexFlow", request.form)
-    flows = request.backends.flex_flows
-    current = flows.fetch_flex_flow(request.path_sid or "")
-    _flow_rules(changes, {**current.integration, **changes.get("integration", {})})
-    flow = flows.update_flex_flow(request.path_sid or "", **changes)
-    return Answer(200, flow.to_json(request.base_url))
-
-
-def list_flex_flows(request: Request) -> Answer:
-    query = _query(request, "ListFlexFlow")
-    name = query.get("friendly_name")
-    return _page(request, "ListFlexFlow", request.backends.flex_flows.list_flex_flows(name), query,
-                 {"FriendlyName": name} if name else {})
-
-
-def delete_flex_flow(request: Request) -> Answer:
-    request.backends.flex_flows.delete_flex_flow(request.path_sid or "")
-    return Answer(204)
-
-
-def _sid_or_address(request: Request) -> str:
-    """The `{Sid}` of an address configuration's path: its SID, or its address (URL-encoded: `%2B15005550006`)."""
-    return unquote(request.path_sid or "")
-
-
-def create_configuration_address(request: Request) -> Answer:
-    params = parse_params("CreateConfigurationAddress", request.form)
-    config = request.backends.addresses.create_configuration_address(**params)
-    return Answer(201, config.to_json(request.base_url), created=True)
-
-
-def fetch_configuration_address(request: Request) -> Answer:
-    config = request.backends.addresses.fetch_configuration_address(_sid_or_address(request))
-    return Answer(200, config.to_json(request.base_url))
-
-
-def update_configuration_address(request: Request) -> Answer:
-    changes = parse_params("UpdateConfigurationAddress", request.form)
-    config = request.backends.addresses.update_configuration_address(_sid_or_address(request), **changes)
-    return Answer(200, config.to_json(request.base_url))
-
-
-def list_configuration_addresses(request: Request) -> Answer:
-    query = _query(request, "ListConfigurationAddress")
-    kind = query.get("type")
-    return _page(request, "ListConfigurationAddress", request.backends.addresses.list_configuration_addresses(kind),
-                 query, {"Type": kind} if kind else {})
-
-
-def delete_configuration_address(request: Request) -> Answer:
-    request.backends.addresses.delete_configuration_address(_sid_or_address(request))
-    return Answer(204)
-
-
-HANDLERS: Mapping[str, Callable[[Request], Answer]] = {
-    "CreateChannel": create_channel,
-    "FetchChannel": fetch_channel,
-    "ListChannel": list_channels,
-    "DeleteChannel": delete_channel,
-    "CreateFlexFlow": create_flex_flow,
-    "FetchFlexFlow": fetch_flex_flow,
-    "UpdateFlexFlow": update_flex_flow,
-    "ListFlexFlow": list_flex_flows,
-    "DeleteFlexFlow": delete_flex_flow,
-    "CreateConfigurationAddress": create_configuration_address,
-    "FetchConfigurationAddress": fetch_configuration_address,
-    "UpdateConfigurationAddress": update_configuration_address,
-    "ListConfigurationAddress": list_configuration_addresses,
-    "DeleteConfigurationAddress": delete_configuration_address,
-}
-"""Each served operation (by its operationId in Twilio's spec) and its handler."""
+def _require_references(backend: Records[Any], params: Mapping[str, Any]) -> None:
+    """A create's references must exist when the account requires them (a channel's Flex Flow, as on Twilio)."""
+    if not backend.account.require_references:
+        return
+    for name, section in backend.references.items():
+        if name in params and params[name] not in backend.account.backend(section):
+            raise backend.missing(name, params[name])

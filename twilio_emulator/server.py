@@ -1,6 +1,6 @@
 """The HTTP edge: read and answer requests, check credentials, inject faults, count and record; plus the admin API.
 
-Everything Twilio-specific happens behind `routes.match`; this module only speaks HTTP/1.1 with
+Everything Twilio-specific happens behind the router (`routes.py`); this module only speaks HTTP/1.1 with
 keep-alive, and turns every `TwilioError` (and every malformed request) into Twilio's JSON error.
 """
 
@@ -25,8 +25,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from twilio_emulator.errors import TwilioError, invalid
 from twilio_emulator.faults import FaultInjector, Faults
-from twilio_emulator.handlers import Backends, Request
-from twilio_emulator.routes import match
+from twilio_emulator.handlers import Request
+from twilio_emulator.routes import Router
 
 __all__ = ["RecordedRequest", "Server"]
 
@@ -66,10 +66,10 @@ class Server(ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], backends: Backends, credentials: Mapping[str, str],
+    def __init__(self, address: tuple[str, int], router: Router, credentials: Mapping[str, str],
                  reset: Any, counts: Any) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.backends = backends
+        self.router = router
         self.credentials = dict(credentials)
         self.reset_account = reset
         self.counts = counts
@@ -226,11 +226,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise TwilioError(401, 20003, "Authenticate", headers={"WWW-Authenticate": 'Basic realm="Twilio API"'})
 
     def _answer(self, method: str, path: str, body: bytes) -> None:
-        route, sid = match(method, path)
+        route, path_params = self.server.router.match(method, path)
         query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
-        request = Request(base_url=f"http://{self.headers.get('Host') or self._own_host()}", path_sid=sid,
-                          query=query, form=self._form(body) if method == "POST" else {},
-                          backends=self.server.backends)
+        request = Request(base_url=f"http://{self.headers.get('Host') or self._own_host()}", path=path,
+                          path_params=path_params, query=query, form=self._form(body) if method == "POST" else {})
         answer = route.handler(request)
         injector = self.server.injector
         if answer.created and injector.hit("drop", injector.faults.drop_after_create):

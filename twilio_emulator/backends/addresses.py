@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from twilio_emulator.account import new_sid, now
 from twilio_emulator.backends.records import Records
@@ -60,42 +61,35 @@ class AddressBackend(Records[AddressConfiguration]):
     """The account's address configurations, in creation order."""
 
     section = "addresses"
+    noun = "ConfigurationAddress"
     path = PATH
     record_type = AddressConfiguration
+    merged = "auto_creation"
 
-    def create_configuration_address(self, *, type: str, address: str,  # noqa: A002 - the API's name
-                                     friendly_name: str | None = None, address_country: str | None = None,
-                                     auto_creation: dict[str, Any] | None = None) -> AddressConfiguration:
+    def create(self, *, type: str, address: str,  # noqa: A002 - the API's name
+               friendly_name: str | None = None, address_country: str | None = None,
+               auto_creation: dict[str, Any] | None = None) -> tuple[AddressConfiguration, bool]:
         """CreateConfigurationAddress; a second one for an address is refused (409, assumed code)."""
-        with self._account.change() as on_undo:
+        with self.account.change() as on_undo:
             if any(c.address == address for c in self._records.values()):
                 raise TwilioError(409, DUPLICATE_ADDRESS,
                                   f"An address configuration for {type} address {address} already exists")
             stamp = now()
-            config = AddressConfiguration(sid=new_sid("IG"), account_sid=self._account.account_sid, type=type,
+            config = AddressConfiguration(sid=new_sid("IG"), account_sid=self.account.account_sid, type=type,
                                           address=address, friendly_name=friendly_name,
                                           address_country=address_country, auto_creation=dict(auto_creation or {}),
-                                          date_created=stamp, date_updated=stamp, seq=self._account.next_seq())
+                                          date_created=stamp, date_updated=stamp, seq=self.account.next_seq())
             self._add(config, on_undo)
-            return config
+            return config, True
 
-    def fetch_configuration_address(self, sid_or_address: str) -> AddressConfiguration:
+    def path_id(self, text: str) -> str:
+        """The `{Sid}` of an address configuration's path: its SID, or its address (URL-encoded: `%2B15005550006`)."""
+        return unquote(text)
+
+    def fetch(self, sid: str) -> AddressConfiguration:
         """FetchConfigurationAddress, by SID or by address."""
-        with self._account.lock:
-            config = self._records.get(sid_or_address) or next(
-                (c for c in self._records.values() if c.address == sid_or_address), None)
+        with self.account.lock:
+            config = self._records.get(sid) or next((c for c in self._records.values() if c.address == sid), None)
             if config is None:
-                raise not_found(f"{PATH}/{sid_or_address}")
+                raise not_found(f"{PATH}/{sid}")
             return config
-
-    def update_configuration_address(self, sid_or_address: str, **changes: Any) -> AddressConfiguration:
-        """UpdateConfigurationAddress: the parameters sent change; `auto_creation` keys merge into the current ones."""
-        with self._account.change() as on_undo:
-            return self._update(self.fetch_configuration_address(sid_or_address), changes, "auto_creation", on_undo)
-
-    def list_configuration_addresses(self, type: str | None = None) -> list[AddressConfiguration]:  # noqa: A002
-        return [c for c in self._all() if type is None or c.type == type]
-
-    def delete_configuration_address(self, sid_or_address: str) -> None:
-        with self._account.change() as on_undo:
-            self._remove(self.fetch_configuration_address(sid_or_address).sid, on_undo)

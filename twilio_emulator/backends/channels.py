@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Container
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from twilio_emulator.account import Account, new_sid, now
 from twilio_emulator.backends.records import Records
-from twilio_emulator.errors import TwilioError
+from twilio_emulator.errors import TwilioError, invalid
 
 __all__ = ["Channel", "ChannelBackend"]
 
@@ -41,56 +42,55 @@ class ChannelBackend(Records[Channel]):
     """The account's channels, in creation order."""
 
     section = "channels"
+    noun = "Channel"
     path = PATH
     record_type = Channel
+    references: ClassVar[Mapping[str, str]] = {"flex_flow_sid": "flex_flows"}
 
-    def __init__(self, account: Account, flows: Container[str] | None = None) -> None:
-        """`flows`, when given, holds the Flex Flows a channel may name (`--require-flows`); otherwise any
-        well-formed Flex Flow SID is taken, so placeholder SIDs work."""
-        self._flows = flows
+    def __init__(self, account: Account) -> None:
         self._by_owner: dict[tuple[str, str], str] = {}
         """(FlexFlowSid, Identity) to the SID of the channel they already have."""
         super().__init__(account)
 
-    def create_channel(self, *, flex_flow_sid: str, identity: str, chat_user_friendly_name: str,
-                       chat_friendly_name: str, target: str | None = None, chat_unique_name: str | None = None,
-                       pre_engagement_data: str | None = None, task_sid: str | None = None,
-                       task_attributes: str | None = None, long_lived: bool | None = None) -> tuple[Channel, bool]:
+    def missing(self, name: str, value: str) -> TwilioError:
+        """A channel's Flex Flow that does not exist: Twilio's error 45205 (its HTTP status, 404, is assumed: Twilio's
+        error page gives none)."""
+        return TwilioError(404, 45205, f"Requested Flex Flow {value} is not found")
+
+    def check(self, params: Mapping[str, Any], current: Channel | None) -> None:
+        """Twilio takes these string parameters only when they hold JSON."""
+        for name, api_name in (("pre_engagement_data", "PreEngagementData"), ("task_attributes", "TaskAttributes")):
+            if name in params:
+                try:
+                    json.loads(params[name])
+                except ValueError:
+                    raise invalid(f"Invalid {api_name}: not valid JSON") from None
+
+    def create(self, *, flex_flow_sid: str, identity: str, chat_user_friendly_name: str,
+               chat_friendly_name: str, target: str | None = None, chat_unique_name: str | None = None,
+               pre_engagement_data: str | None = None, task_sid: str | None = None,
+               task_attributes: str | None = None, long_lived: bool | None = None) -> tuple[Channel, bool]:
         """CreateChannel: the channel, and whether this call made it.
 
         ASSUMED, as Twilio does not document it (community code relies on it, and the README says
         so): a create for a Flex Flow and identity that already have a channel hands back that
         channel, whatever else the request says, instead of making a second one. Otherwise a
-        unique name already in use is refused (409, 50307: also assumed, see README). With flows
-        required, a Flex Flow that does not exist is refused with Twilio's error 45205 (its HTTP
-        status, 404, is assumed too: Twilio's error page gives none).
+        unique name already in use is refused (409, 50307: also assumed, see README).
         """
-        with self._account.lock:
-            if self._flows is not None and flex_flow_sid not in self._flows:
-                raise TwilioError(404, 45205, f"Requested Flex Flow {flex_flow_sid} is not found")
+        with self.account.lock:
             existing = self._by_owner.get((flex_flow_sid, identity))
             if existing is not None:
                 return self._records[existing], False
-            with self._account.change() as on_undo:
+            with self.account.change() as on_undo:
                 if chat_unique_name and any(c.unique_name == chat_unique_name for c in self._records.values()):
                     raise TwilioError(409, 50307, f"Channel with unique name '{chat_unique_name}' already exists")
                 stamp = now()
-                channel = Channel(sid=new_sid("CH"), account_sid=self._account.account_sid,
+                channel = Channel(sid=new_sid("CH"), account_sid=self.account.account_sid,
                                   flex_flow_sid=flex_flow_sid, user_sid=new_sid("US"), task_sid=task_sid,
                                   identity=identity, unique_name=chat_unique_name, date_created=stamp,
-                                  date_updated=stamp, seq=self._account.next_seq())
+                                  date_updated=stamp, seq=self.account.next_seq())
                 self._add(channel, on_undo)
                 return channel, True
-
-    def fetch_channel(self, sid: str) -> Channel:
-        return self._get(sid)
-
-    def list_channels(self) -> list[Channel]:
-        return self._all()
-
-    def delete_channel(self, sid: str) -> None:
-        with self._account.change() as on_undo:
-            self._remove(self._get(sid).sid, on_undo)
 
     def _added(self, channel: Channel) -> None:
         self._by_owner.setdefault((channel.flex_flow_sid, channel.identity), channel.sid)

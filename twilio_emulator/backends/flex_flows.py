@@ -8,11 +8,13 @@ with channels can be deleted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from twilio_emulator.account import new_sid, now
 from twilio_emulator.backends.records import Records
+from twilio_emulator.errors import invalid
 
 __all__ = ["FlexFlow", "FlexFlowBackend"]
 
@@ -47,37 +49,41 @@ class FlexFlowBackend(Records[FlexFlow]):
     """The account's Flex Flows, in creation order."""
 
     section = "flex_flows"
+    noun = "FlexFlow"
     path = PATH
     record_type = FlexFlow
+    merged = "integration"
 
-    def create_flex_flow(self, *, friendly_name: str, chat_service_sid: str, channel_type: str,
-                         contact_identity: str | None = None, enabled: bool | None = None,
-                         integration_type: str | None = None, integration: dict[str, Any] | None = None,
-                         long_lived: bool | None = None, janitor_enabled: bool | None = None) -> FlexFlow:
+    def check(self, params: Mapping[str, Any], current: FlexFlow | None) -> None:
+        """The rules the spec states in prose, on the flow as the request would leave it: what each IntegrationType
+        needs ("Required when integrationType is studio"), and Integration.RetryCount from 0 to 3."""
+        integration = {**(current.integration if current else {}), **params.get("integration", {})}
+        kind = params.get("integration_type")
+        for key in _INTEGRATION_NEEDS.get(kind, ()) if kind else ():
+            if integration.get(key) is None:
+                api_name = "Integration." + "".join(part.title() for part in key.split("_"))
+                raise invalid(f"Missing required parameter {api_name} when IntegrationType is {kind}")
+        retries = params.get("integration", {}).get("retry_count")
+        if retries is not None and not 0 <= retries <= 3:
+            raise invalid(f"Invalid Integration.RetryCount: {retries} is not between 0 and 3")
+
+    def create(self, *, friendly_name: str, chat_service_sid: str, channel_type: str,
+               contact_identity: str | None = None, enabled: bool | None = None,
+               integration_type: str | None = None, integration: dict[str, Any] | None = None,
+               long_lived: bool | None = None, janitor_enabled: bool | None = None) -> tuple[FlexFlow, bool]:
         """CreateFlexFlow. `enabled`, `long_lived` and `janitor_enabled` default to false, as Twilio documents;
         `integration_type` to `studio` (assumed: the spec never answers it null)."""
-        with self._account.change() as on_undo:
+        with self.account.change() as on_undo:
             stamp = now()
-            flow = FlexFlow(sid=new_sid("FO"), account_sid=self._account.account_sid, friendly_name=friendly_name,
+            flow = FlexFlow(sid=new_sid("FO"), account_sid=self.account.account_sid, friendly_name=friendly_name,
                             chat_service_sid=chat_service_sid, channel_type=channel_type,
                             contact_identity=contact_identity, enabled=bool(enabled),
                             integration_type=integration_type or "studio", integration=dict(integration or {}),
                             long_lived=bool(long_lived), janitor_enabled=bool(janitor_enabled), date_created=stamp,
-                            date_updated=stamp, seq=self._account.next_seq())
+                            date_updated=stamp, seq=self.account.next_seq())
             self._add(flow, on_undo)
-            return flow
+            return flow, True
 
-    def fetch_flex_flow(self, sid: str) -> FlexFlow:
-        return self._get(sid)
 
-    def update_flex_flow(self, sid: str, **changes: Any) -> FlexFlow:
-        """UpdateFlexFlow: the parameters sent change; `integration` keys merge into the current ones."""
-        with self._account.change() as on_undo:
-            return self._update(self._get(sid), changes, "integration", on_undo)
-
-    def list_flex_flows(self, friendly_name: str | None = None) -> list[FlexFlow]:
-        return [f for f in self._all() if friendly_name is None or f.friendly_name == friendly_name]
-
-    def delete_flex_flow(self, sid: str) -> None:
-        with self._account.change() as on_undo:
-            self._remove(self._get(sid).sid, on_undo)
+_INTEGRATION_NEEDS = {"studio": ("flow_sid",), "external": ("url",), "task": ("workspace_sid", "workflow_sid")}
+"""What each IntegrationType needs, from the spec's parameter descriptions."""

@@ -1,13 +1,21 @@
-"""What every backend keeps alike: one resource's records by SID, in creation order, saved with the account."""
+"""What every backend keeps alike: one resource's records by SID, in creation order, saved with the account, and the
+operations every resource has the same way (fetch, update, list, delete).
+
+A backend is one class: its model, its section of the data file, the noun of its operations in the
+contract (`Channel` of CreateChannel), its create, and the rules of its own the spec states in prose.
+The handlers and routes of every operation the contract gives it are made from that (handlers.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from twilio_emulator.account import Account, now
-from twilio_emulator.errors import not_found
+from twilio_emulator.contract import VERBS, operations
+from twilio_emulator.errors import TwilioError, not_found
 
 __all__ = ["Record", "Records"]
 
@@ -19,27 +27,44 @@ class Record(Protocol):
     seq: int
     date_updated: str
 
+    def to_json(self, base_url: str) -> dict[str, Any]: ...
+
 
 R = TypeVar("R", bound=Record)
 OnUndo = Callable[[Callable[[], object]], None]
 
 
-class Records(Generic[R]):
-    """The base of a backend: its records, and the steps every operation is made of.
+class Records(ABC, Generic[R]):
+    """The base of a backend: its records, the steps every change is made of, and the shared operations.
 
-    A backend's methods, named after the API's operations, run their steps inside
-    `account.change()` and hand each step the `on_undo` it yields, so a change the data file
-    cannot save is undone whole.
+    A change runs its steps inside `account.change()` and hands each step the `on_undo` it yields,
+    so a change the data file cannot save is undone whole.
     """
 
     section: ClassVar[str]
+    """The backend's key in the data file and in the stats."""
+    noun: ClassVar[str]
+    """How the contract's operation IDs name one of these resources: `Channel` of CreateChannel."""
     path: ClassVar[str]
     record_type: ClassVar[type[Any]]
+    merged: ClassVar[str | None] = None
+    """The mapping field whose keys an update merges into the ones it has (`integration`)."""
+    references: ClassVar[Mapping[str, str]] = {}
+    """Parameters that name another backend's record, by that backend's section. A path's parent must exist;
+    one in a create's body, only when the emulator requires it (`--require-flows`), as Twilio does."""
+    contract: ClassVar[Mapping[str, Mapping[str, Any]] | None] = None
+    """Its operations by ID, where they are not in contract.json (a test's own resource)."""
 
     def __init__(self, account: Account) -> None:
-        self._account = account
+        self.account = account
         self._records: dict[str, R] = {}
         account.attach(self)
+
+    @classmethod
+    def operations(cls) -> dict[str, Mapping[str, Any]]:
+        """Its operations by verb (`Create`, `Fetch`, …), those the contract has."""
+        given = cls.contract if cls.contract is not None else operations()
+        return {verb: given[f"{verb}{cls.noun}"] for verb in VERBS if f"{verb}{cls.noun}" in given}
 
     def __len__(self) -> int:
         return len(self._records)
@@ -47,16 +72,49 @@ class Records(Generic[R]):
     def __contains__(self, sid: object) -> bool:
         return sid in self._records
 
-    def _all(self) -> list[R]:
-        with self._account.lock:
-            return list(self._records.values())
+    @abstractmethod
+    def create(self, **params: Any) -> tuple[R, bool]:
+        """The resource a create's parameters make, and whether this call made it (Twilio may hand one back)."""
 
-    def _get(self, sid: str) -> R:
-        with self._account.lock:
+    def missing(self, name: str, value: str) -> TwilioError:
+        """The error for a create whose `name` names a record that does not exist (see `references`)."""
+        return not_found(f"{name} {value}")
+
+    def check(self, params: Mapping[str, Any], current: R | None) -> None:
+        """Refuse, as Twilio does, what the spec's prose forbids beyond each parameter's own rules; `current` is
+        the resource an update changes (None for a create)."""
+
+    def path_id(self, text: str) -> str:
+        """The id a path names (`{Sid}`), as this backend looks it up."""
+        return text
+
+    def fetch(self, sid: str) -> R:
+        with self.account.lock:
             record = self._records.get(sid)
             if record is None:
                 raise not_found(f"{self.path}/{sid}")
             return record
+
+    def update(self, sid: str, **changes: Any) -> R:
+        """The parameters sent change; the `merged` mapping takes the keys sent into the ones it has."""
+        with self.account.change() as on_undo:
+            record = self.fetch(sid)
+            before = asdict(record)  # type: ignore[call-overload]
+            for key, value in changes.items():
+                setattr(record, key, {**getattr(record, key), **value} if key == self.merged else value)
+            record.date_updated = now()
+            on_undo(lambda: self._records.update({record.sid: self.record_type(**before)}))
+            return record
+
+    def list(self, **filters: Any) -> list[R]:
+        """Every record, in creation order, whose fields equal each filter given (None: no filter)."""
+        with self.account.lock:
+            return [record for record in self._records.values()
+                    if all(value is None or getattr(record, key) == value for key, value in filters.items())]
+
+    def delete(self, sid: str) -> None:
+        with self.account.change() as on_undo:
+            self._remove(self.fetch(sid).sid, on_undo)
 
     def _add(self, record: R, on_undo: OnUndo | None = None) -> None:
         """Keep a record in creation order (one put back by an undone delete returns to its place)."""
@@ -75,15 +133,6 @@ class Records(Generic[R]):
             on_undo(lambda: self._add(record))
         return record
 
-    def _update(self, record: R, changes: dict[str, Any], merged: str | None, on_undo: OnUndo) -> R:
-        """Set what an update sends; the mapping field `merged` takes the keys sent into the ones it has."""
-        before = asdict(record)  # type: ignore[call-overload]
-        for key, value in changes.items():
-            setattr(record, key, {**getattr(record, key), **value} if key == merged else value)
-        record.date_updated = now()
-        on_undo(lambda: self._records.update({record.sid: self.record_type(**before)}))
-        return record
-
     def _added(self, record: R) -> None:
         """A hook for a backend's own index of its records."""
 
@@ -99,7 +148,7 @@ class Records(Generic[R]):
         for index, data in enumerate(records, 1):
             record = self.record_type(**self._current(data, index))
             self._add(record)
-            self._account.seen_seq(record.seq)
+            self.account.seen_seq(record.seq)
 
     @staticmethod
     def _current(data: dict[str, Any], _index: int) -> dict[str, Any]:
