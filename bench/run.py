@@ -470,7 +470,7 @@ def bench_validator(reps: int, size: int) -> dict[str, Any]:
         stack, problems = check_stack_file(path)
         assert problems == []
         assert stack is not None
-        assert len(stack.channels) == size
+        assert len(stack.resources) == size
     best, compose_best = min(samples), min(compose)
     return {"rows": [{"channels": size, "file_mb": round(megabytes, 2), "best_s": round(best, 3),
                       "median_s": round(statistics.median(samples), 3),

@@ -16,7 +16,7 @@ from flex_provider.version import __version__ as __version__
 _EXPORTS = {
     "flex_provider.client": ("ApiObject", "Credentials", "Endpoints", "FlexClient", "RetryPolicy", "Timeouts",
                              "resolve_base_url"),
-    "flex_provider.component": ("FlexChannelStack",),
+    "flex_provider.component": ("FlexChannelStack", "FlexStack"),
     "flex_provider.declaration": ("Collision", "Field", "ResourceType"),
     "flex_provider.declarations": ("RESOURCE_TYPES",),
     "flex_provider.errors": ("AdoptionError", "AlreadyExistsError", "ApiError", "AuthenticationError",
@@ -26,8 +26,8 @@ _EXPORTS = {
     "flex_provider.provider": ("DeclaredProvider",),
     "flex_provider.resource": ("DeclaredResource",),
     "flex_provider.settings": ("ProviderSettings",),
-    "flex_provider.stackfile": ("ChannelDeclaration", "ChannelOptions", "Declaration", "Problem", "StackFile",
-                                "StackFileError", "check_stack_file", "load_stack_file"),
+    "flex_provider.stackfile": ("Declaration", "Problem", "StackFile", "StackFileError", "check_stack_file",
+                                "load_stack_file"),
 }
 
 

@@ -1,26 +1,30 @@
-"""`FlexChannelStack`: a whole stack file declared inside any Pulumi program, as one component.
+"""`FlexStack`: a whole stack file declared inside any Pulumi program, as one component.
 
-Its flows, channels and addresses are its children, so `pulumi preview` shows them under it, and
-its outputs are theirs, by section. The project's own `__main__.py` is a thin use of it.
+Its flows, channels, addresses (every declared type's resources) are its children, so `pulumi preview`
+shows them under it, and its outputs are theirs, by section. The project's own `__main__.py` is a
+thin use of it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from flex_provider.declaration import Link
+from flex_provider.declaration import Link, ResourceType, in_dependency_order
 from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.hosts import ProviderHosts, configured_hosts
 from flex_provider.options import IMPORT_INPUT, Options
 from flex_provider.resource import DeclaredResource, resource_class
 from flex_provider.stackfile import StackFile, StackFileError, load_stack_file
 
-__all__ = ["COMPONENT_TYPE", "FlexChannelStack", "resource_options"]
+__all__ = ["COMPONENT_TYPE", "FlexChannelStack", "FlexStack", "resource_options"]
 
 COMPONENT_TYPE = "flex-channels:index:FlexChannelStack"
+"""The component's type token. It is part of every child's URN, so it keeps the component's first name: renamed,
+it would replace every resource of every stack."""
 
 
 def resource_options(options: Options, parent: pulumi.Resource, provider: pulumi.ProviderResource | None = None,
@@ -46,26 +50,28 @@ def resource_options(options: Options, parent: pulumi.Resource, provider: pulumi
                                   aliases=aliases or None, provider=provider)
 
 
-class FlexChannelStack(pulumi.ComponentResource):
+class FlexStack(pulumi.ComponentResource):
     """Every resource of a stack file (`stacks/prod.yaml`), declared as children of this component.
 
     `resources` holds them by section and logical name (`resources["channels"]["web"]`), typed
-    as their resource classes; `flex_flows`, `channels` and `addresses` are those sections. The
-    file is validated first: a file with problems raises `pulumi.RunError` listing every problem
-    as `file:line:column: field: message`, and nothing is declared. Children are named by their
-    logical names, and Pulumi's URNs do not include the parent's name: two components in one
-    program need different logical names, as any two resources of one type do.
+    as their resource classes; each section is also an attribute (`flex_flows`, `channels`,
+    `addresses`). The file is validated first: a file with problems raises `pulumi.RunError`
+    listing every problem as `file:line:column: field: message`, and nothing is declared. Children
+    are named by their logical names, and Pulumi's URNs do not include the parent's name: two
+    components in one program need different logical names, as any two resources of one type do.
     """
 
     resources: dict[str, dict[str, DeclaredResource]]
 
     def __init__(self, name: str, path: str | Path, opts: pulumi.ResourceOptions | None = None, *,
-                 display: str | None = None, hosts: int | None = None, moved_from_root: bool = False) -> None:
+                 display: str | None = None, hosts: int | None = None, moved_from_root: bool = False,
+                 types: Sequence[ResourceType] = RESOURCE_TYPES) -> None:
         """`hosts` spreads the resources over that many provider hosts (hosts.py); by default `flex:hosts`.
         `moved_from_root` keeps each resource's name at the stack's root as an alias, for a stack whose
-        resources were declared there before; Pulumi's alias handling costs about 0.55 s per 1,000."""
+        resources were declared there before (Pulumi's alias handling has a cost per resource:
+        BENCHMARKS.md). `types` are the resource types the file may declare (by default every declared one)."""
         try:
-            stack_file = load_stack_file(path, display)
+            stack_file = load_stack_file(path, display, types)
         except StackFileError as error:
             raise pulumi.RunError(str(error)) from None
         count = configured_hosts(hosts)
@@ -76,32 +82,27 @@ class FlexChannelStack(pulumi.ComponentResource):
         self.resources = self._declare(stack_file)
         self.register_outputs(self.outputs())
 
-    @property
-    def flex_flows(self) -> dict[str, DeclaredResource]:
-        return self.resources["flex_flows"]
-
-    @property
-    def channels(self) -> dict[str, DeclaredResource]:
-        return self.resources["channels"]
-
-    @property
-    def addresses(self) -> dict[str, DeclaredResource]:
-        return self.resources["addresses"]
+    def __getattr__(self, name: str) -> dict[str, DeclaredResource]:
+        """A section's resources by logical name: `stack.channels["web"]`."""
+        resources = self.__dict__.get("resources", {})
+        if name not in resources:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return resources[name]
 
     def outputs(self) -> dict[str, dict[str, dict[str, Any]]]:
         """Each non-empty section's resources with the outputs their declaration exports."""
         return {rtype.section: {name: {key: getattr(resource, key) for key in rtype.exports}
                                 for name, resource in self.resources[rtype.section].items()}
-                for rtype in RESOURCE_TYPES if self.resources[rtype.section]}
+                for rtype in self.stack_file.types if self.resources[rtype.section]}
 
     def _declare(self, stack_file: StackFile) -> dict[str, dict[str, DeclaredResource]]:
-        """One resource per declaration, by section, in the order of `RESOURCE_TYPES`.
+        """One resource per declaration, by section, each type after the types its references name.
 
         A reference to another resource (a channel's `flex_flow: web-chat`) becomes that
         resource's output, and the dependency with it: what is referenced is declared first.
         """
-        declared: dict[str, dict[str, DeclaredResource]] = {rtype.section: {} for rtype in RESOURCE_TYPES}
-        for rtype in RESOURCE_TYPES:
+        declared: dict[str, dict[str, DeclaredResource]] = {rtype.section: {} for rtype in stack_file.types}
+        for rtype in in_dependency_order(stack_file.types):
             for declaration in stack_file.of(rtype):
                 inputs = {key: getattr(declared[value.section][value.name], value.output)
                           if isinstance(value, Link) else value for key, value in declaration.inputs.items()}
@@ -112,3 +113,7 @@ class FlexChannelStack(pulumi.ComponentResource):
                 declared[rtype.section][declaration.name] = resource_class(rtype)(declaration.name, opts=options,
                                                                                   **inputs)
         return declared
+
+
+FlexChannelStack = FlexStack
+"""The component's first name, kept for programs written with it."""

@@ -11,7 +11,7 @@ OpenAPI descriptions; tests check each declaration against them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -19,7 +19,29 @@ from typing import Any
 from flex_provider.kinds import Kind, Problems
 from flex_provider.values import plural
 
-__all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "first_problem", "sid_pattern"]
+__all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "first_problem",
+           "in_dependency_order", "sid_pattern"]
+
+
+def in_dependency_order(types: Iterable[ResourceType]) -> tuple[ResourceType, ...]:
+    """`types` with each after every type its references name, and otherwise in the order given: the order in
+    which a program declares their resources, so that each reference is to a resource already declared.
+
+    Raises ValueError when references go round in a circle, which no order can satisfy.
+    """
+    pending = list(types)
+    sections = {rtype.section for rtype in pending}
+    ordered: list[ResourceType] = []
+    while pending:
+        placed = {rtype.section for rtype in ordered}
+        ready = next((rtype for rtype in pending
+                      if all(section in placed or section not in sections or section == rtype.section
+                             for section in rtype.referenced_sections)), None)
+        if ready is None:
+            raise ValueError(f"the references of {', '.join(rtype.name for rtype in pending)} go round in a circle")
+        ordered.append(ready)
+        pending.remove(ready)
+    return tuple(ordered)
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -233,6 +255,11 @@ class ResourceType:
     @property
     def updatable(self) -> bool:
         return any(spec.updatable for spec in self.fields)
+
+    @cached_property
+    def referenced_sections(self) -> frozenset[str]:
+        """The sections whose resources its fields can name (a channel's `flex_flow: web-chat`)."""
+        return frozenset(spec.reference.section for spec in self.fields if spec.reference)
 
     @cached_property
     def path_fields(self) -> tuple[Field, ...]:

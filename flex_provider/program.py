@@ -1,4 +1,4 @@
-"""The project's Pulumi program: the stack's YAML file, declared as one `FlexChannelStack`, exported by section."""
+"""The project's Pulumi program: the stack's YAML file, declared as one `FlexStack`, exported by section."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pulumi
 
-from flex_provider.component import FlexChannelStack
+from flex_provider.component import FlexStack
 from flex_provider.pulumi_workarounds import relax_gc_for_registrations
 from flex_provider.values import shown
 
@@ -37,7 +37,7 @@ def run(project_dir: Path) -> None:
             f"no stack file for stack '{stack}': {display} does not exist. Create it (stacks/dev.yaml is a worked "
             "example) or point `pulumi config set flex:stackFile <path>` at another file."
         )
-    component = FlexChannelStack(COMPONENT_NAME, path, display=display)
+    component = FlexStack(COMPONENT_NAME, path, display=display)
     pulumi.log.info(f"{display}: {component.stack_file.summary()}")
     for section, outputs in component.outputs().items():
         pulumi.export(section, outputs)

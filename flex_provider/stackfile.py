@@ -8,16 +8,17 @@ the JSON Schema editors use (`stackfile_schema.py`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from yaml.nodes import Node
 
-from flex_provider.declaration import Field, Link, ResourceType, first_problem
-from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
+from flex_provider.declaration import Field, Link, ResourceType, first_problem, in_dependency_order
+from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.options import OPTIONS_BY_KEY, Options
 from flex_provider.values import counted, shown
@@ -26,9 +27,6 @@ from flex_provider.yamlfile import INVALID, MAX_BYTES, NESTED, Problem, YamlRead
 __all__ = [
     "MAX_BYTES",
     "NAME_PATTERN",
-    "TOP_KEYS",
-    "ChannelDeclaration",
-    "ChannelOptions",
     "Declaration",
     "Problem",
     "StackFile",
@@ -38,7 +36,6 @@ __all__ = [
     "load_stack_file",
 ]
 
-TOP_KEYS = tuple(key for rtype in RESOURCE_TYPES for key in (rtype.defaults_key, rtype.section))
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 """A resource's logical name; matched with `fullmatch` (no `^…$`: Python's `$` lets a final newline through)."""
 
@@ -54,28 +51,23 @@ class Declaration:
     line: int
 
 
-ChannelDeclaration = Declaration
-ChannelOptions = Options
-
-
 @dataclass(frozen=True)
 class StackFile:
-    """A valid stack file: its resources, in the order of `declarations.RESOURCE_TYPES`, then file order."""
+    """A valid stack file: its resources, in the order a program declares them (`types` in dependency order),
+    then file order."""
 
     path: str
     resources: tuple[Declaration, ...]
+    types: tuple[ResourceType, ...] = RESOURCE_TYPES
+    """The resource types it was read with."""
 
     def of(self, rtype: ResourceType) -> tuple[Declaration, ...]:
         """The declared resources of one type."""
         return tuple(d for d in self.resources if d.rtype is rtype)
 
-    @property
-    def channels(self) -> tuple[Declaration, ...]:
-        return tuple(d for d in self.resources if d.rtype.section == "channels")
-
     def summary(self) -> str:
         """How many resources of each type it declares: `1 flow, 2 channels`."""
-        return ", ".join(counted(len(self.of(rtype)), rtype.noun) for rtype in RESOURCE_TYPES
+        return ", ".join(counted(len(self.of(rtype)), rtype.noun) for rtype in self.types
                          if self.of(rtype)) or "no resources"
 
 
@@ -88,20 +80,23 @@ class StackFileError(FlexError):
         super().__init__(f"{count} in stack file:\n" + "\n".join(f"  {p}" for p in self.problems))
 
 
-def load_stack_file(path: str | Path, display: str | None = None) -> StackFile:
+def load_stack_file(path: str | Path, display: str | None = None,
+                    types: Sequence[ResourceType] = RESOURCE_TYPES) -> StackFile:
     """Load and validate a stack file; raise StackFileError listing every problem.
 
-    `display` is how problems name the file (default: `path` as given, quoted if it is not printable).
+    `display` is how problems name the file (default: `path` as given, quoted if it is not printable);
+    `types` are the resource types it may declare, a section each (by default every declared one).
     """
-    stack, problems = check_stack_file(path, display)
+    stack, problems = check_stack_file(path, display, types)
     if problems or stack is None:
         raise StackFileError(problems)
     return stack
 
 
-def check_stack_file(path: str | Path, display: str | None = None) -> tuple[StackFile | None, list[Problem]]:
+def check_stack_file(path: str | Path, display: str | None = None,
+                     types: Sequence[ResourceType] = RESOURCE_TYPES) -> tuple[StackFile | None, list[Problem]]:
     """Validate a stack file; return it (None when it has problems) and every problem, in file order."""
-    checker = _Checker(display or shown(str(path)))
+    checker = _Checker(display or shown(str(path)), types=tuple(types))
     with collector_paused():
         stack = checker.run(Path(path))
     return (stack if not checker.problems else None), in_file_order(checker.problems)
@@ -117,31 +112,47 @@ class _Value:
 
 @dataclass
 class _Checker(YamlReader):
-    """One pass over one stack file; problems accumulate in `problems`."""
+    """One pass over one stack file; problems accumulate in `problems`.
 
+    It reads in two passes, so that the order of sections is no rule: first the names every section
+    declares, then each resource, whose references may name a resource of any section.
+    """
+
+    types: tuple[ResourceType, ...] = RESOURCE_TYPES
     _sources: dict[ResourceType, dict[str, dict[str, _Value]]] = field(default_factory=dict)
     _names: dict[str, set[str]] = field(default_factory=dict)
     """The logical names each section declares, for references to them."""
 
     def run(self, path: Path) -> StackFile | None:
-        sections = ", ".join(f"`{rtype.section}:`" for rtype in RESOURCE_TYPES)
+        sections = ", ".join(f"`{rtype.section}:`" for rtype in self.types)
         root = self._compose(path, f"is empty; expected a mapping of sections ({sections})")
         if root is None:
             return None
-        top = self._mapping(root, "(file)", TOP_KEYS, f"expected a mapping of sections ({sections}, each with "
-                                                      "optional defaults)")
+        known = tuple(key for rtype in self.types for key in (rtype.defaults_key, rtype.section))
+        top = self._mapping(root, "(file)", known, f"expected a mapping of sections ({sections}, each with "
+                                                   "optional defaults)")
         if top is None:
             return None
-        if not any(rtype.section in top for rtype in RESOURCE_TYPES):
+        if not any(rtype.section in top for rtype in self.types):
             self.problem(root, "(file)", f"declares no resources: add a section ({sections})")
             return None
-        declarations = [declaration for rtype in RESOURCE_TYPES if rtype.section in top
-                        for declaration in self._section(rtype, top)]
-        for rtype in RESOURCE_TYPES:
+        ordered = in_dependency_order(self.types)
+        entries = {rtype: self._mapping(top[rtype.section][1], rtype.section, None,
+                                        f"must be a mapping from {rtype.noun} name to its fields") or {}
+                   for rtype in ordered if rtype.section in top}
+        self._names = {rtype.section: set(found) for rtype, found in entries.items()}
+        declarations = [declaration for rtype, found in entries.items()
+                        for declaration in self._section(rtype, top, found)]
+        for rtype in ordered:
             self._cross_check(rtype)
-        return StackFile(self.display, tuple(d for d in declarations if d is not None))
+        return StackFile(self.display, tuple(d for d in declarations if d is not None), self.types)
 
-    def _section(self, rtype: ResourceType, top: dict[str, tuple[Node, Node]]) -> list[Declaration | None]:
+    @cached_property
+    def _by_section(self) -> Mapping[str, ResourceType]:
+        return {rtype.section: rtype for rtype in self.types}
+
+    def _section(self, rtype: ResourceType, top: dict[str, tuple[Node, Node]],
+                 entries: dict[str, tuple[Node, Node]]) -> list[Declaration | None]:
         """The declarations of one section, each merged over the section's defaults."""
         defaults: dict[str, _Value] | None = {}
         bad_defaults: set[str] = set()
@@ -149,12 +160,9 @@ class _Checker(YamlReader):
             defaults, bad_defaults = self._fields(rtype, top[rtype.defaults_key][1], rtype.defaults_key)
         if defaults is None:
             defaults, bad_defaults = {}, set(_keys(rtype))
-        entries = self._mapping(top[rtype.section][1], rtype.section, None,
-                                f"must be a mapping from {rtype.noun} name to its fields")
-        self._names[rtype.section] = set(entries or {})
         self._sources[rtype] = {}
         return [self._declaration(rtype, name, key_node, node, defaults, bad_defaults)
-                for name, (key_node, node) in (entries or {}).items()]
+                for name, (key_node, node) in entries.items()]
 
     def _fields(self, rtype: ResourceType, node: Node, where: str) -> tuple[dict[str, _Value] | None, set[str]]:
         """Valid fields and options of a mapping (a resource or its section's defaults) and the invalid keys.
@@ -206,7 +214,7 @@ class _Checker(YamlReader):
             return INVALID
         assert spec.reference is not None
         if not isinstance(value, str) or not value.strip():
-            target = BY_SECTION[spec.reference.section]
+            target = self._by_section[spec.reference.section]
             self.problem(node, where, f"must be the name of a {target.noun} in `{target.section}:` (or give "
                                       f"{spec.name} instead)")
             return INVALID
@@ -272,7 +280,7 @@ class _Checker(YamlReader):
         named = merged.get(spec.reference.key)
         declared = self._names.get(spec.reference.section, set())
         if named is not None and named.value not in declared:
-            target = BY_SECTION[spec.reference.section]
+            target = self._by_section[spec.reference.section]
             known = f"declared: {', '.join(sorted(declared))}" if declared else f"`{target.section}:` declares none"
             self.problem(named.node, f"{where}.{spec.reference.key}",
                          f"names no {target.noun} of this file ({known})")

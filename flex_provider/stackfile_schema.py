@@ -7,10 +7,11 @@ to what `build_schema()` returns. Regenerate with `python -m flex_provider schem
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flex_provider.declaration import Field, ResourceType
-from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
+from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.kinds import SCHEMA_END
 from flex_provider.options import OPTIONS
 from flex_provider.stackfile import NAME_PATTERN
@@ -37,13 +38,13 @@ def _option_schemas(rtype: ResourceType) -> dict[str, Any]:
     return {option.key: {**kinds[option.kind], "description": option.describe(rtype)} for option in OPTIONS}
 
 
-def _resource_defs(rtype: ResourceType) -> dict[str, Any]:
+def _resource_defs(rtype: ResourceType, by_section: Mapping[str, ResourceType]) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     exclusive: list[dict[str, Any]] = []
     for spec in rtype.fields:
         properties[spec.name] = _field_schema(spec, rtype)
         if spec.reference:
-            target = BY_SECTION[spec.reference.section]
+            target = by_section[spec.reference.section]
             properties[spec.reference.key] = {
                 "type": "string", "minLength": 1,
                 "description": f"Name of a {target.noun} in `{target.section}:`: its {spec.reference.output} is "
@@ -63,11 +64,13 @@ def _resource_defs(rtype: ResourceType) -> dict[str, Any]:
     }
 
 
-def build_schema() -> dict[str, Any]:
-    """The stack-file schema: each section's defaults and resources share one set of properties."""
+def build_schema(types: Sequence[ResourceType] = RESOURCE_TYPES) -> dict[str, Any]:
+    """The stack-file schema of `types` (by default every declared one): each section's defaults and resources
+    share one set of properties."""
     properties: dict[str, Any] = {}
     definitions: dict[str, Any] = {}
-    for rtype in RESOURCE_TYPES:
+    by_section = {rtype.section: rtype for rtype in types}
+    for rtype in types:
         properties[rtype.defaults_key] = {"$ref": f"#/$defs/{rtype.noun}_fields",
                                           "description": f"Merged into every {rtype.noun}; the {rtype.noun} wins."}
         properties[rtype.section] = {
@@ -76,14 +79,14 @@ def build_schema() -> dict[str, Any]:
             "propertyNames": {"pattern": "^" + NAME_PATTERN.pattern + SCHEMA_END},
             "additionalProperties": {"$ref": f"#/$defs/{rtype.noun}"},
         }
-        definitions.update(_resource_defs(rtype))
+        definitions.update(_resource_defs(rtype, by_section))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "flex-channels stack file",
         "description": "Twilio Flex resources of one Pulumi stack.",
         "type": "object",
         "additionalProperties": False,
-        "anyOf": [{"required": [rtype.section]} for rtype in RESOURCE_TYPES],
+        "anyOf": [{"required": [rtype.section]} for rtype in types],
         "properties": properties,
         "$defs": definitions,
     }

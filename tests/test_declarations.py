@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import pytest
 
-from flex_provider.declaration import Field, ResourceType
+from flex_provider.declaration import Field, Reference, ResourceType, in_dependency_order
 from flex_provider.declarations import ADDRESS, CHANNEL, FLEX_FLOW, RESOURCE_TYPES
 from flex_provider.kinds import Kind
 from tests import spec_contract
@@ -88,6 +89,16 @@ def test_listing_uses_the_list_operations_key_page_size_and_filters(rtype: Resou
     for list_filter in rtype.list_filters:
         assert list_filter.query is None or list_filter.query in listing["params"]
         assert list_filter.output in rtype.outputs
+
+
+def test_the_declared_order_is_a_dependency_order_and_a_circle_is_refused() -> None:
+    """A program declares each type after the types its references name; the registry's order already is one."""
+    assert in_dependency_order(RESOURCE_TYPES) == RESOURCE_TYPES
+    assert in_dependency_order((CHANNEL, ADDRESS, FLEX_FLOW)) == (ADDRESS, FLEX_FLOW, CHANNEL)
+    circle = dataclasses.replace(FLEX_FLOW, fields=(*FLEX_FLOW.fields, Field(
+        "owner", "Owner", Kind.SID, "A channel.", sid_prefix="CH", reference=Reference("channel", "channels", "id"))))
+    with pytest.raises(ValueError, match=r"^the references of FlexChannel, FlexFlow go round in a circle$"):
+        in_dependency_order((CHANNEL, circle))
 
 
 def test_the_api_answers_enums_in_another_case_than_it_takes_them() -> None:

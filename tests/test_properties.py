@@ -100,7 +100,7 @@ def test_accepted_channels_round_trip_through_yaml(channel: dict[str, Any]) -> N
     expected = {name: next(f for f in CHANNEL.fields if f.name == name).stored(value)
                 for name, value in channel.items()}
     expected.setdefault("long_lived", True)
-    assert dict(stack.channels[0].inputs) == expected
+    assert dict(stack.of(CHANNEL)[0].inputs) == expected
 
 
 @settings(max_examples=300, deadline=None)

@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from flex_provider.declaration import Link
-from flex_provider.declarations import FLEX_FLOW
+from flex_provider.declarations import CHANNEL, FLEX_FLOW
+from flex_provider.options import Options
 from flex_provider.stackfile import (
     MAX_BYTES,
-    ChannelOptions,
     StackFileError,
     check_stack_file,
     iter_stack_files,
@@ -45,9 +45,8 @@ def test_example_stacks_load() -> None:
     files = list(iter_stack_files(ROOT / "stacks"))
     assert [f.name for f in files] == ["dev.yaml", "prod.yaml", "staging.yaml"]
     prod = load_stack_file(ROOT / "stacks" / "prod.yaml")
-    vip = {c.name: c for c in prod.channels}["vip"]
-    assert vip.options == ChannelOptions(protect=True, retain_on_delete=True,
-                                         import_id="CH00000000000000000000000000000003")
+    vip = {c.name: c for c in prod.of(CHANNEL)}["vip"]
+    assert vip.options == Options(protect=True, retain_on_delete=True, import_id="CH00000000000000000000000000000003")
     assert vip.inputs["long_lived"] is True
 
 
@@ -68,7 +67,7 @@ def test_a_channel_names_its_flow_and_its_own_sid_wins_over_the_defaults_name(tm
     [flow] = stack.of(FLEX_FLOW)
     assert dict(flow.inputs) == {"friendly_name": "Web", "chat_service_sid": "IS" + "1" * 32, "channel_type": "web",
                                  "integration": {"flow_sid": "FW" + "2" * 32, "retry_count": 2}}
-    channels = {c.name: c.inputs["flex_flow_sid"] for c in stack.channels}
+    channels = {c.name: c.inputs["flex_flow_sid"] for c in stack.of(CHANNEL)}
     assert channels == {"a": Link("flex_flows", "web-chat", "id"), "b": FLOW}
     assert stack.summary() == "1 flow, 2 channels"
 
@@ -93,7 +92,7 @@ def test_defaults_merge_and_channel_values_win(tmp_path: Path) -> None:
             protect: false
             aliases: [old-b, "urn:pulumi:dev::flex-channels::pulumi-python:dynamic/flex:FlexChannel::bee"]
     """))
-    channels = {c.name: c for c in load_stack_file(path).channels}
+    channels = {c.name: c for c in load_stack_file(path).of(CHANNEL)}
     assert dict(channels["a"].inputs) == {"flex_flow_sid": FLOW, "chat_user_friendly_name": "Visitor",
                                           "identity": "a", "chat_friendly_name": "A", "long_lived": True,
                                           "task_attributes": '{"a":{"x":null},"b":[1,2.5]}'}
