@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from pulumi.runtime.proto import provider_pb2  # noqa: E402
 
+from bench.provider_host import ProviderHost, check, check_request, create_request, secret, urn  # noqa: E402
 from flex_provider import FlexChannel  # noqa: E402
 from flex_provider.stackfile import check_stack_file  # noqa: E402
-from tests.engine import ProviderHost, check, check_request, create_request, secret, urn  # noqa: E402
 from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN  # noqa: E402
 
 RECORDED = ROOT / "bench" / "results"
@@ -170,7 +170,7 @@ def bench_overhead(reps: int, count: int) -> dict[str, Any]:
                                                       chat_user_friendly_name="Visitor",
                                                       chat_friendly_name="Support", long_lived=True)
 
-            requests_by_run = {run: [check_request(*_olds_first(registered(f"{run}-{i}", i, run)), dry_run=False)
+            requests_by_run = {run: [check_request(*_olds_first(registered(f"{run}-{i}", i, run)))
                                      for i in range(count)]
                                for run in ["warm-f", *(f"FlexC{rep}" for rep in range(reps))]}
 
@@ -216,8 +216,8 @@ def bench_layers(reps: int, count: int) -> dict[str, Any]:
             for i in range(count):
                 client.create_channel(inputs(i, run))
 
-        requests_by_run = {f"L{rep}": [check_request(*_olds_first(registered(f"L{rep}-{i}", i, f"L{rep}")),
-                                                     dry_run=False) for i in range(count)] for rep in range(reps + 1)}
+        requests_by_run = {f"L{rep}": [check_request(*_olds_first(registered(f"L{rep}-{i}", i, f"L{rep}")))
+                                       for i in range(count)] for rep in range(reps + 1)}
         checked: dict[str, list[Any]] = {}
 
         def host_check(run: str) -> None:
@@ -259,7 +259,7 @@ def bench_throughput(reps: int, count: int) -> dict[str, Any]:
             for rep in range(reps):
                 names = [f"t{rep}-{i}" for i in range(count)]
                 prepared = [create_request(registered(name, i, f"t{rep}")[0],
-                                           check(host, *_olds_first(registered(name, i, f"t{rep}")), dry_run=False))
+                                           check(host, *_olds_first(registered(name, i, f"t{rep}"))))
                             for i, name in enumerate(names)]
                 reset(base_url, latency)
                 elapsed = timed(lambda prepared=prepared: _create_concurrently(host, prepared))
@@ -284,7 +284,7 @@ def _start_hosts(count: int, directory: Path, base_url: str) -> tuple[list[Provi
         host = ProviderHost(directory / f"h{index}")
         host.configure({"twilio:accountSid": DEFAULT_ACCOUNT_SID, "twilio:authToken": secret(DEFAULT_AUTH_TOKEN),
                         "flex:apiUrl": base_url},
-                       provider_urn=f"urn:pulumi:bench::flex-channels::pulumi:providers:pulumi-python::h{index}")
+                       f"urn:pulumi:bench::flex-channels::pulumi:providers:pulumi-python::h{index}")
         startups.append(time.perf_counter() - started)
         hosts.append(host)
     return hosts, startups
@@ -325,7 +325,7 @@ def bench_hosts(reps: int, count: int, latencies: tuple[int, ...], counts: tuple
                             name = f"{run}-{i}"
                             host = hosts[shard_of(name, n)]
                             target, props = registered(name, i, run)
-                            work.append((host, create_request(target, check(host, target, {}, props, dry_run=False))))
+                            work.append((host, create_request(target, check(host, target, {}, props))))
                         reset(base_url, latency)
                         cpu_before, busy_before = cpu_seconds(emulator_pid), machine_busy()
                         elapsed = timed(lambda work=work, hosts=hosts: _create_per_host(hosts, work))
@@ -358,16 +358,14 @@ _SCALE_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-import pulumi
-from tests.pulumi_mocks import run_program
+from bench.program_mocks import run_program
 baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
-run = run_program("dev", {{"flex:stackFile": {path!r}}})
+props = run_program(Path({path!r}))
 elapsed = time.perf_counter() - started
-props = [pulumi.runtime.rpc.deserialize_properties(r.object) for r in run.registrations]
 stored = [{{k: v for k, v in p.items() if v is not None}} for p in props]
 print(json.dumps({{
-    "channels": len(run.registrations), "elapsed_s": elapsed,
+    "channels": len(props), "elapsed_s": elapsed,
     "peak_rss_growth_mib": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline_kib) / 1024,
     "provider_bytes": max(len(p["__provider"]) for p in props),
     "inputs_bytes_per_resource": sum(len(json.dumps(s, sort_keys=True)) for s in stored) / len(stored),
