@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from flex_provider.declaration import ResourceType
@@ -54,7 +55,7 @@ def _schema(write: bool) -> int:
 def _list(rtype: ResourceType, args: argparse.Namespace) -> int:
     from flex_provider.listing import list_resources, stack_config
 
-    filters = {f.output: getattr(args, f.output) for f in rtype.list_filters if getattr(args, f.output)}
+    filters = {name: getattr(args, name) for name in _list_options(rtype) if getattr(args, name)}
     try:
         config = stack_config(Path.cwd(), args.stack) if args.stack else {}
         count = list_resources(rtype, filters, config, as_json=args.json)
@@ -78,14 +79,24 @@ def _accepted_by(rtype: ResourceType, output: str) -> object:
     return check
 
 
-def _add_list_commands(commands: argparse._SubParsersAction) -> dict[str, ResourceType]:  # type: ignore[type-arg]
+def _list_options(rtype: ResourceType) -> list[str]:
+    """What a list command takes, by output name: a nested resource's parents, then the declared filters."""
+    return [*(spec.name for spec in rtype.path_fields), *(f.output for f in rtype.list_filters)]
+
+
+def _add_list_commands(commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+                       types: Sequence[ResourceType]) -> dict[str, ResourceType]:
     by_command = {}
-    for rtype in RESOURCE_TYPES:
+    for rtype in types:
         by_command[rtype.command] = rtype
         group = commands.add_parser(rtype.command, help=f"{rtype.title}s of the account")
         actions = group.add_subparsers(dest="action", required=True)
         listing = actions.add_parser("list", help=f"list the account's {rtype.title}s, with the credentials and "
                                                   "settings the provider uses")
+        for spec in rtype.path_fields:
+            listing.add_argument(f"--{spec.name.replace('_', '-')}", dest=spec.name, required=True,
+                                 type=_accepted_by(rtype, spec.name), metavar=spec.name.upper(),
+                                 help=f"the {spec.name} whose {rtype.title}s to list")
         for list_filter in rtype.list_filters:
             listing.add_argument(list_filter.flag, dest=list_filter.output,
                                  type=_accepted_by(rtype, list_filter.output), metavar=list_filter.output.upper(),
@@ -96,15 +107,17 @@ def _add_list_commands(commands: argparse._SubParsersAction) -> dict[str, Resour
     return by_command
 
 
-def main(argv: list[str] | None = None, prog: str = "flex-channels") -> int:
-    """The `flex-channels` console script; `python -m flex_provider` runs the same under its own name."""
+def main(argv: list[str] | None = None, prog: str = "flex-channels",
+         types: Sequence[ResourceType] = RESOURCE_TYPES) -> int:
+    """The `flex-channels` console script; `python -m flex_provider` runs the same under its own name. `types` are
+    the resource types with a list command (by default every declared one)."""
     parser = argparse.ArgumentParser(prog=prog, description="flex-channels tools")
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check stack files without Pulumi or credentials")
     validate.add_argument("files", nargs="*", type=Path, help="stack files (default: every stacks/*.yaml)")
     schema = commands.add_parser("schema", help="print the stack-file JSON Schema")
     schema.add_argument("--write", action="store_true", help=f"write it to flex_provider/{SCHEMA_FILE} instead")
-    listed = _add_list_commands(commands)
+    listed = _add_list_commands(commands, types)
     args = parser.parse_args(argv)
     if args.command == "validate":
         return _validate(args.files)
