@@ -9,11 +9,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts
+from flex_provider.declaration import Field, ResourceType
+from flex_provider.kinds import Kind
 from tests.engine import Stack, secret
 from twilio_emulator import Emulator
 
@@ -56,7 +59,12 @@ def stack_config(emulator: Emulator, token: str | None = None, **extra: object) 
 
 def calls(emulator: Emulator) -> list[str]:
     """The API requests since the last reset, as `METHOD /path` without the query and with each SID shown as `…`."""
-    return [f"{r.method} {_SID_SEGMENT.sub('/…', urlsplit(r.path).path)}" for r in emulator.requests()]
+    return [f"{r.method} {shape(r.path)}" for r in emulator.requests()]
+
+
+def shape(path: str) -> str:
+    """A path as `calls` shows it: no query, each SID `…` (`/v1/FlexFlows/…/Webhooks`)."""
+    return _SID_SEGMENT.sub("/…", urlsplit(path).path)
 
 
 def methods(emulator: Emulator) -> list[str]:
@@ -87,3 +95,55 @@ def emulator_env(emulator: Emulator) -> dict[str, str]:
     """The environment that points the CLI at the emulator with its credentials."""
     return {"TWILIO_ACCOUNT_SID": emulator.account_sid, "TWILIO_AUTH_TOKEN": emulator.auth_token,
             "FLEX_API_URL": emulator.base_url, "PYTHONPATH": str(ROOT)}
+
+
+_VALUES: dict[Kind, Any] = {
+    Kind.TEXT: lambda spec, n: f"{spec.name.replace('_', '-')}-{n}",
+    Kind.SID: lambda spec, n: f"{spec.sid_prefix}{n:032x}",
+    Kind.CHOICE: lambda spec, n: spec.choices[n % len(spec.choices)],
+    Kind.URL: lambda spec, n: f"https://hooks.example.com/{spec.name}/{n}",
+    Kind.BOOL: lambda spec, n: n % 2 == 0,
+    Kind.INT: lambda spec, n: spec.bounds[0] + n % (spec.bounds[1] - spec.bounds[0] + 1) if spec.bounds else n,
+    Kind.JSON: lambda spec, n: {"n": n, spec.name: [n, "x"]},
+    Kind.TEXT_LIST: lambda spec, n: [f"{spec.name}-{n}", f"{spec.name}-{n}-b"],
+    Kind.OBJECT: lambda spec, n: {sub.name: value(sub, n) for sub in spec.fields},
+}
+"""The nth valid value of a field of each kind; values with different n differ (a choice's, modulo its choices)."""
+
+
+def value(spec: Field, n: int) -> Any:
+    """A valid value of `spec`, the nth: every key of a mapping set, so whatever a choice needs is there."""
+    return _VALUES[spec.kind](spec, n)
+
+
+def example(rtype: ResourceType, n: int, **given: Any) -> dict[str, Any]:
+    """Valid inputs of `rtype` with every field set, the nth example; `given` overrides."""
+    return {**{spec.name: value(spec, n) for spec in rtype.fields}, **given}
+
+
+def in_place_field(rtype: ResourceType) -> Field | None:
+    """The first field the API can change in place and answers with: one a Console edit can make drift."""
+    return next((spec for spec in rtype.fields if spec.updatable and spec.name in rtype.returned), None)
+
+
+def fixed_field(rtype: ResourceType) -> Field:
+    """The first field the API answers with but cannot change (a parent's SID aside): changing it replaces."""
+    return next(spec for spec in rtype.fields
+                if not spec.updatable and spec.name in rtype.returned and spec not in rtype.path_fields)
+
+
+def with_parents(rtype: ResourceType, client: FlexClient, types: tuple[ResourceType, ...],
+                 inputs: dict[str, Any], n: int) -> dict[str, Any]:
+    """`inputs` with each parent a nested resource's path names made first, through the client."""
+    by_section = {other.section: other for other in types}
+    for spec in rtype.path_fields:
+        assert spec.reference is not None
+        parent = by_section[spec.reference.section]
+        inputs = {**inputs, spec.name: client.create(parent, example(parent, n)).sid}
+    return inputs
+
+
+def update_form(rtype: ResourceType, changes: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """The form an update sends: the changed fields, and those the API wants in every update."""
+    every = {spec.name: inputs[spec.name] for spec in rtype.fields if spec.every_update and spec.name in inputs}
+    return rtype.to_form({**changes, **every})

@@ -1,5 +1,6 @@
 """Conversations address configurations: the client and emulator against the spec, the hosts of both APIs, the diff
-rules, stack files, the program, the CLI, and a configuration's whole life through the engine-step driver."""
+rules, stack files, the program and the CLI (a configuration's life, drift and adoption are tests/test_scenarios.py's,
+as every type's)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from flex_provider.stackfile import check_stack_file, load_stack_file
 from tests import spec_contract
 from tests.engine import Stack, goal, grpc_error_text
 from tests.pulumi_mocks import run_program
-from tests.support import FAST_RETRY, ROOT, calls, emulator_env, http, run_cli
+from tests.support import FAST_RETRY, ROOT, emulator_env, http, run_cli
 from twilio_emulator import Emulator
 from twilio_emulator.routes import Router
 
@@ -261,110 +262,11 @@ def test_check_names_each_bad_value_and_nested_key() -> None:
     ]
 
 
-# a configuration's whole life through the engine driver
+# through the engine driver
 
 
 def program(**extra: Any) -> list[Any]:
     return [goal(AddressConfiguration, "sms", **sms_inputs(**extra))]
-
-
-def test_an_address_through_its_whole_life(stack: Stack, emulator: Emulator, client: FlexClient) -> None:
-    # create
-    assert stack.up(program()) == [("create", "sms")]
-    assert calls(emulator) == ["POST /v1/Configuration/Addresses"]
-    [state] = stack.state.values()
-    first = state.id
-    assert state.type == TYPE_TOKEN and first.startswith("IG")
-    assert state.outputs["auto_creation"]["studio_flow_sid"] == STUDIO and state.outputs["address"] == SMS
-
-    # no-op
-    emulator.reset_stats()
-    assert stack.up(program()) == [("same", "sms")]
-    assert calls(emulator) == []
-
-    # in place: the Update form carries only the fields that changed, a changed mapping whole
-    emulator.reset_stats()
-    changed = {"friendly_name": "SMS help", "auto_creation": {**sms_inputs()["auto_creation"], "studio_retry_count": 3}}
-    assert stack.up(program(**changed)) == [("update", "sms")]
-    assert calls(emulator) == ["POST /v1/Configuration/Addresses/…"]
-    assert emulator.requests()[0].form == {"FriendlyName": "SMS help", **ADDRESS.to_form(
-        {"auto_creation": {**sms_inputs()["auto_creation"], "studio_retry_count": 3}})}
-    assert next(iter(stack.state.values())).id == first
-
-    # a new address: the new configuration is created first, the old one deleted after
-    emulator.reset_stats()
-    moved = {**changed, "address": "+15005550009"}
-    assert stack.up(program(**moved)) == [("replace-create-first", "sms"), ("delete-replaced", "sms")]
-    assert calls(emulator) == ["POST /v1/Configuration/Addresses", "DELETE /v1/Configuration/Addresses/…"]
-    second = next(iter(stack.state.values())).id
-    assert [a["sid"] for a in emulator.resources("addresses")] == [second] and second != first
-
-    # a new country keeps the type and address: Twilio allows one configuration per address, so delete first
-    emulator.reset_stats()
-    assert stack.up(program(**moved, address_country="US")) == [("replace-delete-first", "sms")]
-    assert calls(emulator) == ["DELETE /v1/Configuration/Addresses/…", "POST /v1/Configuration/Addresses"]
-    [kept] = emulator.resources("addresses")
-    assert (kept["address"], kept["address_country"]) == ("+15005550009", "US")
-
-    # destroy
-    emulator.reset_stats()
-    assert stack.destroy() == [("delete", "sms")]
-    assert calls(emulator) == ["DELETE /v1/Configuration/Addresses/…"]
-    assert emulator.resources("addresses") == []
-
-
-@pytest.mark.parametrize(("drift", "form"), [
-    ({"friendly_name": "Edited in the Console"}, {"FriendlyName": "SMS support"}),
-    ({"auto_creation": {"enabled": False}}, "the declared auto_creation, whole"),
-    ({"auto_creation": {"type": "webhook", "webhook_method": "get"}}, "the declared auto_creation, whole"),
-    ({"auto_creation": {"studio_flow_sid": "FW" + "e" * 32}}, "the declared auto_creation, whole"),
-])
-def test_drift_is_seen_on_refresh_and_undone_on_up(stack: Stack, emulator: Emulator, client: FlexClient,
-                                                   drift: dict[str, Any], form: dict[str, str] | str) -> None:
-    """A changed mapping is sent whole: whether Twilio merges one sent in part is not documented."""
-    if isinstance(form, str):
-        form = ADDRESS.to_form({"auto_creation": sms_inputs()["auto_creation"]})
-    stack.up(program())
-    [before] = stack.state.values()
-    client.update_configuration_address(before.id, drift)
-    emulator.reset_stats()
-    assert stack.refresh() == [("read", "sms")]
-    assert calls(emulator) == ["GET /v1/Configuration/Addresses/…"]
-    [refreshed] = stack.state.values()
-    for key, value in drift.items():
-        assert refreshed.outputs[key] == ({**before.outputs[key], **value} if key == "auto_creation" else value)
-    emulator.reset_stats()
-    assert stack.up(program()) == [("update", "sms")]
-    assert [r.form for r in emulator.requests("POST")] == [form]
-    fetched = client.fetch_configuration_address(before.id)
-    assert (fetched.friendly_name, {k: fetched.auto_creation[k] for k in sms_inputs()["auto_creation"]}) == (
-        "SMS support", sms_inputs()["auto_creation"])
-
-
-def test_adopting_an_address_updates_what_differs_and_makes_no_create(stack: Stack, emulator: Emulator,
-                                                                      client: FlexClient) -> None:
-    by_hand = client.create_configuration_address(sms_inputs(friendly_name="Made by hand", auto_creation={
-        "enabled": True, "type": "studio", "studio_flow_sid": STUDIO, "studio_retry_count": 5}))
-    emulator.reset_stats()
-    assert stack.up(program(import_sid=by_hand.sid)) == [("create", "sms")]
-    assert calls(emulator) == ["GET /v1/Configuration/Addresses/…", "POST /v1/Configuration/Addresses/…"]
-    assert emulator.requests("POST")[0].form == {"FriendlyName": "SMS support",
-                                                 **ADDRESS.to_form({"auto_creation": sms_inputs()["auto_creation"]})}
-    assert [state.id for state in stack.state.values()] == [by_hand.sid]
-
-
-def test_adopting_a_configuration_of_another_address_is_refused(stack: Stack, emulator: Emulator,
-                                                                client: FlexClient) -> None:
-    by_hand = client.create_configuration_address(sms_inputs("+15005550009"))
-    emulator.reset_stats()
-    with pytest.raises(grpc.RpcError) as caught:
-        stack.up(program(import_sid=by_hand.sid))
-    assert grpc_error_text(caught.value).splitlines()[-1] == (
-        f"flex_provider.errors.AdoptionError: cannot adopt address configuration {by_hand.sid}: its address is "
-        f"+15005550009, but the address declares {SMS}, and an address's address cannot change. Declare address: "
-        f"+15005550009 to adopt it as it is, or import an address of {SMS} (`python -m flex_provider addresses "
-        "list` lists them).")
-    assert calls(emulator) == ["GET /v1/Configuration/Addresses/…"]
 
 
 def test_a_second_configuration_of_one_address_fails_its_create_with_twilios_conflict(

@@ -1,4 +1,5 @@
-"""Flex Flows: the client and emulator against the spec, and a stack of flows and channels through the engine driver.
+"""Flex Flows: the client and emulator against the spec, and a stack of flows and the channels that name them through
+the engine driver (a flow's own life, drift and adoption are tests/test_scenarios.py's, as every type's).
 
 The stacks here run against an emulator started with `require_flows`, which refuses a channel
 whose Flex Flow does not exist, as Twilio does.
@@ -17,7 +18,7 @@ from flex_provider.errors import NotFoundError
 from flex_provider.provider import UNKNOWN, FlexFlowProvider
 from tests import spec_contract
 from tests.engine import Goal, Ref, Stack, goal
-from tests.support import calls, channel_inputs, ids, methods
+from tests.support import calls, channel_inputs, ids
 from twilio_emulator import Emulator
 
 CONTRACT = spec_contract.load_fixture()
@@ -118,7 +119,7 @@ def program(service: str = SERVICE, web_name: str = "Web chat", retries: int = 1
     ]
 
 
-def test_flows_and_their_channels_through_a_whole_life(stack: Stack, emulator: Emulator, client: FlexClient) -> None:
+def test_channels_follow_their_flow_through_its_life(stack: Stack, emulator: Emulator, client: FlexClient) -> None:
     # created in dependency order: the flows first
     assert stack.up(program()) == [("create", name) for name in ("web", "sms", "web-support", "web-sales",
                                                                  "sms-support")]
@@ -152,61 +153,6 @@ def test_flows_and_their_channels_through_a_whole_life(stack: Stack, emulator: E
     stack.destroy()
     assert calls(emulator) == ["DELETE /v1/Channels/…"] * 3 + ["DELETE /v1/FlexFlows/…"] * 2
     assert emulator.resources("flex_flows") == [] and emulator.resources("channels") == []
-
-
-@pytest.mark.parametrize(("drift", "form"), [
-    ({"friendly_name": "Edited in the Console"}, {"FriendlyName": "Web chat"}),
-    ({"enabled": True}, {"Enabled": "false"}),
-    ({"channel_type": "custom"}, {"ChannelType": "web"}),
-    ({"integration": {"flow_sid": "FW" + "e" * 32}}, {"Integration.FlowSid": STUDIO, "Integration.RetryCount": "1"}),
-    ({"integration_type": "external", "integration": {"url": "https://hooks.example.com/x"}},
-     {"IntegrationType": "studio"}),
-])
-def test_drift_in_any_field_is_seen_on_refresh_and_undone_on_up(stack: Stack, emulator: Emulator, client: FlexClient,
-                                                                drift: dict[str, Any], form: dict[str, str]) -> None:
-    declared = [goal(FlexFlow, "web", **flow_inputs(enabled=False))]
-    stack.up(declared)
-    [flow] = stack.state.values()
-    client.update_flex_flow(flow.id, drift)
-    assert stack.refresh() == [("read", "web")]
-    [refreshed] = stack.state.values()
-    for key, value in drift.items():
-        assert refreshed.outputs[key] == ({**flow.outputs[key], **value} if key == "integration" else value)
-    emulator.reset_stats()
-    assert stack.up(declared) == [("update", "web")]
-    assert [r.form for r in emulator.requests("POST")] == [form]
-    fetched = client.fetch_flex_flow(flow.id)
-    assert {key: getattr(fetched, key) for key in ("friendly_name", "enabled", "channel_type", "integration_type")} \
-        == {"friendly_name": "Web chat", "enabled": False, "channel_type": "web", "integration_type": "studio"}
-    assert fetched.integration["flow_sid"] == STUDIO
-
-
-def test_adopting_a_flow_updates_what_differs_and_makes_no_create(stack: Stack, emulator: Emulator,
-                                                                 client: FlexClient) -> None:
-    by_hand = client.create_flex_flow(flow_inputs("Made by hand", enabled=True))
-    emulator.reset_stats()
-    assert stack.up([goal(FlexFlow, "web", import_sid=by_hand.sid, **flow_inputs(enabled=True))]) == [
-        ("create", "web")]
-    assert calls(emulator) == ["GET /v1/FlexFlows/…", "POST /v1/FlexFlows/…"]
-    assert emulator.requests("POST")[0].form == {"FriendlyName": "Web chat"}
-    assert ids(stack) == {"web": by_hand.sid}
-
-
-def test_adopting_a_flow_of_another_chat_service_is_refused(stack: Stack, emulator: Emulator,
-                                                            client: FlexClient) -> None:
-    import grpc
-
-    from tests.engine import grpc_error_text
-
-    by_hand = client.create_flex_flow(flow_inputs(chat_service_sid=OTHER_SERVICE))
-    with pytest.raises(grpc.RpcError) as caught:
-        stack.up([goal(FlexFlow, "web", import_sid=by_hand.sid, **flow_inputs())])
-    assert grpc_error_text(caught.value).splitlines()[-1] == (
-        f"flex_provider.errors.AdoptionError: cannot adopt Flex Flow {by_hand.sid}: its chat_service_sid is "
-        f"{OTHER_SERVICE}, but the flow declares {SERVICE}, and a flow's chat_service_sid cannot change. Declare "
-        f"chat_service_sid: {OTHER_SERVICE} to adopt it as it is, or import a flow of {SERVICE} (`python -m "
-        "flex_provider flex-flows list` lists them).")
-    assert methods(emulator) == ["POST", "GET"]
 
 
 def test_preview_of_a_new_flow_and_its_channel_sends_the_channel_an_unknown_flow(stack: Stack,

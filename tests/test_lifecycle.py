@@ -3,7 +3,9 @@
 In the style of Terraform's acceptance tests: each step is an `up` (or refresh, preview, destroy)
 of the program as it would be at that point, and asserts the requests the emulator received and
 the state that results. The steps the engine takes are in tests/engine.py, each naming the engine
-function it mirrors.
+function it mirrors. The life every resource type goes through (create, update, replace, drift,
+adoption) is written once for all of them in tests/test_scenarios.py; here, what is the engine's or
+the channel's own: replace order, options, preview, adoption's edge cases, a handed-back channel.
 """
 
 from __future__ import annotations
@@ -15,10 +17,8 @@ from flex_provider import FlexChannel
 from flex_provider.client import FlexClient
 from tests import engine
 from tests.engine import Goal, ProviderHost, Stack, StepError, goal, grpc_error_text, urn
-from tests.support import FLOW, calls, channel_inputs, ids, methods
+from tests.support import calls, channel_inputs, ids, methods
 from twilio_emulator import Emulator
-
-OTHER_FLOW = "FO" + "b" * 32
 
 
 def web(**extra: object) -> Goal:
@@ -31,83 +31,55 @@ def billing(**extra: object) -> Goal:
         str(extra.pop("identity", "billing-desk")), **extra))
 
 
-def test_a_stack_through_its_whole_life(stack: Stack, emulator: Emulator, client: FlexClient) -> None:
-    # 1. create all
+def test_a_replace_deletes_the_old_channel_first_only_when_the_new_one_would_collide(
+        stack: Stack, emulator: Emulator) -> None:
+    """web keeps its unique name, so the old channel must go first; billing changes its identity, so the new one is
+    created first and the old deleted once every resource is registered."""
     assert stack.up([web(), billing()]) == [("create", "web"), ("create", "billing")]
-    assert calls(emulator) == ["POST /v1/Channels", "POST /v1/Channels"]
-    first = ids(stack)
-    assert sorted(c["sid"] for c in emulator.resources("channels")) == sorted(first.values())
     assert stack.host.calls[-4:] == ["Check", "Create", "Check", "Create"]
-
-    # 2. no-op
-    emulator.reset_stats()
-    assert stack.up([web(), billing()]) == [("same", "web"), ("same", "billing")]
-    assert calls(emulator) == []
-    assert ids(stack) == first
-
-    # 3. change a field: a replace in each order. web keeps its unique name, so the old channel must go
-    # first; billing changes its identity, so the new one is created first and the old deleted at the end.
+    first = ids(stack)
     emulator.reset_stats()
     assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2")]) == [
         ("replace-delete-first", "web"), ("replace-create-first", "billing"), ("delete-replaced", "billing")]
     assert calls(emulator) == ["DELETE /v1/Channels/…", "POST /v1/Channels", "POST /v1/Channels",
-                                 "DELETE /v1/Channels/…"]
+                               "DELETE /v1/Channels/…"]
     second = ids(stack)
     assert second["web"] != first["web"] and second["billing"] != first["billing"]
     assert sorted(c["sid"] for c in emulator.resources("channels")) == sorted(second.values())
 
-    # 4. a channel deleted outside Pulumi: refresh drops it, up creates it again
-    client.delete_channel(second["billing"])
-    emulator.reset_stats()
-    assert stack.refresh() == [("read", "web"), ("gone", "billing")]
-    assert calls(emulator) == ["GET /v1/Channels/…", "GET /v1/Channels/…"]
-    assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2")]) == [
-        ("same", "web"), ("create", "billing")]
-    assert calls(emulator)[2:] == ["POST /v1/Channels"]
 
-    # 5. adopt a channel made by hand: no POST, its own SID; dropping the import line is no change
+def test_options_through_a_stacks_life(stack: Stack, emulator: Emulator, client: FlexClient) -> None:
+    """A rename through an alias, protect and retain_on_delete: options of every resource, shown on channels."""
     by_hand = client.create_channel(channel_inputs("vip-line"))
-    emulator.reset_stats()
-    vip = billing(name="vip", identity="vip-line", import_sid=by_hand.sid)
-    assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2"), vip])[2] == ("create", "vip")
-    assert calls(emulator) == ["GET /v1/Channels/…"]
-    assert ids(stack)["vip"] == by_hand.sid
-    assert len(emulator.resources("channels")) == 3, "no second channel"
-    emulator.reset_stats()
-    assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2"),
-                     billing(name="vip", identity="vip-line")])[2] == ("same", "vip")
-    assert calls(emulator) == []
+    stack.up([billing(), billing(name="vip", identity="vip-line", import_sid=by_hand.sid)])
 
-    # 6. rename through an alias: no request, the same channel
+    # rename through an alias: no request, the same channel
     emulator.reset_stats()
     renamed = billing(name="vip-line", identity="vip-line", aliases=("vip",))
-    assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2"), renamed])[2] == (
-        "same", "vip-line")
+    assert stack.up([billing(), renamed])[1] == ("same", "vip-line")
     assert calls(emulator) == []
     assert ids(stack)["vip-line"] == by_hand.sid
 
-    # 7. protect blocks a delete
-    protected = billing(identity="billing-2", protect=True)
-    stack.up([web(chat_friendly_name="Web help"), protected, renamed])
+    # protect blocks a delete
+    stack.up([billing(protect=True), renamed])
     emulator.reset_stats()
     with pytest.raises(StepError, match="cannot be deleted because it is protected"):
-        stack.up([web(chat_friendly_name="Web help"), renamed])
+        stack.up([renamed])
     assert calls(emulator) == []
     assert "billing" in ids(stack)
 
-    # 8. retain_on_delete leaves the channel in Twilio
-    retained = billing(name="vip-line", identity="vip-line", aliases=("vip",), retain_on_delete=True)
-    stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2"), retained])
+    # retain_on_delete leaves the channel in Twilio
+    stack.up([billing(), billing(name="vip-line", identity="vip-line", aliases=("vip",), retain_on_delete=True)])
     emulator.reset_stats()
-    assert stack.up([web(chat_friendly_name="Web help"), billing(identity="billing-2")])[-1] == ("delete", "vip-line")
+    assert stack.up([billing()])[-1] == ("delete", "vip-line")
     assert calls(emulator) == []
     assert by_hand.sid in {c["sid"] for c in emulator.resources("channels")}
 
-    # 9. destroy
+    # destroy: only the retained channel is left
     emulator.reset_stats()
-    assert stack.destroy() == [("delete", "billing"), ("delete", "web")]
-    assert calls(emulator) == ["DELETE /v1/Channels/…", "DELETE /v1/Channels/…"]
-    assert [c["sid"] for c in emulator.resources("channels")] == [by_hand.sid], "only the retained channel is left"
+    assert stack.destroy() == [("delete", "billing")]
+    assert calls(emulator) == ["DELETE /v1/Channels/…"]
+    assert [c["sid"] for c in emulator.resources("channels")] == [by_hand.sid]
     assert stack.state == {}
 
 
@@ -121,32 +93,6 @@ def test_preview_checks_and_diffs_but_never_creates_deletes_or_reads(stack: Stac
         ("replace-delete-first", "web"), ("replace-create-first", "billing"), ("delete-replaced", "billing")]
     assert stack.host.calls[calls:] == ["Check", "Diff", "Check", "Check", "Diff", "Check"]
     assert emulator.requests() == []
-
-
-def test_adopting_a_missing_channel_names_it_and_creates_nothing(stack: Stack, emulator: Emulator) -> None:
-    missing = "CH" + "9" * 32
-    with pytest.raises(grpc.RpcError) as caught:
-        stack.up([billing(import_sid=missing)])
-    assert grpc_error_text(caught.value).splitlines()[-1] == (
-        f"flex_provider.errors.AdoptionError: cannot adopt Flex chat channel {missing}: the account has no such "
-        "channel. Check the SID (`python -m flex_provider channels list`), or remove `import` to create a new "
-        "channel.")
-    assert methods(emulator) == ["GET"]
-
-
-def test_adopting_a_channel_of_another_flow_names_both_flows(stack: Stack, emulator: Emulator,
-                                                           client: FlexClient) -> None:
-    elsewhere = client.create_channel(channel_inputs("vip-line", flex_flow_sid=OTHER_FLOW))
-    emulator.reset_stats()
-    with pytest.raises(grpc.RpcError) as caught:
-        stack.up([billing(identity="vip-line", import_sid=elsewhere.sid)])
-    assert grpc_error_text(caught.value).splitlines()[-1] == (
-        f"flex_provider.errors.AdoptionError: cannot adopt Flex chat channel {elsewhere.sid}: its flex_flow_sid is "
-        f"{OTHER_FLOW}, but the channel declares {FLOW}, and a channel's flex_flow_sid cannot change. Declare "
-        f"flex_flow_sid: {OTHER_FLOW} to adopt it as it is, or import a channel of {FLOW} (`python -m flex_provider "
-        "channels list` lists them).")
-    assert methods(emulator) == ["GET"]
-    assert stack.state == {}
 
 
 def test_import_naming_another_channel_replaces_adopting_the_new_and_deleting_the_old(
