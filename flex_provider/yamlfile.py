@@ -64,8 +64,8 @@ def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a file is parsed, then restore it.
 
     Composing a large file allocates hundreds of thousands of nodes, none of them garbage, and
-    the collector would scan them again and again: for 10,000 channels, validation took 1.4 s
-    with it running and 0.65 s without. The work is bounded by MAX_BYTES.
+    the collector would scan them again and again for nothing (BENCHMARKS.md measures what it
+    costs). The work is bounded by MAX_BYTES.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -282,7 +282,7 @@ def _compose_document(text: str) -> Node | None:
     PyYAML's own composer makes an alias the very node its anchor names, so a problem could only be
     reported at the anchor. This one leaves each alias as an `_AliasNode` where it stands, and keeps
     its own stack (any depth). It runs in Python, so a file that cannot hold an anchor or an alias
-    (no `&`, no `*`) goes to libyaml's composer instead: 10,000 channels in 0.75 s rather than 0.97 s.
+    (no `&`, no `*`) goes to libyaml's composer instead, which is faster (BENCHMARKS.md).
     """
     if "&" not in text and "*" not in text:
         return yaml.compose(text, Loader=_Loader)
