@@ -2,10 +2,10 @@
 
 It is the embedded default for demos and the stand-in for Twilio in every test. It imports nothing
 of `flex_provider` (a test checks that), so tests of the client against it check the real contract.
-Shaped like moto: a route table (`routes`), handlers that parse and check requests as Twilio does
-(`handlers`, `contract`), a backend per resource with methods named after the API's operations
-(`backends/`), errors that carry their HTTP status and Twilio code (`errors`), a file store
-(`store`) and fault injection (`faults`). Run it with `python -m twilio_emulator --port 8765`.
+Shaped like moto: a backend per resource, registered in one place (`backends/`), with the operations
+Twilio's contract gives it (`contract`); routes and handlers made from both (`routes`, `handlers`),
+which parse and check requests as Twilio does; errors that carry their HTTP status and Twilio code
+(`errors`), a file store (`store`) and fault injection (`faults`). Run it with `python -m twilio_emulator --port 8765`.
 """
 
 from twilio_emulator.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator
