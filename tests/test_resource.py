@@ -24,7 +24,7 @@ FLOW_INPUTS = {"friendly_name": "Web", "chat_service_sid": "IS" + "1" * 32, "cha
 
 def program(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "__main__.py"
-    path.write_text("import pulumi\nfrom flex_provider import FlexChannel, FlexChannelStack, FlexFlow\n" + body)
+    path.write_text("import pulumi\nfrom flex_provider import FlexChannel, FlexStack, FlexFlow\n" + body)
     return path
 
 
@@ -91,7 +91,7 @@ pulumi.export("existing", old.user_sid)
 
 def test_the_component_declares_a_stack_file_under_it_with_typed_children(tmp_path: Path) -> None:
     run = run_program("dev", program=program(tmp_path, f"""
-support = FlexChannelStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r})
+support = FlexStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r})
 assert isinstance(support.channels["vip"], FlexChannel)
 pulumi.export("vip", support.channels["vip"].sid)
 pulumi.export("sections", sorted(support.outputs()))
@@ -102,11 +102,17 @@ pulumi.export("sections", sorted(support.outputs()))
     assert run.exports["sections"] == ["channels"]
 
 
+def test_the_components_first_name_still_works() -> None:
+    from flex_provider import FlexChannelStack, FlexStack
+
+    assert FlexChannelStack is FlexStack
+
+
 def test_the_component_refuses_a_bad_file_before_declaring_anything(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("channels:\n  web:\n    identity: 7\n")
     with pytest.raises(pulumi.RunError) as caught:
-        run_program("dev", program=program(tmp_path, f"FlexChannelStack('x', path={str(bad)!r})\n"))
+        run_program("dev", program=program(tmp_path, f"FlexStack('x', path={str(bad)!r})\n"))
     assert str(caught.value).splitlines()[0] == "4 problems in stack file:"
 
 
@@ -120,7 +126,7 @@ def test_a_python_declared_channel_sends_long_lived_as_a_stack_file_one_does(sta
 
 def test_moved_from_root_aliases_each_resource_to_its_name_at_the_root(tmp_path: Path) -> None:
     run = run_program("dev", program=program(tmp_path, f"""
-FlexChannelStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r}, moved_from_root=True)
+FlexStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r}, moved_from_root=True)
 """))
     aliases = {r.name: [(a.spec.name, a.spec.noParent) for a in r.aliases] for r in run.registrations}
     assert aliases == {"billing": [("", True)], "vip": [("", True)],
@@ -130,7 +136,7 @@ FlexChannelStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r}, moved_f
 def test_a_component_adds_no_alias_to_the_stacks_root_unless_asked(tmp_path: Path) -> None:
     """A component must not claim root resources of the same name: the move from the root is opt-in."""
     run = run_program("dev", program=program(tmp_path, f"""
-FlexChannelStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r})
+FlexStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r})
 """))
     assert [[(a.spec.name, a.spec.noParent) for a in r.aliases] for r in run.registrations if r.name != "web-support"] \
         == [[], []]
