@@ -127,6 +127,8 @@ class ApiError(FlexError):
 
     statuses: ClassVar[frozenset[int]] = frozenset()
     """The HTTP statuses this class stands for; a status no subclass claims is a plain ApiError."""
+    advice: ClassVar[str] = ""
+    """What to do about every error of this class, after what Twilio said."""
 
     def __init__(
         self,
@@ -145,7 +147,8 @@ class ApiError(FlexError):
         self.message = message
         self.more_info = more_info
         link = f" See {more_info}" if more_info else ""
-        super().__init__(f"{method} {url} returned {self.summary}.{link}")
+        advice = f" {self.advice}" if self.advice else ""
+        super().__init__(f"{method} {url} returned {self.summary}.{link}{advice}")
 
     @property
     def summary(self) -> str:
@@ -158,6 +161,11 @@ class AuthenticationError(ApiError):
     """Twilio rejected the credentials (HTTP 401 or 403)."""
 
     statuses = frozenset({401, 403})
+    advice = (
+        "Check that the Account SID and the token (or API key and secret) belong to one account and are current. "
+        "`pulumi refresh`, `pulumi destroy` and `--refresh` use the provider settings saved by the last `pulumi up`: "
+        "after rotating a token, add `--run-program` to them (or run `pulumi up` first)."
+    )
 
 
 class ValidationError(ApiError):

@@ -211,10 +211,14 @@ class DeclaredProvider(ResourceProvider):
 
     @_user_facing
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Fetch the resource (refresh, `Resource.get`). One gone from the account reads as gone.
+        """Fetch the resource (refresh, `Resource.get`). In a refresh, one gone from the account reads as gone.
 
         The outputs are what the API returns now, so a refresh records drift; inputs the API
-        does not return keep their stored value.
+        does not return keep their stored value. A refresh sends the stored outputs, which always
+        hold the `sid`; `get` sends none. For `get`, a missing resource is an error: answered as
+        gone, the engine would keep the requested id and succeed with every output empty
+        (pulumi/pulumi pkg/resource/deploy/step.go ReadStep.Apply fails only on nil outputs, and the
+        dynamic host always returns its `__provider`).
         """
         rtype = self.rtype
         if not rtype.sid_regex.fullmatch(id_ or ""):
@@ -222,7 +226,11 @@ class DeclaredProvider(ResourceProvider):
                                  "hex digits); check the id given to `get` (or in the state)")
         try:
             found = self._get_client().fetch(rtype, id_)
-        except NotFoundError:
+        except NotFoundError as error:
+            if "sid" not in props:
+                error.args = (f"{rtype.name}.get: the account has no {rtype.title} {id_} ({error}). Check the SID: "
+                              f"`python -m flex_provider {rtype.command} list` lists them.",)
+                raise
             return ReadResult("", {})
         return ReadResult(found.sid, self._outputs(_inputs(rtype, props), props, found))
 

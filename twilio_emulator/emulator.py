@@ -113,6 +113,12 @@ class Emulator:
             if self._store:
                 self._store.close()
 
+    def rotate_auth_token(self, auth_token: str) -> None:
+        """Replace the account's Auth Token, as promoting a secondary token in Twilio's Console does: the old
+        token stops working at once, and requests must use the new one."""
+        self._server.credentials[self.account_sid] = auth_token
+        self.auth_token = auth_token
+
     def set_faults(self, faults: Faults) -> None:
         self._server.injector.configure(faults)
 
