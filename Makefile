@@ -7,11 +7,16 @@ PY      := $(VENV)/bin/python
 RUNTIME := $(VENV)/.installed-runtime
 STAMP   := $(VENV)/.installed
 
-.PHONY: test lint setup up destroy down clean emulator validate bench bench-record
+.PHONY: test lint engine setup up destroy down clean emulator validate bench bench-record
 
-# The one test command: README and .ci/run both call it.
-test: lint
+# The one test command: README and .ci/run both call it. The real-engine tests need the Pulumi engine.
+test: lint engine
 	$(PY) -m pytest
+
+# The Pulumi CLI the tests and `make up` run: on PATH, else built once per machine from Pulumi's Go modules into
+# ~/.cache/flex-channels (scripts/engine.py; a few minutes the first time, nothing after).
+engine:
+	@$(PYTHON) scripts/engine.py --for test >/dev/null
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -97,7 +97,10 @@ def test_wrong_token_is_an_authentication_error_that_never_shows_the_token(emula
     error = caught.value
     assert (error.status, error.code, error.message) == (401, 20003, "Authenticate")
     assert str(error) == (f"GET {emulator.base_url}/v1/Channels/{MISSING} returned HTTP 401 (Twilio error 20003): "
-                          "Authenticate. See https://www.twilio.com/docs/errors/20003")
+                          "Authenticate. See https://www.twilio.com/docs/errors/20003 Check that the Account SID and "
+                          "the token (or API key and secret) belong to one account and are current. `pulumi refresh`, "
+                          "`pulumi destroy` and `--refresh` use the provider settings saved by the last `pulumi up`: "
+                          "after rotating a token, add `--run-program` to them (or run `pulumi up` first).")
     assert "wrong-token-value" not in repr(error) + str(error)
 
 

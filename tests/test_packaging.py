@@ -89,7 +89,7 @@ def test_wheel_holds_both_packages_their_data_and_the_console_script(wheel: Path
     assert {"flex_provider/stackfile.schema.json", "twilio_emulator/contract.json"} <= shipped
     assert "[console_scripts]\nflex-channels = flex_provider.__main__:main" in entry_points
     requires = sorted(line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist"))
-    assert requires == ["pulumi<4,>=3.150", "pyyaml<7,>=6.0.1", "requests<3,>=2.32"]
+    assert requires == ["pulumi<3.273,>=3.272.0", "pyyaml<7,>=6.0.1", "requests<3,>=2.32"]
 
 
 def test_validate_and_schema_run_where_only_pyyaml_is_installed(wheel: Path, tmp_path: Path) -> None:

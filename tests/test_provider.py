@@ -210,7 +210,8 @@ def test_wrong_credentials_reach_the_user_as_twilio_said(emulator: Emulator) -> 
     with pytest.raises(AuthenticationError) as caught:
         provider.create(channel_inputs())
     assert str(caught.value) == (f"POST {emulator.base_url}/v1/Channels returned HTTP 401 (Twilio error 20003): "
-                                 "Authenticate. See https://www.twilio.com/docs/errors/20003")
+                                 "Authenticate. See https://www.twilio.com/docs/errors/20003 "
+                                 f"{AuthenticationError.advice}")
     assert caught.value.__cause__ is None
     assert caught.value.__suppress_context__ is True
 

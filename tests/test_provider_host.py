@@ -11,6 +11,7 @@ import pytest
 from pulumi.runtime.proto import provider_pb2
 
 from flex_provider import FlexChannel
+from flex_provider.errors import AuthenticationError
 from flex_provider.provider import FlexChannelProvider
 from flex_provider.pulumi_workarounds import serialized_provider
 from tests import engine
@@ -121,7 +122,8 @@ def test_twilio_errors_reach_the_engine_with_code_message_and_link(tmp_path: Pat
         provider_host.close()
     last_line = grpc_error_text(caught.value).splitlines()[-1]
     assert last_line == (f"flex_provider.errors.AuthenticationError: POST {emulator.base_url}/v1/Channels returned "
-                         "HTTP 401 (Twilio error 20003): Authenticate. See https://www.twilio.com/docs/errors/20003")
+                         "HTTP 401 (Twilio error 20003): Authenticate. See https://www.twilio.com/docs/errors/20003 "
+                         f"{AuthenticationError.advice}")
 
 
 def test_four_concurrent_operations_share_the_pooled_connections(host: ProviderHost, emulator: Emulator) -> None:
