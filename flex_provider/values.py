@@ -188,8 +188,19 @@ def describe(value: Any) -> str:
 
 
 def a_or_an(noun: str) -> str:
-    """A noun with its indefinite article, as messages name one resource: 'a channel', 'an address'."""
+    """A noun with its indefinite article, as messages name one resource: 'a channel', 'an address'.
+
+    An initialism is read letter by letter, so its article follows the first letter's name:
+    'an IS SID', 'an FO SID', 'a WT SID'.
+    """
+    first_word = noun.split(" ", 1)[0]
+    if first_word.isupper() and len(first_word) > 1:
+        return f"{'an' if first_word[0] in _VOWEL_SOUNDING_LETTERS else 'a'} {noun}"
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+_VOWEL_SOUNDING_LETTERS = "AEFHILMNORSX"
+"""Letters whose names start with a vowel sound: 'eff', 'aitch', 'ell', 'em', 'en', 'ar', 'ess', 'ex' and the vowels."""
 
 
 def counted(count: int, noun: str) -> str:

@@ -277,7 +277,8 @@ def test_check_names_each_bad_value_and_nested_key() -> None:
         ("auto_creation.colour", "is not a key of auto_creation; known: enabled, type, conversation_service_sid, "
                                  "webhook_url, webhook_method, webhook_filters, studio_flow_sid, studio_retry_count"),
         ("auto_creation.webhook_method", "must be one of get, post; not 'POST'"),
-        ("auto_creation.studio_flow_sid", "must be a FW SID: 'FW' and 32 hex digits (pattern ^FW[0-9a-fA-F]{32}$)"),
+        ("auto_creation.studio_flow_sid", "must be an FW SID: 'FW' and 32 hex digits (pattern ^FW[0-9a-fA-F]{32}$); "
+                                          "found 'FW' and 1 hex digit"),
     ]
 
 
@@ -462,8 +463,8 @@ def test_two_configurations_of_one_address_are_refused_at_the_second(tmp_path: P
         "it a string",
         "stacks/dev.yaml:31:38: addresses.bad.auto_creation.webhook_filters: must be a list of strings, not the "
         "string 'onMessageAdded'",
-        "stacks/dev.yaml:31:80: addresses.bad.auto_creation.conversation_service_sid: must be a IS SID: 'IS' and 32 "
-        "hex digits (pattern ^IS[0-9a-fA-F]{32}$)",
+        "stacks/dev.yaml:31:80: addresses.bad.auto_creation.conversation_service_sid: must be an IS SID: 'IS' and 32 "
+        "hex digits (pattern ^IS[0-9a-fA-F]{32}$); found 'IS' and 1 hex digit",
     ]
 
 

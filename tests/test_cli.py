@@ -65,6 +65,7 @@ def test_channels_list_without_credentials_says_how_to_give_them(emulator: Emula
 def test_channels_list_refuses_a_malformed_flow_before_any_request(emulator: Emulator) -> None:
     listed = run_cli("channels", "list", "--flow", "FO1\n", env=emulator_env(emulator))
     assert listed.returncode == 2
-    assert listed.stderr.splitlines()[-1].endswith("argument --flow: 'FO1\\n' must be a FO SID: 'FO' and 32 hex "
-                                                   "digits (pattern ^FO[0-9a-fA-F]{32}$)")
+    assert listed.stderr.splitlines()[-1].endswith("argument --flow: 'FO1\\n' must be an FO SID: 'FO' and 32 hex "
+                                                   "digits (pattern ^FO[0-9a-fA-F]{32}$); found 'FO' and 2 "
+                                                   "characters, 1 of them a hex digit")
     assert emulator.requests() == []

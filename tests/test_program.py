@@ -86,8 +86,8 @@ def test_a_bad_stack_file_stops_the_run_before_any_resource(tmp_path: Path) -> N
         f"  {bad}:2:3: channels.web.chat_user_friendly_name: is required (set it on the channel or in `defaults:`)",
         f"  {bad}:2:3: channels.web.chat_friendly_name: is required (set it on the channel or in `defaults:`)",
         f"  {bad}:3:15: channels.web.identity: must be a string, not the number 7; quote it to make it a string",
-        f"  {bad}:4:20: channels.web.flex_flow_sid: must be a FO SID: 'FO' and 32 hex digits "
-        "(pattern ^FO[0-9a-fA-F]{32}$)",
+        f"  {bad}:4:20: channels.web.flex_flow_sid: must be an FO SID: 'FO' and 32 hex digits "
+        "(pattern ^FO[0-9a-fA-F]{32}$); found 'FO' and 1 hex digit",
     ]
     assert registrations == []
 
