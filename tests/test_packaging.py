@@ -110,7 +110,25 @@ def test_validate_and_schema_run_where_only_pyyaml_is_installed(wheel: Path, tmp
     assert schema.stdout == (ROOT / "flex_provider" / "stackfile.schema.json").read_text()
     usage = _run(python, "-m", "flex_provider", cwd=tmp_path)
     assert " ".join(usage.stderr.split()).startswith(
-        "usage: python -m flex_provider [-h] {validate,schema,flex-flows,channels,addresses}")
+        "usage: python -m flex_provider [-h] [--version] {validate,schema,emulator-env,flex-flows,channels,addresses}")
+    version = _run(venv / "bin" / "flex-channels", "--version")
+    assert (version.returncode, version.stdout) == (0, f"flex-channels {__version__}\n")
+
+
+def test_schema_write_never_writes_into_an_installed_package(wheel: Path, tmp_path: Path) -> None:
+    venv = _make_venv(tmp_path / "venv", "--no-deps", wheel, "pyyaml")
+    [shipped] = (venv / "lib").glob("python*/site-packages/flex_provider/stackfile.schema.json")
+    shipped.write_text("{}\n")  # stale, as it would be: a write would change it
+    refused = _run(venv / "bin" / "flex-channels", "schema", "--write", cwd=tmp_path)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr == (
+        f"schema --write: {shipped.parent} is an installed package, not a checkout of flex-channels, and is left as it "
+        "is. Give a file to write (`schema --write stackfile.schema.json`), or run it in a checkout to regenerate the "
+        "shipped schema.\n")
+    assert shipped.read_text() == "{}\n"
+    written = _run(venv / "bin" / "flex-channels", "schema", "--write", "mine.json", cwd=tmp_path)
+    assert (written.returncode, written.stdout) == (0, "wrote mine.json\n")
+    assert (tmp_path / "mine.json").read_text() == (ROOT / "flex_provider" / "stackfile.schema.json").read_text()
 
 
 def _run_example(venv: Path, example: Path) -> dict[str, Any]:
