@@ -19,6 +19,7 @@ from flex_provider.values import (
     Kind,
     a_or_an,
     canonical_json,
+    closest,
     counted,
     describe,
     is_url,
@@ -165,7 +166,9 @@ class Field:
         found: list[tuple[str, str]] = []
         for key in value:
             if key not in self.by_name:
-                found.append((str(key), f"is not a key of {self.name}; known: {', '.join(self.by_name)}"))
+                close = closest(str(key), self.by_name)
+                hint = f"did you mean '{close}'?" if close else f"known: {', '.join(self.by_name)}"
+                found.append((str(key), f"is not a key of {self.name}; {hint}"))
         for sub in self.fields:
             item = value.get(sub.name)
             if item is not None:

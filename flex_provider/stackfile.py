@@ -10,7 +10,6 @@ editors use (`stackfile_schema.py`).
 from __future__ import annotations
 
 import contextlib
-import difflib
 import gc
 import math
 import os
@@ -39,7 +38,7 @@ from flex_provider.declaration import Field, Link, ResourceType
 from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.options import OPTIONS_BY_KEY, Options
-from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, counted, quote, shown
+from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, closest, counted, quote, shown
 
 __all__ = [
     "MAX_BYTES",
@@ -384,7 +383,7 @@ class _Checker:
                 self.problem(key_node, f"{prefix}{shown(key)}", f"is defined twice (first on line {first})")
                 continue
             if known is not None and key not in known:
-                close = _close_key(key, known)
+                close = closest(key, known)
                 if close is not None:
                     self._typos.setdefault(id(node), {}).setdefault(close, key_node)
                 self.problem(key_node, f"{prefix}{shown(key)}", _unknown_key(key, known, close))
@@ -624,12 +623,6 @@ def _field_checked(spec: Field, value: Any) -> tuple[str | None, Any]:
     if reason and quotable and value is not None and not isinstance(value, str):
         return f"{reason}; quote it to make it a string", None
     return reason, stored
-
-
-def _close_key(key: str, known: tuple[str, ...]) -> str | None:
-    """The known key that `key` looks like a misspelling of, if any."""
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    return close[0] if close else None
 
 
 def _unknown_key(key: str, known: tuple[str, ...], close: str | None) -> str:

@@ -6,10 +6,11 @@ provider's Check), so a value one path accepts is never refused by another.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ __all__ = [
     "Kind",
     "a_or_an",
     "canonical_json",
+    "closest",
     "counted",
     "depth_of",
     "describe",
@@ -185,6 +187,12 @@ def describe(value: Any) -> str:
     if isinstance(value, str):
         return f"the string {quote(value, 40)}"
     return f"a {type(value).__name__}"
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name that `name` looks like a misspelling of, if any: what "did you mean" suggests."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def a_or_an(noun: str) -> str:
