@@ -102,7 +102,7 @@ def test_validate_and_schema_run_where_only_pyyaml_is_installed(wheel: Path, tmp
 
     validated = _run(python, "-m", "flex_provider", "validate", cwd=tmp_path)
     assert validated.returncode == 0, validated.stderr
-    assert "stacks/dev.yaml: 1 flow, 2 channels, valid" in validated.stdout.splitlines()
+    assert "stacks/dev.yaml: 1 flow, 2 channels, 1 address, valid" in validated.stdout.splitlines()
 
     script = _run(venv / "bin" / "flex-channels", "validate", "stacks/prod.yaml", cwd=tmp_path)
     assert (script.returncode, script.stderr) == (0, "")

@@ -251,7 +251,7 @@ def test_make_up_starts_the_emulator_and_runs_pulumi_on_local_state(project: Pat
     done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "==> Validating stacks/dev.yaml" in done.stdout
-    assert "stacks/dev.yaml: 1 flow, 2 channels, valid" in done.stdout
+    assert "stacks/dev.yaml: 1 flow, 2 channels, 1 address, valid" in done.stdout
     assert f"==> Starting the local Twilio API emulator on http://127.0.0.1:{port}" in done.stdout
     calls = _calls(tmp_path)
     assert [c["args"] for c in calls] == [
@@ -288,7 +288,7 @@ def test_make_up_with_credentials_uses_them_and_starts_no_emulator(project: Path
 
 def test_the_copied_program_runs_under_mocks_and_validates(project: Path) -> None:
     assert sorted(r.name for r in run_program("dev", program=project / "__main__.py").registrations) == [
-        "billing", "web-chat", "web-support"]
+        "billing", "support-sms", "web-chat", "web-support"]
     done = subprocess.run(["make", "validate"], cwd=project, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 

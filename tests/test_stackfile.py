@@ -488,7 +488,7 @@ def test_schema_and_validator_agree_on_the_examples_and_the_bad_corpus(tmp_path:
 def test_validate_command_exit_codes(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "flex_provider", "validate"], cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0
-    assert ok.stdout.splitlines() == ["stacks/dev.yaml: 1 flow, 2 channels, valid",
+    assert ok.stdout.splitlines() == ["stacks/dev.yaml: 1 flow, 2 channels, 1 address, valid",
                                       "stacks/prod.yaml: 3 channels, valid", "stacks/staging.yaml: 3 channels, valid"]
     bad = tmp_path / "bad.yaml"
     bad.write_text("channels:\n  web:\n    identity: [x]\n")
