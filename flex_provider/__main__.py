@@ -1,14 +1,17 @@
-"""Command line of `flex-channels` (or `python -m flex_provider`): `validate [FILES…]`, `schema`, and
-`<section> list` (for example `channels list --flow FO…`, `addresses list --type sms`).
+"""Command line of `flex-channels` (or `python -m flex_provider`): `validate [FILES…]`, `schema`,
+`<section> list` (for example `channels list --flow FO…`, `addresses list --type sms`, `channels list
+--emulator`) and `emulator-env`.
 
-`validate` and `schema` import only PyYAML, so they need neither Pulumi nor credentials; `list` imports the
-HTTP client only when it runs.
+`validate` and `schema` import only PyYAML, so they need neither Pulumi nor credentials; `list` and
+`emulator-env` import the HTTP client only when they run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from flex_provider.errors import FlexError
 from flex_provider.stackfile import check_stack_file, iter_stack_files
 from flex_provider.stackfile_schema import SCHEMA_FILE, build_schema
 from flex_provider.values import counted, shown
+from flex_provider.version import __version__
 
 
 def _validate(files: list[Path]) -> int:
@@ -40,14 +44,43 @@ def _validate(files: list[Path]) -> int:
     return 1 if failed else 0
 
 
-def _schema(write: bool) -> int:
+_PACKAGED = Path(__file__).with_name(SCHEMA_FILE)
+"""The schema the package ships, which `schema --write` regenerates in a checkout."""
+
+
+def _schema(write: Path | None) -> int:
     text = json.dumps(build_schema(), indent=2) + "\n"
-    if write:
-        target = Path(__file__).with_name(SCHEMA_FILE)
-        target.write_text(text)
-        print(f"wrote {target}")
-    else:
+    if write is None:
         sys.stdout.write(text)
+        return 0
+    if write == _PACKAGED and not (_PACKAGED.parent.parent / "pyproject.toml").is_file():
+        print(f"schema --write: {shown(str(_PACKAGED.parent), 4096)} is an installed package, not a checkout of "
+              "flex-channels, and is left as it is. Give a file to write (`schema --write stackfile.schema.json`), "
+              "or run it in a checkout to regenerate the shipped schema.", file=sys.stderr)
+        return 2
+    try:
+        write.write_text(text)
+    except OSError as exc:
+        print(f"schema --write: cannot write {shown(str(write), 4096)}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {shown(str(write), 4096)}")
+    return 0
+
+
+def _emulator_url(text: str) -> str:
+    """An argparse type for `--emulator` and `emulator-env`: the emulator's URL or port, checked."""
+    from flex_provider.local_emulator import emulator_url
+
+    try:
+        return emulator_url(text)
+    except FlexError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _emulator_env(url: str | None) -> int:
+    from flex_provider.local_emulator import emulator_url, export_lines
+
+    sys.stdout.write(export_lines(url or emulator_url()))
     return 0
 
 
@@ -55,15 +88,28 @@ def _list(rtype: ResourceType, args: argparse.Namespace) -> int:
     from flex_provider.listing import list_resources, stack_config
 
     filters = {f.output: getattr(args, f.output) for f in rtype.list_filters if getattr(args, f.output)}
+    _show_retries()
     try:
         config = stack_config(Path.cwd(), args.stack) if args.stack else {}
-        count = list_resources(rtype, filters, config, as_json=args.json)
+        environ = os.environ
+        if args.emulator:
+            from flex_provider.local_emulator import emulator_environ
+
+            environ = emulator_environ(args.emulator, os.environ)
+        count = list_resources(rtype, filters, config, as_json=args.json, environ=environ)
     except FlexError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if not args.json:
         print(counted(count, rtype.noun), file=sys.stderr)
     return 0
+
+
+def _show_retries() -> None:
+    """Print the client's retries on stderr as they happen, so a slow answer is not a silent wait."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logging.getLogger("flex_provider").addHandler(handler)
 
 
 def _accepted_by(rtype: ResourceType, output: str) -> object:
@@ -90,8 +136,13 @@ def _add_list_commands(commands: argparse._SubParsersAction) -> dict[str, Resour
             listing.add_argument(list_filter.flag, dest=list_filter.output,
                                  type=_accepted_by(rtype, list_filter.output), metavar=list_filter.output.upper(),
                                  help=list_filter.help)
-        listing.add_argument("--stack", help="also read the settings of this stack's Pulumi.<stack>.yaml (secrets "
-                                             "there are encrypted: give them as TWILIO_* variables)")
+        target = listing.add_mutually_exclusive_group()
+        target.add_argument("--stack", help="also read the settings of this stack's Pulumi.<stack>.yaml (secrets "
+                                            "there are encrypted: give them as TWILIO_* variables)")
+        target.add_argument("--emulator", nargs="?", const="", type=_emulator_url, metavar="URL_OR_PORT",
+                            help="list what the local emulator holds, with its test account, instead of using the "
+                                 "TWILIO_* / FLEX_* settings: where `python -m twilio_emulator` listens by default, "
+                                 "or at the port or loopback URL given")
         listing.add_argument("--json", action="store_true", help="print JSON, every output of each")
     return by_command
 
@@ -99,17 +150,27 @@ def _add_list_commands(commands: argparse._SubParsersAction) -> dict[str, Resour
 def main(argv: list[str] | None = None, prog: str = "flex-channels") -> int:
     """The `flex-channels` console script; `python -m flex_provider` runs the same under its own name."""
     parser = argparse.ArgumentParser(prog=prog, description="flex-channels tools")
+    parser.add_argument("--version", action="version", version=f"flex-channels {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check stack files without Pulumi or credentials")
     validate.add_argument("files", nargs="*", type=Path, help="stack files (default: every stacks/*.yaml)")
     schema = commands.add_parser("schema", help="print the stack-file JSON Schema")
-    schema.add_argument("--write", action="store_true", help=f"write it to flex_provider/{SCHEMA_FILE} instead")
+    schema.add_argument("--write", nargs="?", const=_PACKAGED, type=Path, metavar="FILE",
+                        help=f"write it to FILE instead; without FILE, to flex_provider/{SCHEMA_FILE} of this "
+                             "checkout (never into an installed package)")
+    emulator_env = commands.add_parser("emulator-env", help="print the shell lines that point the provider and this "
+                                                            "CLI at the local emulator")
+    emulator_env.add_argument("url", nargs="?", type=_emulator_url, metavar="URL_OR_PORT",
+                              help="the emulator's port or loopback URL (default: where `python -m "
+                                   "twilio_emulator` listens by default)")
     listed = _add_list_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "validate":
         return _validate(args.files)
     if args.command == "schema":
         return _schema(args.write)
+    if args.command == "emulator-env":
+        return _emulator_env(args.url)
     return _list(listed[args.command], args)
 
 

@@ -4,12 +4,15 @@ retries, typed errors.
 It knows nothing of Pulumi. Retries are urllib3's `Retry`, narrowed so that a POST is only ever
 repeated when the server cannot have acted on it: a 429 answer, or a connection that was never
 opened. A POST whose answer is lost raises `OutcomeUnknownError` instead, because a duplicate
-resource is worse than an error.
+resource is worse than an error. A connection refused by this machine is not retried at all:
+nothing listens there, and nothing will in the next few seconds. Each retry is logged (logger
+`flex_provider.client`, WARNING) with its count, for a front end that shows progress: the CLI does.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import platform
 import re
 import time
@@ -45,7 +48,7 @@ from flex_provider.errors import (
     answer_lost,
 )
 from flex_provider.loopback import is_loopback
-from flex_provider.values import a_or_an, quote
+from flex_provider.values import a_or_an, quote, shown
 from flex_provider.version import __version__
 
 __all__ = [
@@ -63,6 +66,8 @@ FLEX_API = "flex-api"
 _API_HOSTS = len({rtype.api for rtype in RESOURCE_TYPES})
 """One connection pool per API host: with fewer, urllib3 drops a host's pool, keep-alive and all, to make room."""
 _USER_AGENT = f"flex-channels/{__version__} requests/{requests.__version__} Python/{platform.python_version()}"
+_log = logging.getLogger(__name__)
+_log.addHandler(logging.NullHandler())  # a library is silent unless its user shows its logs (the CLI does)
 
 
 @dataclass(frozen=True)
@@ -219,7 +224,8 @@ def _without_userinfo(url: str) -> str:
 
 
 class _FlexRetry(Retry):
-    """urllib3 `Retry` with the POST rule and a time budget.
+    """urllib3 `Retry` with the POST rule, a time budget, no retry of a refused loopback connection, and a log
+    line per retry.
 
     GET and DELETE are retried on connection errors, 429 and 5xx. POST is retried on a 429 (the
     server refused before acting) and on connection errors before anything was sent (urllib3
@@ -232,17 +238,21 @@ class _FlexRetry(Retry):
         max_elapsed: float = 90.0,
         max_retry_after: float = 30.0,
         started: float | None = None,
+        attempts: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.max_elapsed = max_elapsed
         self.max_retry_after = max_retry_after
         self.started = started
+        self.attempts = attempts
+        """The retries allowed in all, for the count in the log ("retry 2 of 6")."""
 
     def new(self, **kw: Any) -> Self:
         kw.setdefault("max_elapsed", self.max_elapsed)
         kw.setdefault("max_retry_after", self.max_retry_after)
         kw.setdefault("started", self.started)
+        kw.setdefault("attempts", self.attempts)
         return super().new(**kw)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
@@ -255,13 +265,20 @@ class _FlexRetry(Retry):
 
     def increment(self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any) -> Self:
         started = self.started if self.started is not None else time.monotonic()
+        error, pool = kwargs.get("error"), kwargs.get("_pool")
         if time.monotonic() - started > self.max_elapsed:
-            error = kwargs.get("error")
-            raise MaxRetryError(
-                kwargs.get("_pool"), url or "", error or ResponseError(f"retried for over {self.max_elapsed:g} s")
-            )
+            raise MaxRetryError(pool, url or "", error or ResponseError(f"retried for over {self.max_elapsed:g} s"))
+        if error is not None and _in_chain(error, (ConnectionRefusedError,)) and is_loopback(getattr(pool, "host", "")):
+            # This machine answered that nothing listens on the port (an emulator not started, a wrong
+            # port): retrying would only make the user wait 16 s for the same answer.
+            raise MaxRetryError(pool, url or "", error)
         retry = super().increment(method, url, *args, **kwargs)
         retry.started = started
+        response = kwargs.get("response")
+        why = f"HTTP {response.status}" if response is not None else _root_reason(error) if error else "no answer"
+        where = f" at {pool.host}" if pool is not None else ""
+        _log.warning("retrying %s %s%s (retry %d of %d): %s", method, shown(url or "", 200), where,
+                     len(retry.history), self.attempts, shown(why, 200))
         return retry
 
 
@@ -283,6 +300,7 @@ def _make_retry(policy: RetryPolicy) -> _FlexRetry:
         raise_on_redirect=False,
         max_elapsed=policy.max_elapsed,
         max_retry_after=policy.max_retry_after,
+        attempts=policy.attempts,
     )
 
 
@@ -549,6 +567,11 @@ def _transport_error(method: str, url: str, exc: Exception, advice: str) -> Tran
     """Map a requests or urllib3 exception to our tree: never sent, or sent with its answer lost."""
     if _in_chain(exc, _UNSENDABLE):
         return TransportError(method, url, f"not sent, the URL is not valid: {_root_reason(exc)}")
+    if _in_chain(exc, (ConnectionRefusedError,)) and is_loopback(urlsplit(url).hostname or ""):
+        origin = urlsplit(url).netloc
+        return TransportError(method, url, f"could not connect: nothing is listening on {origin} (connection "
+                                           "refused); start the emulator there (`make emulator` or `python -m "
+                                           "twilio_emulator`), or correct the URL")
     if isinstance(exc, requests.ConnectTimeout) or _in_chain(exc, _NEVER_SENT):
         return TransportError(method, url, f"could not connect: {_root_reason(exc)}")
     if isinstance(exc, requests.ReadTimeout) or _in_chain(exc, (ReadTimeoutError,)):

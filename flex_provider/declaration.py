@@ -9,6 +9,7 @@ of Twilio's OpenAPI descriptions; tests check each declaration against them.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,14 +17,17 @@ from typing import Any
 
 from flex_provider.values import (
     Kind,
+    a_or_an,
     canonical_json,
+    closest,
+    counted,
     describe,
     is_url,
     load_json,
     quote,
 )
 
-__all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "sid_pattern"]
+__all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "sid_found", "sid_pattern"]
 
 
 def sid_pattern(prefix: str) -> str:
@@ -33,6 +37,21 @@ def sid_pattern(prefix: str) -> str:
     (which `$` alone lets through) never passes.
     """
     return f"^{prefix}[0-9a-fA-F]{{32}}$"
+
+
+def sid_found(prefix: str, value: str) -> str:
+    """What a string that is not a SID of `prefix` holds, for the end of a message: "found 'FO' and 31 hex digits".
+
+    The count saves the user counting 32 characters by eye to find the one missing, doubled or not hex.
+    """
+    if not value:
+        return "found an empty string"
+    head, rest = value[:len(prefix)], value[len(prefix):]
+    digits = sum(char in string.hexdigits for char in rest)
+    if digits == len(rest):
+        return f"found {quote(head, 10)} and {counted(digits, 'hex digit')}"
+    hex_ones = "a hex digit" if digits == 1 else "hex digits"
+    return f"found {quote(head, 10)} and {counted(len(rest), 'character')}, {digits} of them {hex_ones}"
 
 
 @dataclass(frozen=True)
@@ -133,7 +152,8 @@ class Field:
         if self.max_length is not None and len(value) > self.max_length:
             return f"must be {self.max_length} characters at most, not {len(value)}"
         if self._regex and not self._regex.fullmatch(value):
-            return f"must be a {self.sid_prefix} SID: '{self.sid_prefix}' and 32 hex digits (pattern {self.pattern})"
+            return (f"must be {a_or_an(self.sid_prefix + ' SID')}: '{self.sid_prefix}' and 32 hex digits (pattern "
+                    f"{self.pattern}); {sid_found(self.sid_prefix, value)}")
         if self.choices and value not in self.choices:
             return f"must be one of {', '.join(self.choices)}; not {quote(value, 40)}"
         if self.kind is Kind.URL and not is_url(value):
@@ -146,7 +166,9 @@ class Field:
         found: list[tuple[str, str]] = []
         for key in value:
             if key not in self.by_name:
-                found.append((str(key), f"is not a key of {self.name}; known: {', '.join(self.by_name)}"))
+                close = closest(str(key), self.by_name)
+                hint = f"did you mean '{close}'?" if close else f"known: {', '.join(self.by_name)}"
+                found.append((str(key), f"is not a key of {self.name}; {hint}"))
         for sub in self.fields:
             item = value.get(sub.name)
             if item is not None:

@@ -42,9 +42,11 @@ def stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
 
 
 def list_resources(rtype: ResourceType, filters: Mapping[str, str], config: Mapping[str, Any], *,
-                   as_json: bool = False, out: TextIO = sys.stdout) -> int:
-    """Print every resource of `rtype` that matches `filters` (by output name); returns how many."""
-    settings = ProviderSettings.resolve(config.get, os.environ)
+                   as_json: bool = False, out: TextIO = sys.stdout, environ: Mapping[str, str] | None = None) -> int:
+    """Print every resource of `rtype` that matches `filters` (by output name); returns how many.
+
+    Settings come from `config`, then `environ` (default: this process's environment)."""
+    settings = ProviderSettings.resolve(config.get, os.environ if environ is None else environ)
     query = {f.query: filters[f.output] for f in rtype.list_filters if f.query and f.output in filters}
     local = {f.output: filters[f.output] for f in rtype.list_filters if not f.query and f.output in filters}
     with settings.client() as client:

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flex_provider.declaration import ResourceType
+from flex_provider.declaration import ResourceType, sid_found
+from flex_provider.values import describe
 
 __all__ = ["IMPORT_INPUT", "OPTIONS", "OPTIONS_BY_KEY", "Option", "Options"]
 
@@ -39,7 +40,11 @@ class Option:
                 return None
             if isinstance(value, list | tuple | Mapping):
                 return "must be a string, not a list or mapping"
-            return f"must be the SID of an existing {rtype.noun}: '{rtype.sid_prefix}' and 32 hex digits"
+            if not isinstance(value, str):
+                return (f"must be the SID of an existing {rtype.noun} ('{rtype.sid_prefix}' and 32 hex digits), not "
+                        f"{describe(value)}")
+            return (f"must be the SID of an existing {rtype.noun}: '{rtype.sid_prefix}' and 32 hex digits; "
+                    f"{sid_found(rtype.sid_prefix, value)}")
         if not (isinstance(value, list) and value and all(isinstance(a, str) and a.strip() for a in value)):
             return f"must be a list of former {rtype.noun} names (or URNs)"
         if not all(a.isprintable() and a.strip() == a for a in value):

@@ -10,7 +10,6 @@ editors use (`stackfile_schema.py`).
 from __future__ import annotations
 
 import contextlib
-import difflib
 import gc
 import math
 import os
@@ -39,7 +38,7 @@ from flex_provider.declaration import Field, Link, ResourceType
 from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.options import OPTIONS_BY_KEY, Options
-from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, counted, quote, shown
+from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, closest, counted, quote, shown
 
 __all__ = [
     "MAX_BYTES",
@@ -170,10 +169,40 @@ def _in_file_order(problems: list[Problem]) -> list[Problem]:
 
 @dataclass
 class _Value:
-    """A field's value and the node it came from (the channel's or the defaults')."""
+    """A field's value and the node it came from (the channel's or, when `shared`, the section defaults')."""
 
     value: Any
     node: Node
+    shared: bool = False
+
+
+@dataclass
+class _Shared:
+    """A problem at a place in a section's defaults, and every resource it holds for: reported once, there."""
+
+    node: Node
+    where: str
+    message: str
+    rtype: ResourceType
+    names: list[str] = field(default_factory=list)
+
+    def message_for_all(self) -> str:
+        shown_names = ", ".join(shown(name) for name in self.names[:_NAMES_SHOWN])
+        more = ", …" if len(self.names) > _NAMES_SHOWN else ""
+        return f"{self.message} (for {counted(len(self.names), self.rtype.noun)}: {shown_names}{more})"
+
+
+_NAMES_SHOWN = 10
+
+
+@dataclass
+class _Defaults:
+    """A section's defaults as its resources see them: valid values, invalid keys, and where a misspelt key
+    (here, or `defaults:` itself misspelt at the top) stands for the field it was meant to be."""
+
+    values: dict[str, _Value]
+    invalid: set[str]
+    typos: dict[str, Node]
 
 
 @dataclass
@@ -186,11 +215,33 @@ class _Checker:
     _sources: dict[ResourceType, dict[str, dict[str, _Value]]] = field(default_factory=dict)
     _names: dict[str, set[str]] = field(default_factory=dict)
     """The logical names each section declares, for references to them."""
+    _typos: dict[int, dict[str, Node]] = field(default_factory=dict)
+    """For each mapping node (by id) with unknown keys: the known key each resembles, and the misspelt key's node."""
+    _shared: dict[tuple[int, str, str], _Shared] = field(default_factory=dict)
+    reported: int = 0
+    """Problems found so far, those of the defaults that are reported once at the end among them."""
 
     def problem(self, node: Node | None, where: str, message: str, line: int = 1, column: int = 1) -> None:
         if node is not None:
             line, column = node.start_mark.line + 1, node.start_mark.column + 1
         self.problems.append(Problem(self.display, line, column, where, message))
+        self.reported += 1
+
+    def resource_problem(self, rtype: ResourceType, name: str, node: Node, shared: bool, path: str,
+                         message: str) -> None:
+        """A problem of one resource's field `path`, at `node`. When the node is in the section's defaults
+        (`shared`), every resource it holds for is named in one problem there, reported by `report_shared`."""
+        if not shared:
+            self.problem(node, f"{rtype.section}.{shown(name)}.{path}", message)
+            return
+        found = self._shared.setdefault((id(node), path, message),
+                                        _Shared(node, f"{rtype.defaults_key}.{path}", message, rtype))
+        found.names.append(name)
+        self.reported += 1
+
+    def report_shared(self) -> None:
+        for found in self._shared.values():
+            self.problem(found.node, found.where, found.message_for_all())
 
     def run(self, path: Path) -> StackFile | None:
         root = self._compose(path)
@@ -205,24 +256,34 @@ class _Checker:
             self.problem(root, "(file)", f"declares no resources: add a section ({sections})")
             return None
         declarations = [declaration for rtype in RESOURCE_TYPES if rtype.section in top
-                        for declaration in self._section(rtype, top)]
+                        for declaration in self._section(rtype, top, self._typos.get(id(root), {}))]
         for rtype in RESOURCE_TYPES:
             self._cross_check(rtype)
+        self.report_shared()
         return StackFile(self.display, tuple(d for d in declarations if d is not None))
 
-    def _section(self, rtype: ResourceType, top: dict[str, tuple[Node, Node]]) -> list[Declaration | None]:
+    def _section(self, rtype: ResourceType, top: dict[str, tuple[Node, Node]],
+                 top_typos: dict[str, Node]) -> list[Declaration | None]:
         """The declarations of one section, each merged over the section's defaults."""
-        defaults: dict[str, _Value] | None = {}
-        bad_defaults: set[str] = set()
+        values: dict[str, _Value] | None = {}
+        invalid: set[str] = set()
+        typos: dict[str, Node] = {}
         if rtype.defaults_key in top:
-            defaults, bad_defaults = self._fields(rtype, top[rtype.defaults_key][1], rtype.defaults_key)
-        if defaults is None:
-            defaults, bad_defaults = {}, set(_keys(rtype))
+            node = top[rtype.defaults_key][1]
+            values, invalid = self._fields(rtype, node, rtype.defaults_key)
+            typos = self._typos.get(id(node), {})
+        elif rtype.defaults_key in top_typos:
+            typos = dict.fromkeys(_keys(rtype), top_typos[rtype.defaults_key])
+        if values is None:
+            values, invalid = {}, set(_keys(rtype))
+        for value in values.values():
+            value.shared = True
+        defaults = _Defaults(values, invalid, typos)
         entries = self._mapping(top[rtype.section][1], rtype.section, None,
                                 f"must be a mapping from {rtype.noun} name to its fields")
         self._names[rtype.section] = set(entries or {})
         self._sources[rtype] = {}
-        return [self._declaration(rtype, name, key_node, node, defaults, bad_defaults)
+        return [self._declaration(rtype, name, key_node, node, defaults)
                 for name, (key_node, node) in (entries or {}).items()]
 
     def _compose(self, path: Path) -> Node | None:
@@ -322,7 +383,10 @@ class _Checker:
                 self.problem(key_node, f"{prefix}{shown(key)}", f"is defined twice (first on line {first})")
                 continue
             if known is not None and key not in known:
-                self.problem(key_node, f"{prefix}{shown(key)}", _unknown_key(key, known))
+                close = closest(key, known)
+                if close is not None:
+                    self._typos.setdefault(id(node), {}).setdefault(close, key_node)
+                self.problem(key_node, f"{prefix}{shown(key)}", _unknown_key(key, known, close))
                 continue
             entries[key] = (key_node, value_node)
         return entries
@@ -432,26 +496,31 @@ class _Checker:
         return _INVALID if any(i is _INVALID for i in items) else items
 
     def _declaration(self, rtype: ResourceType, name: str, key_node: Node, node: Node,
-                     defaults: dict[str, _Value], bad_defaults: set[str]) -> Declaration | None:
+                     defaults: _Defaults) -> Declaration | None:
         where = f"{rtype.section}.{shown(name)}"
-        before = len(self.problems)
+        before = self.reported
         if not NAME_PATTERN.fullmatch(name):
             self.problem(key_node, where, f"{rtype.noun} names become Pulumi resource names: start with a letter or "
                                           "digit, then letters, digits, '.', '_' or '-' (100 at most)")
         own, bad_own = self._fields(rtype, node, where)
         if own is None:
             return None
-        merged = {**{key: value for key, value in defaults.items() if key not in bad_own}, **own}
+        merged = {**{key: value for key, value in defaults.values.items() if key not in bad_own}, **own}
         for spec in _references(rtype).values():
-            self._settle_reference(spec, own, merged, where)
+            self._settle_reference(rtype, name, spec, own, merged)
         self._sources[rtype][name] = merged
+        own_typos = self._typos.get(id(node), {})
         for spec in rtype.fields:
-            forms = {spec.name, *((spec.reference.key,) if spec.reference else ())}
-            if spec.required and not forms & (set(merged) | bad_own | bad_defaults):
+            forms = (spec.name, *((spec.reference.key,) if spec.reference else ()))
+            if spec.required and not set(forms) & (set(merged) | bad_own | defaults.invalid):
+                # Reported where a misspelt key meant it, after the "did you mean" there: the cause, then this.
+                mine = next((own_typos[form] for form in forms if form in own_typos), None)
+                theirs = next((defaults.typos[form] for form in forms if form in defaults.typos), None)
                 either = f"it or {spec.reference.key}" if spec.reference else "it"
-                self.problem(key_node, f"{where}.{spec.name}",
-                             f"is required (set {either} on the {rtype.noun} or in `{rtype.defaults_key}:`)")
-        if len(self.problems) > before or bad_defaults:
+                self.resource_problem(rtype, name, mine or theirs or key_node, mine is None and theirs is not None,
+                                      spec.name, f"is required (set {either} on the {rtype.noun} or in "
+                                                 f"`{rtype.defaults_key}:`)")
+        if self.reported > before or defaults.invalid:
             return None
         inputs = rtype.with_defaults({
             **{key: v.value for key, v in merged.items() if key in rtype.by_name},
@@ -461,18 +530,27 @@ class _Checker:
         for path, reason in missing:
             trigger = next(spec.name for spec in rtype.fields if spec.requires and path in spec.requires.get(
                 inputs.get(spec.name), ()))
-            self.problem(merged[trigger].node if trigger in merged else key_node, f"{where}.{path}", reason)
+            top, _, key = path.partition(".")
+            holder = merged.get(top)
+            typo = self._typos.get(id(holder.node), {}).get(key) if holder is not None else None
+            if typo is not None:
+                self.resource_problem(rtype, name, typo, holder.shared, path, reason)
+            elif trigger in merged:
+                self.resource_problem(rtype, name, merged[trigger].node, merged[trigger].shared, path, reason)
+            else:
+                self.resource_problem(rtype, name, key_node, False, path, reason)
         if missing:
             return None
         options = Options.from_values({key: v.value for key, v in merged.items() if key in OPTIONS_BY_KEY})
         return Declaration(rtype, name, MappingProxyType(inputs), options, key_node.start_mark.line + 1)
 
-    def _settle_reference(self, spec: Field, own: dict[str, _Value], merged: dict[str, _Value], where: str) -> None:
+    def _settle_reference(self, rtype: ResourceType, name: str, spec: Field, own: dict[str, _Value],
+                          merged: dict[str, _Value]) -> None:
         """One of the field and its reference key: the resource's own wins over its defaults', never both."""
         assert spec.reference is not None
         forms = (spec.name, spec.reference.key)
         if all(form in own for form in forms):
-            self.problem(own[spec.reference.key].node, f"{where}.{spec.reference.key}",
+            self.problem(own[spec.reference.key].node, f"{rtype.section}.{shown(name)}.{spec.reference.key}",
                          f"give {spec.reference.key} or {spec.name}, not both")
         elif any(form in own for form in forms):
             for form in forms:
@@ -483,8 +561,8 @@ class _Checker:
         if named is not None and named.value not in declared:
             target = BY_SECTION[spec.reference.section]
             known = f"declared: {', '.join(sorted(declared))}" if declared else f"`{target.section}:` declares none"
-            self.problem(named.node, f"{where}.{spec.reference.key}",
-                         f"names no {target.noun} of this file ({known})")
+            self.resource_problem(rtype, name, named.node, named.shared, spec.reference.key,
+                                  f"names no {target.noun} of this file ({known})")
 
     def _cross_check(self, rtype: ResourceType) -> None:
         """Collisions the API would refuse or silently merge, among the valid values of every declaration."""
@@ -498,8 +576,8 @@ class _Checker:
                     continue
                 if claim in claims:
                     at = keys[-1]
-                    self.problem(values[at].node, f"{rtype.section}.{shown(name)}.{at}",
-                                 reason.format(value=shown(str(claim[-1])), other=shown(claims[claim])))
+                    self.resource_problem(rtype, name, values[at].node, values[at].shared, at,
+                                          reason.format(value=shown(str(claim[-1])), other=shown(claims[claim])))
                 else:
                     claims[claim] = name
 
@@ -547,9 +625,8 @@ def _field_checked(spec: Field, value: Any) -> tuple[str | None, Any]:
     return reason, stored
 
 
-def _unknown_key(key: str, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+def _unknown_key(key: str, known: tuple[str, ...], close: str | None) -> str:
+    hint = f"did you mean '{close}'?" if close else f"known keys: {', '.join(known)}"
     return f"is not a known key; {hint}"
 
 

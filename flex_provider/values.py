@@ -6,10 +6,11 @@ provider's Check), so a value one path accepts is never refused by another.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ __all__ = [
     "Kind",
     "a_or_an",
     "canonical_json",
+    "closest",
     "counted",
     "depth_of",
     "describe",
@@ -187,9 +189,26 @@ def describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name that `name` looks like a misspelling of, if any: what "did you mean" suggests."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def a_or_an(noun: str) -> str:
-    """A noun with its indefinite article, as messages name one resource: 'a channel', 'an address'."""
+    """A noun with its indefinite article, as messages name one resource: 'a channel', 'an address'.
+
+    An initialism is read letter by letter, so its article follows the first letter's name:
+    'an IS SID', 'an FO SID', 'a WT SID'.
+    """
+    first_word = noun.split(" ", 1)[0]
+    if first_word.isupper() and len(first_word) > 1:
+        return f"{'an' if first_word[0] in _VOWEL_SOUNDING_LETTERS else 'a'} {noun}"
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+_VOWEL_SOUNDING_LETTERS = "AEFHILMNORSX"
+"""Letters whose names start with a vowel sound: 'eff', 'aitch', 'ell', 'em', 'en', 'ar', 'ess', 'ex' and the vowels."""
 
 
 def counted(count: int, noun: str) -> str:

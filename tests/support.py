@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -24,6 +26,22 @@ def copy_project(target: Path) -> Path:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, target / name)
     return target
+
+
+def outside_env(**extra: str) -> dict[str, str]:
+    """This process's environment without anything that would point Python, pip or the provider elsewhere, plus
+    `extra`: what a program run as a user would run it gets."""
+    dropped = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV")
+    kept = {k: v for k, v in os.environ.items()
+            if k not in dropped and not k.startswith(("TWILIO_", "FLEX_", "PULUMI_"))}
+    return {**kept, **extra}
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: the system picked it free, and the probe that held it is closed."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def channel_inputs(identity: str = "customer-1", **extra: object) -> dict[str, object]:

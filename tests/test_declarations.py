@@ -109,8 +109,17 @@ def test_a_mapping_spreads_into_its_parameters_and_a_list_repeats_its_own() -> N
 
 
 @pytest.mark.parametrize(("name", "value", "reason"), [
-    ("flex_flow_sid", "FO123", "must be a FO SID: 'FO' and 32 hex digits (pattern ^FO[0-9a-fA-F]{32}$)"),
-    ("task_sid", "WT" + "g" * 32, "must be a WT SID: 'WT' and 32 hex digits (pattern ^WT[0-9a-fA-F]{32}$)"),
+    ("flex_flow_sid", "FO123", "must be an FO SID: 'FO' and 32 hex digits (pattern ^FO[0-9a-fA-F]{32}$); found 'FO' "
+                               "and 3 hex digits"),
+    ("flex_flow_sid", "FO" + "1" * 31, "must be an FO SID: 'FO' and 32 hex digits (pattern ^FO[0-9a-fA-F]{32}$); "
+                                       "found 'FO' and 31 hex digits"),
+    ("flex_flow_sid", "IS" + "1" * 32, "must be an FO SID: 'FO' and 32 hex digits (pattern ^FO[0-9a-fA-F]{32}$); "
+                                       "found 'IS' and 32 hex digits"),
+    ("task_sid", "", "must be a WT SID: 'WT' and 32 hex digits (pattern ^WT[0-9a-fA-F]{32}$); found an empty string"),
+    ("task_sid", "WT" + "g" * 32, "must be a WT SID: 'WT' and 32 hex digits (pattern ^WT[0-9a-fA-F]{32}$); found 'WT' "
+                                  "and 32 characters, 0 of them hex digits"),
+    ("task_sid", "WT" + "a" * 31 + "\n", "must be a WT SID: 'WT' and 32 hex digits (pattern ^WT[0-9a-fA-F]{32}$); "
+                                         "found 'WT' and 32 characters, 31 of them hex digits"),
     ("identity", 42, "must be a string, not the number 42"),
     ("identity", "  ", "must not be empty"),
     ("long_lived", "yes", "must be true or false, not the string 'yes'"),
@@ -128,7 +137,8 @@ def test_bad_values_say_why(name: str, value: object, reason: str) -> None:
     ("address", " ", "must not be empty"),
     ("auto_creation", {"webhook_method": "POST"}, "webhook_method: must be one of get, post; not 'POST'"),
     ("auto_creation", {"conversation_service_sid": "IS1"},
-     "conversation_service_sid: must be a IS SID: 'IS' and 32 hex digits (pattern ^IS[0-9a-fA-F]{32}$)"),
+     "conversation_service_sid: must be an IS SID: 'IS' and 32 hex digits (pattern ^IS[0-9a-fA-F]{32}$); found 'IS' "
+     "and 1 hex digit"),
     ("auto_creation", {"webhook_filters": "onMessageAdded"},
      "webhook_filters: must be a list of strings, not the string 'onMessageAdded'"),
     ("auto_creation", {"retries": 1}, "retries: is not a key of auto_creation; known: enabled, type, "

@@ -73,8 +73,8 @@ def test_check_failures_cross_grpc_as_property_and_reason(host: ProviderHost, em
     with pytest.raises(engine.StepError) as caught:
         engine.check(host, urn("web", TYPE), {}, {**news(**channel_inputs()), "flex_flow_sid": "FO1",
                                                   "chat_friendly_name": None}, dry_run=False)
-    assert str(caught.value) == ("flex_flow_sid: must be a FO SID: 'FO' and 32 hex digits (pattern "
-                                 "^FO[0-9a-fA-F]{32}$); chat_friendly_name: is required")
+    assert str(caught.value) == ("flex_flow_sid: must be an FO SID: 'FO' and 32 hex digits (pattern "
+                                 "^FO[0-9a-fA-F]{32}$); found 'FO' and 1 hex digit; chat_friendly_name: is required")
     assert emulator.requests() == []
 
 

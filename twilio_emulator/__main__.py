@@ -1,4 +1,4 @@
-"""Command line: `python -m twilio_emulator [--port 8765] [--data FILE] [faults…]`."""
+"""Command line: `python -m twilio_emulator [--port PORT] [--data FILE] [faults…]`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from twilio_emulator.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator
+from twilio_emulator.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_HOST, DEFAULT_PORT, Emulator
 from twilio_emulator.faults import Faults
 from twilio_emulator.store import StoreError
 
@@ -60,9 +60,10 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None, prog: str = "python -m twilio_emulator") -> int:
     """Start the emulator and serve until interrupted; 2 on a usage or start-up error."""
     parser = argparse.ArgumentParser(prog=prog, description=_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind: 127.0.0.1 (default), ::1, "
-                                                            "localhost or any 127.x.y.z")
-    parser.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"loopback address to bind: {DEFAULT_HOST} (default), "
+                                                             "::1, localhost or any 127.x.y.z")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--data", type=Path, help="JSON file that keeps resources across restarts (locked while "
                                                   "this emulator runs)")
     parser.add_argument("--account-sid", default=DEFAULT_ACCOUNT_SID)

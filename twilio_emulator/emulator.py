@@ -18,10 +18,16 @@ from twilio_emulator.handlers import Backends
 from twilio_emulator.server import RecordedRequest, Server
 from twilio_emulator.store import FileStore
 
-__all__ = ["DEFAULT_ACCOUNT_SID", "DEFAULT_AUTH_TOKEN", "Emulator"]
+__all__ = ["DEFAULT_ACCOUNT_SID", "DEFAULT_AUTH_TOKEN", "DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_URL", "Emulator"]
 
+# The emulator's published test account and where its command line listens by default: the one place
+# these live. `python -m flex_provider emulator-env` prints them as the variables the provider reads, for
+# scripts and shells; `python -m flex_provider channels list --emulator` uses them.
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
 DEFAULT_AUTH_TOKEN = "emulator-auth-token"  # noqa: S105 - the emulator's published test credential
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 
 
 def _binds_to_loopback_only(host: str) -> bool:
@@ -47,7 +53,7 @@ class Emulator:
 
     def __init__(
         self,
-        host: str = "127.0.0.1",
+        host: str = DEFAULT_HOST,
         port: int = 0,
         *,
         account_sid: str = DEFAULT_ACCOUNT_SID,
