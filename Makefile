@@ -20,7 +20,7 @@ engine:
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/actionlint .github/workflows/*.yml
+	$(VENV)/bin/actionlint .github/workflows/*.yml examples/github-workflow/*.yml
 
 $(RUNTIME): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "flex-channels needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -48,7 +48,8 @@ validate: $(RUNTIME)
 	$(PY) -m flex_provider validate
 
 emulator: $(RUNTIME)
-	$(PY) -m twilio_emulator --port 8765 --data .emulator/channels.json
+	@echo "==> To use the CLI against it, in another shell:"; $(PY) -m flex_provider emulator-env | sed 's/^/    /'
+	$(PY) -m twilio_emulator --data .emulator/channels.json
 
 # Benchmarks (not part of the tests). `make bench` writes bench/results/latest/ (ignored by git);
 # `make bench-record` replaces the tracked bench/results/*.json that BENCHMARKS.md quotes.

@@ -7,19 +7,16 @@
 #   down     stop the emulator (what it holds stays in .emulator/channels.json).
 # The local emulator is the target unless TWILIO=yes: then the account that the stack's config or the TWILIO_*
 # variables name is changed, after it is named and `pulumi` has asked. Nothing reaches a real account otherwise.
-# STACK (default dev), TWILIO and FLEX_EMULATOR_PORT (default 8765) can be set in the environment.
+# STACK (default dev), TWILIO and FLEX_EMULATOR_PORT (default: the emulator's own, 8765) can be set in the environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command=${1:-up}
 STACK=${STACK:-dev}
 TWILIO=${TWILIO:-}
-PORT=${FLEX_EMULATOR_PORT:-8765}
 PY=.venv/bin/python
 EMULATOR_DIR=.emulator
 DATA_FILE=$PWD/$EMULATOR_DIR/channels.json
-EMULATOR_ACCOUNT_SID=AC00000000000000000000000000000000
-EMULATOR_AUTH_TOKEN=emulator-auth-token
 
 step() { printf '==> %s\n' "$*"; }
 
@@ -69,6 +66,7 @@ stop_emulator() {
 }
 
 start_emulator() {
+  PORT=${FLEX_EMULATOR_PORT:-$("$PY" -c 'import twilio_emulator; print(twilio_emulator.DEFAULT_PORT)')}
   mkdir -p "$EMULATOR_DIR"
   if ! emulator_pid >/dev/null; then
     step "Starting the local Twilio API emulator on http://127.0.0.1:$PORT (log: $EMULATOR_DIR/emulator.log)"
@@ -86,8 +84,9 @@ for _ in range(100):
         time.sleep(0.1)
 sys.exit(f"the emulator did not answer on {url} within 10 s; see .emulator/emulator.log")
 PYTHON
-  export TWILIO_ACCOUNT_SID=$EMULATOR_ACCOUNT_SID TWILIO_AUTH_TOKEN=$EMULATOR_AUTH_TOKEN
-  export FLEX_API_URL="http://127.0.0.1:$PORT"
+  # The emulator's account and URL, from the one place they live (twilio_emulator), as the CLI prints them.
+  EMULATOR_ENV=$("$PY" -m flex_provider emulator-env "$PORT")
+  eval "$EMULATOR_ENV"
 }
 
 # The settings (SOURCES of flex_provider/settings.py) that choose where requests go: what an emulator run must not
@@ -120,9 +119,9 @@ use_emulator() {
   # The environment's Twilio settings (a real account's, perhaps) are set aside for this run only.
   while read -r _ env_var; do unset "$env_var"; done < <(target_settings)
   start_emulator
-  step "Using the local emulator. To use the CLI against it in your shell:"
-  echo "    export FLEX_API_URL=$FLEX_API_URL TWILIO_ACCOUNT_SID=$TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN=$TWILIO_AUTH_TOKEN"
-  echo "    $PY -m flex_provider channels list"
+  step "Using the local emulator on $FLEX_API_URL. To use the CLI against it in your shell:"
+  sed 's/^/    /' <<<"$EMULATOR_ENV"
+  echo "    $PY -m flex_provider channels list    (or: $PY -m flex_provider channels list --emulator $PORT)"
 }
 
 # TWILIO=yes: the account the stack's config or the environment names, said out loud; `pulumi` then asks.

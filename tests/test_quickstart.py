@@ -100,8 +100,9 @@ def test_make_up_runs_pulumi_up_on_the_emulator_and_make_destroy_empties_it(proj
     out = done.stdout
     assert "==> Validating stacks/dev.yaml" in out and re.search(r"^stacks/dev.yaml: .*, valid$", out, re.M)
     assert f"==> Starting the local Twilio API emulator on http://127.0.0.1:{port}" in out
-    assert (f"    export FLEX_API_URL=http://127.0.0.1:{port} TWILIO_ACCOUNT_SID=AC{'0' * 32} "
-            "TWILIO_AUTH_TOKEN=emulator-auth-token") in out
+    assert (f"==> Using the local emulator on http://127.0.0.1:{port}. To use the CLI against it in your shell:\n"
+            f"    export FLEX_API_URL=http://127.0.0.1:{port}\n    export TWILIO_ACCOUNT_SID=AC{'0' * 32}\n"
+            "    export TWILIO_AUTH_TOKEN=emulator-auth-token\n    unset TWILIO_API_KEY TWILIO_API_SECRET\n") in out
     outputs = json.loads(out.split("==> Outputs of stack 'dev' (flows, channels and addresses, by section)\n", 1)[1])
     assert sorted(outputs["channels"]) == ["billing", "web-support"]
     assert all(channel["sid"].startswith("CH") for channel in outputs["channels"].values())
@@ -151,7 +152,7 @@ def test_twilio_yes_names_the_account_and_pulumi_asks_before_changing_it(project
 
 def test_the_copied_program_runs_under_mocks_and_validates(project: Path) -> None:
     assert sorted(r.name for r in run_program("dev", program=project / "__main__.py").registrations) == [
-        "billing", "web-chat", "web-support"]
+        "billing", "support-sms", "web-chat", "web-support"]
     done = subprocess.run(["make", "validate"], cwd=project, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
