@@ -1,5 +1,5 @@
 """Spreading resources over several provider hosts (`flex:hosts`): the program's providers, and N hosts driven as the
-engine drives them. What the engine does here rests on its source as read (flex_provider/hosts.py), not on a CLI run."""
+engine drives them (tests/engine.py). tests/test_real_engine_hosts.py runs the same on the real engine."""
 
 from __future__ import annotations
 
@@ -126,15 +126,16 @@ def test_eight_hosts_under_a_429_storm_create_every_channel_once(tmp_path: Path,
         for i, shard in enumerate(hosts):
             shard.configure(own_inputs, provider_urn=f"urn:pulumi:dev::flex-channels::{PROVIDER_TYPE}::h{i}")
         names = [f"c{i}" for i in range(96)]
+        # As the engine: every Check one at a time, then the Creates in parallel (test_real_engine_hosts.py).
+        checked = {name: check(hosts[shard_of(name, 8)], urn(name, FlexChannel._rtype.type_token), {},
+                               FlexChannel.registration(**channel_inputs(name)), dry_run=False) for name in names}
 
-        def up(name: str) -> str:
-            shard = hosts[shard_of(name, 8)]
+        def made(name: str) -> str:
             target = urn(name, FlexChannel._rtype.type_token)
-            checked = check(shard, target, {}, FlexChannel.registration(**channel_inputs(name)), dry_run=False)
-            return create(shard, target, checked, dry_run=False).id
+            return create(hosts[shard_of(name, 8)], target, checked[name], dry_run=False).id
 
         with ThreadPoolExecutor(max_workers=32) as pool:
-            ids = list(pool.map(up, names))
+            ids = list(pool.map(made, names))
     finally:
         for shard in hosts:
             shard.close()

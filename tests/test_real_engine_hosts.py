@@ -7,6 +7,7 @@ provider hosts is the engine's own account of it, not a guess from outside.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from pulumi import automation as auto
 
 from tests.real_engine import Project, RealStack
 from tests.support import FLOW
-from twilio_emulator import Emulator
+from twilio_emulator import Emulator, Faults
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -40,6 +41,52 @@ def test_four_hosts_serve_a_hundred_channels_each_created_once(tmp_path: Path, e
     providers = {r["provider"] for r in stack.resources() if r["type"].startswith("pulumi-python:dynamic/")}
     assert len(providers) == 4, "the channels are spread over the four providers"
     assert len(list(emulator.channels())) == 100
+
+
+def test_moving_channels_between_hosts_replaces_nothing(tmp_path: Path, emulator: Emulator) -> None:
+    stack = Project(tmp_path, emulator).stack(channels(6), config={"flex:hosts": "3"})
+    stack.up()
+    made = {r["urn"]: r["id"] for r in stack.resources() if r["type"].startswith("pulumi-python:dynamic/")}
+    emulator.reset_stats()
+    for hosts in ("2", "1"):
+        stack.set_config({"flex:hosts": hosts})
+        assert stack.up().ops() == [], f"flex:hosts={hosts} moved channels without a step"
+    assert emulator.requests() == []
+    assert {r["urn"]: r["id"] for r in stack.resources() if r["type"].startswith("pulumi-python:dynamic/")} == made
+
+
+def test_the_engine_checks_and_diffs_one_at_a_time_and_creates_in_parallel(
+        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, emulator: Emulator) -> None:
+    """What the driver's tests assume of the engine's concurrency, from its own log of every gRPC call it made
+    (PULUMI_DEBUG_GRPC: a line when each call starts and one when it completes)."""
+    emulator.set_faults(Faults(latency_ms=50))
+    project = Project(tmp_path, emulator)
+    log = tmp_path_factory.mktemp("grpc") / "grpc.jsonl"  # it holds the token: kept out of tmp_path, then deleted
+    project.env["PULUMI_DEBUG_GRPC"] = str(log)
+    stack = project.stack(channels(12))
+    stack.up()
+    stack.write(channels(12).replace("chat_friendly_name: Web", "chat_friendly_name: Web 2"))
+    stack.up()
+    try:
+        most = most_at_once(log)
+    finally:
+        log.unlink()
+    assert most["Check"] == most["Diff"] == 1
+    assert most["Create"] > 1 and most["Delete"] > 1
+
+
+def most_at_once(log: Path) -> dict[str, int]:
+    """The most calls of each provider method in flight at once, over the whole log."""
+    open_calls: dict[str, int] = {}
+    most: dict[str, int] = {}
+    for line in log.read_text().splitlines():
+        entry = json.loads(line)
+        service, _, method = entry["method"].strip("/").partition("/")
+        if service != "pulumirpc.ResourceProvider":
+            continue
+        open_calls[method] = open_calls.get(method, 0) + (1 if entry["progress"] == "request_started" else -1)
+        most[method] = max(most.get(method, 0), open_calls[method])
+    return most
 
 
 @pytest.fixture
