@@ -15,6 +15,9 @@ that shape every request to this host:
 
 tests/test_driver_fidelity.py runs one lifecycle through the real CLI with PULUMI_DEBUG_GRPC and through this
 driver, and compares every provider request field by field: what the driver sends is what the engine sends.
+What happens inside the engine is not modelled here, and is tested on the real engine only
+(tests/test_real_engine_*.py): the delete_before_replace option and its cascade over dependents,
+ignore_changes, replace_on_changes, --target, secret inputs, and when a refresh runs the program.
 - Unknown values reach the provider as the string sentinel below, and only in a preview
   (`AllowUnknowns = DryRun`); in an update, an unknown value is dropped from the request.
 - The Python SDK never sends a property whose value is None (rpc.serialize_properties).
@@ -290,13 +293,13 @@ def refresh(host: ProviderHost, old: State, *, dry_run: bool) -> State | None:
 
 def get(host: ProviderHost, urn_: str, id_: str, props: Mapping[str, Any]) -> State:
     """step.go ReadStep.Apply, behind `Resource.get`: Read with the program's props sent as both
-    `properties` and `inputs` (the engine's "strange double send"); the response's inputs are ignored."""
+    `properties` and `inputs` (the engine's "strange double send", seen in its gRPC log); the response's
+    inputs are ignored. An empty id in the answer does not fail the step: the engine keeps the id it
+    asked for and takes the outputs as they came (only nil outputs fail it)."""
     response = host.call("Read", provider_pb2.ReadRequest(
         id=id_, urn=urn_, name=urn_.rsplit("::", 1)[1], type=urn_.split("::")[2], properties=struct(props),
         inputs=struct(props)))
-    if not response.id:
-        raise StepError(f"resource '{id_}' does not exist")
-    return State(urn_, urn_.split("::")[2], response.id, dict(props), unstruct(response.properties))
+    return State(urn_, urn_.split("::")[2], response.id or id_, dict(props), unstruct(response.properties))
 
 
 # --- a stack: ordered steps over one state -----------------------------------------------------------------
@@ -430,7 +433,7 @@ class Stack:
         if not result.replaces:
             self.log.append(("update", goal.name))
             return update(host, old, checked, dry_run=dry_run)
-        if old.protect or goal.protect:
+        if old.protect and goal.protect:  # step_generator.go: unprotecting and replacing in one update is allowed
             raise StepError(f"unable to replace resource {urn_}: it is protected")
         checked = check(host, urn_, {}, props, dry_run=dry_run)
         if result.deleteBeforeReplace:
