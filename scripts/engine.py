@@ -54,6 +54,10 @@ DEFAULT_RELEASES_URL = "https://get.pulumi.com/releases/sdk"
 OPERATING_SYSTEMS = {"Linux": "linux", "Darwin": "darwin"}
 ARCHITECTURES = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}
 CHUNK = 1 << 20
+MAX_CHECKSUMS = 1 << 20
+"""The longest checksums file read: Pulumi's lists a few dozen archives in a few KiB."""
+MAX_ARCHIVE = 1 << 30
+"""The largest archive downloaded: the CLI's are about a tenth of it; an answer that never ends stops here."""
 INSTALL_ADVICE = ("install Go 1.26 or newer (https://go.dev/dl/) so that it can be built, or the Pulumi CLI "
                   "(curl -fsSL https://get.pulumi.com | sh)")
 
@@ -253,10 +257,13 @@ def published_sha256(releases: str, version: str, archive: str) -> str:
     url = f"{releases}/pulumi-{version}-checksums.txt"
     try:
         with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - https, or the user's mirror
-            lines = response.read().decode("utf-8", "replace").splitlines()
+            body = response.read(MAX_CHECKSUMS + 1)
     except OSError as error:
         raise _unreachable(url, error) from error
-    for line in lines:
+    if len(body) > MAX_CHECKSUMS:
+        raise EngineError(f"the checksums file {url} is over {MAX_CHECKSUMS:,} bytes, which no checksums file is, so "
+                          "nothing was installed")
+    for line in body.decode("utf-8", "replace").splitlines():
         digest, _, name = line.strip().partition(" ")
         if name.strip().lstrip("*") == archive:
             return digest.lower()
@@ -264,16 +271,24 @@ def published_sha256(releases: str, version: str, archive: str) -> str:
 
 
 def fetch_to(url: str, target: Path) -> str:
-    """Write `url` to `target`; return its SHA-256, computed as it arrives."""
+    """Write `url` to `target`, MAX_ARCHIVE bytes at most; return its SHA-256, computed as it arrives."""
     digest = hashlib.sha256()
+    size = 0
     with target.open("wb") as out:
         try:
             with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - as above
-                while chunk := response.read(CHUNK):
+                declared = response.headers.get("Content-Length", "")
+                if declared.isascii() and declared.isdigit() and (len(declared) > 12 or int(declared) > MAX_ARCHIVE):
+                    size = MAX_ARCHIVE + 1
+                while size <= MAX_ARCHIVE and (chunk := response.read(CHUNK)):
+                    size += len(chunk)
                     digest.update(chunk)
                     out.write(chunk)
         except OSError as error:
             raise _unreachable(url, error) from error
+    if size > MAX_ARCHIVE:
+        raise EngineError(f"the download {url} is over {MAX_ARCHIVE:,} bytes, which no release is, so nothing was "
+                          "installed")
     return digest.hexdigest()
 
 

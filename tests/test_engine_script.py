@@ -7,6 +7,7 @@ network). The build from Go modules itself is proven by `make test` (which runs 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -20,7 +21,7 @@ import tarfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +203,56 @@ def test_a_pulumi_on_path_is_used_when_new_enough_and_passed_over_when_too_old(t
     assert done.returncode == 1
     assert done.stderr.splitlines()[0] == (f"==> Passing over {old}: it reports v3.100.0, and flex-channels needs "
                                            f"v{SDK_VERSION} or newer")
+
+
+@contextlib.contextmanager
+def endless_mirror(checksums: bytes | None = None) -> Iterator[str]:
+    """A mirror that never stops sending: an endless checksums file, or (given `checksums`) that file and an
+    archive that claims 10 GiB and never ends."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with contextlib.suppress(OSError):
+                if checksums is not None and self.path.endswith("-checksums.txt"):
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(checksums)))
+                    self.end_headers()
+                    self.wfile.write(checksums)
+                    return
+                self.send_response(200)
+                if checksums is not None:
+                    self.send_header("Content-Length", str(10 * 2**30))
+                self.end_headers()
+                while True:
+                    self.wfile.write(b"x" * 65536)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_endless_checksums_file_is_read_no_further_than_its_limit(tmp_path: Path) -> None:
+    with endless_mirror() as mirror:
+        done = run(tmp_path, "--download", FLEX_PULUMI_RELEASES_URL=mirror)
+    assert done.returncode == 1
+    assert (f"No Pulumi engine: the checksums file {mirror}/pulumi-{SDK_VERSION}-checksums.txt is over 1,048,576 "
+            "bytes, which no checksums file is, so nothing was installed") in done.stderr
+    assert cache_entries(tmp_path) == [".lock"]
+
+
+def test_an_archive_that_claims_gigabytes_is_not_downloaded(tmp_path: Path, releases: Releases) -> None:
+    listed = f"{'0' * 64}  {releases.archive}\n".encode()
+    with endless_mirror(listed) as mirror:
+        done = run(tmp_path, "--download", FLEX_PULUMI_RELEASES_URL=mirror)
+    assert done.returncode == 1
+    assert (f"the download {mirror}/{releases.archive} is over 1,073,741,824 bytes, which no release is, so nothing "
+            "was installed") in done.stderr
+    assert cache_entries(tmp_path) == [".lock"]
