@@ -130,7 +130,7 @@ class DeclaredProvider(ResourceProvider):
             else:
                 inputs[spec.name] = stored
         if not failures and not contains_unknown(inputs):
-            failures.extend(CheckFailure(path, reason) for path, reason in rtype.requirement_problems(inputs))
+            failures.extend(CheckFailure(path, reason) for path, _, reason in rtype.requirement_problems(inputs))
         adopt = news.get(IMPORT_INPUT)
         reason = None if adopt is None or contains_unknown(adopt) else OPTIONS_BY_KEY["import"].problem(adopt, rtype)
         if reason:

@@ -39,7 +39,7 @@ from flex_provider.declaration import Field, Link, ResourceType
 from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.options import OPTIONS_BY_KEY, Options
-from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, counted, quote, shown
+from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, a_or_an, counted, quote, shown
 
 __all__ = [
     "MAX_BYTES",
@@ -218,6 +218,12 @@ class _Checker:
             defaults, bad_defaults = self._fields(rtype, top[rtype.defaults_key][1], rtype.defaults_key)
         if defaults is None:
             defaults, bad_defaults = {}, set(_keys(rtype))
+        for spec in _references(rtype).values():
+            assert spec.reference is not None
+            if spec.name in defaults and spec.reference.key in defaults:
+                self.problem(defaults[spec.reference.key].node, f"{rtype.defaults_key}.{spec.reference.key}",
+                             f"give {spec.reference.key} or {spec.name}, not both")
+                bad_defaults |= {spec.name, spec.reference.key}
         entries = self._mapping(top[rtype.section][1], rtype.section, None,
                                 f"must be a mapping from {rtype.noun} name to its fields")
         self._names[rtype.section] = set(entries or {})
@@ -338,9 +344,13 @@ class _Checker:
         values: dict[str, _Value] = {}
         invalid: set[str] = set()
         references = _references(rtype)
-        for key, (_key_node, value_node) in entries.items():
+        for key, (key_node, value_node) in entries.items():
             spec = rtype.by_name.get(key)
-            if spec:
+            if where == rtype.defaults_key and key in OPTIONS_BY_KEY and OPTIONS_BY_KEY[key].one_resource:
+                self.problem(key_node, f"{where}.{key}", f"names one {rtype.noun}; set it on that {rtype.noun}, not in "
+                                                         f"`{where}:`")
+                value = _INVALID
+            elif spec:
                 value = self._field(spec, value_node, f"{where}.{key}")
             elif key in references:
                 value = self._reference(references[key], value_node, f"{where}.{key}")
@@ -458,10 +468,10 @@ class _Checker:
             **{spec.name: Link(spec.reference.section, merged[key].value, spec.reference.output)
                for key, spec in _references(rtype).items() if key in merged and spec.reference}})
         missing = rtype.requirement_problems(inputs)
-        for path, reason in missing:
-            trigger = next(spec.name for spec in rtype.fields if spec.requires and path in spec.requires.get(
-                inputs.get(spec.name), ()))
-            self.problem(merged[trigger].node if trigger in merged else key_node, f"{where}.{path}", reason)
+        for path, trigger, reason in missing:
+            top, _, key = trigger.partition(".")
+            node = merged[top].node if top in merged else key_node
+            self.problem(_value_node(node, key) if key else node, f"{where}.{path}", reason)
         if missing:
             return None
         options = Options.from_values({key: v.value for key, v in merged.items() if key in OPTIONS_BY_KEY})
@@ -482,26 +492,67 @@ class _Checker:
         declared = self._names.get(spec.reference.section, set())
         if named is not None and named.value not in declared:
             target = BY_SECTION[spec.reference.section]
-            known = f"declared: {', '.join(sorted(declared))}" if declared else f"`{target.section}:` declares none"
+            known = (f"declared: {', '.join(shown(name) for name in sorted(declared))}" if declared
+                     else f"`{target.section}:` declares none")
             self.problem(named.node, f"{where}.{spec.reference.key}",
-                         f"names no {target.noun} of this file ({known})")
+                         f"names no {target.noun} of this file: {quote(named.value)} ({known})")
 
     def _cross_check(self, rtype: ResourceType) -> None:
-        """Collisions the API would refuse or silently merge, among the valid values of every declaration."""
-        claims: dict[tuple[Any, ...], str] = {}
+        """Collisions the API would refuse or silently merge, among the valid values of every declaration.
+
+        Values compare resolved: a reference to a flow that adopts a SID is that SID, so a channel naming
+        the flow and one giving its SID are seen to share it; SIDs compare without regard to the case of
+        their hex digits (one object either way, README: Assumed Twilio behaviour).
+        """
+        claims: dict[tuple[Any, ...], tuple[str, Any]] = {}
         checks = [*((c.keys, c.reason) for c in rtype.collisions),
                   (("import",), f"{rtype.noun} '{{other}}' already imports {{value}}")]
         for name, values in self._sources.get(rtype, {}).items():
             for keys, reason in checks:
-                claim = (keys, *(_claimed(rtype, values, key) for key in keys))
-                if None in claim:
+                resolved = [self._resolved(rtype, values, key) for key in keys]
+                if None in resolved:
                     continue
+                claim = (keys, *(_compared(rtype, key, value) for key, value in zip(keys, resolved, strict=True)))
                 if claim in claims:
+                    other, value = claims[claim]
                     at = keys[-1]
                     self.problem(values[at].node, f"{rtype.section}.{shown(name)}.{at}",
-                                 reason.format(value=shown(str(claim[-1])), other=shown(claims[claim])))
+                                 reason.format(value=quote(str(value)), other=shown(other)))
                 else:
-                    claims[claim] = name
+                    claims[claim] = (name, resolved[-1])
+        self._check_aliases(rtype)
+
+    def _resolved(self, rtype: ResourceType, values: dict[str, _Value], key: str) -> Any:
+        """A value as a collision compares it: a field named through a reference is that resource's id when
+        the file knows it (the resource adopts a SID), else the reference itself."""
+        if key in values:
+            return values[key].value
+        spec = rtype.by_name.get(key)
+        if spec is None or spec.reference is None or spec.reference.key not in values:
+            return None
+        target = values[spec.reference.key].value
+        adopted = self._sources.get(BY_SECTION[spec.reference.section], {}).get(target, {}).get("import")
+        if adopted is not None and spec.reference.output in ("id", "sid"):
+            return adopted.value
+        return Link(spec.reference.section, target, spec.reference.output)
+
+    def _check_aliases(self, rtype: ResourceType) -> None:
+        """One former name belongs to one resource, and is no name the file declares now: Pulumi would move one
+        former resource's state to two resources, or another declared resource's state to this one."""
+        declared = self._names.get(rtype.section, set())
+        owners: dict[str, str] = {}
+        for name, values in self._sources.get(rtype, {}).items():
+            aliases = values.get("aliases")
+            for alias in aliases.value if aliases else ():
+                where = f"{rtype.section}.{shown(name)}.aliases"
+                if alias in declared:
+                    self.problem(aliases.node, where, f"{quote(alias)} is the name of {a_or_an(rtype.noun)} this file "
+                                                      "declares; an alias is a former name")
+                elif alias in owners:
+                    self.problem(aliases.node, where, f"{rtype.noun} '{shown(owners[alias])}' already has the alias "
+                                                      f"{quote(alias)}; a former name belongs to one {rtype.noun}")
+                else:
+                    owners[alias] = name
 
 
 _INVALID = object()
@@ -526,14 +577,19 @@ def _references(rtype: ResourceType) -> dict[str, Field]:
     return {spec.reference.key: spec for spec in rtype.fields if spec.reference}
 
 
-def _claimed(rtype: ResourceType, values: dict[str, _Value], key: str) -> Any:
-    """A value as a collision compares it: a field named through a reference compares by that name."""
-    if key in values:
-        return values[key].value
+def _compared(rtype: ResourceType, key: str, value: Any) -> Any:
+    """A resolved value in the form collisions compare: a SID with its hex digits in one case."""
     spec = rtype.by_name.get(key)
-    if spec is not None and spec.reference is not None and spec.reference.key in values:
-        return Link(spec.reference.section, values[spec.reference.key].value, spec.reference.output)
-    return None
+    if isinstance(value, str) and (key == "import" or (spec is not None and spec.kind is Kind.SID)):
+        return value.lower()
+    return value
+
+
+def _value_node(node: Node, key: str) -> Node:
+    """The node of one key's value in a mapping node (the node itself when it has no such key)."""
+    if isinstance(node, MappingNode):
+        return next((value for key_node, value in node.value if key_node.value == key), node)
+    return node
 
 
 def _field_checked(spec: Field, value: Any) -> tuple[str | None, Any]:

@@ -20,6 +20,7 @@ __all__ = [
     "Kind",
     "a_or_an",
     "canonical_json",
+    "control_character",
     "counted",
     "depth_of",
     "describe",
@@ -200,16 +201,34 @@ def counted(count: int, noun: str) -> str:
 
 
 def quote(text: str, limit: int = 60) -> str:
-    """A user's text as a message quotes it: escaped (no control character reaches a terminal or CI log) and cut.
+    """Text from a user, a file or Twilio as a message or table quotes it: escaped and cut.
 
-    Messages echo what the user wrote so they can find it, but a value may be megabytes long or
-    carry newlines and escape sequences that would forge lines of output.
+    Messages echo what they were given so it can be found, but a value may be megabytes long or
+    carry newlines and escape sequences that would forge lines of output. Every character that is
+    not printable ASCII is written as its code point (`'web-\\u0441hat'`), so a look-alike letter
+    (Cyrillic `с` for Latin `c`) or a hidden one never passes for what it imitates.
     """
-    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+    return ascii(text[:limit]) + ("…" if len(text) > limit else "")
 
 
 def shown(text: str, limit: int = 100) -> str:
-    """A name (a key, a file) as a message shows it: as is when short and printable, else as `quote` does."""
-    if len(text) <= limit and text.isprintable() and text.strip() == text and text:
+    """A name (a key, a file, a table cell) as a message shows it: as is when short, printable ASCII, not blank
+    and without edge spaces; else as `quote` does."""
+    if len(text) <= limit and text.isascii() and text.isprintable() and text.strip() == text and text:
         return text
     return quote(text, limit)
+
+
+_CONTROL = re.compile(r"[^\t\n\r\x20-\x7e\xa0-\U0010ffff]|[\ud800-\udfff]")
+"""Characters a text value may not hold: the C0 and C1 controls (tab and line breaks aside), DEL, and lone
+surrogates, which no UTF-8 text can carry. A YAML file may not hold them raw; its escapes (`"\\e"`,
+`"\\0"`) must not let them in either."""
+
+
+def control_character(text: str) -> str | None:
+    """Why `text` is not acceptable as a text value because of a control character in it, or None."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    what = "half a surrogate pair" if "\ud800" <= found.group() <= "\udfff" else "the control character"
+    return f"holds {what} U+{ord(found.group()):04X}; remove it"
