@@ -13,9 +13,7 @@ import contextlib
 import difflib
 import gc
 import math
-import os
 import re
-import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +36,7 @@ from yaml.reader import Reader
 from flex_provider.declaration import Field, Link, ResourceType
 from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
 from flex_provider.errors import FlexError
+from flex_provider.files import FileRefusedError, place, read_text
 from flex_provider.options import OPTIONS_BY_KEY, Options
 from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, a_or_an, counted, quote, shown
 
@@ -232,23 +231,16 @@ class _Checker:
                 for name, (key_node, node) in (entries or {}).items()]
 
     def _compose(self, path: Path) -> Node | None:
-        raw = self._read(path)
-        if raw is None:
-            return None
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw.count(b"\n", 0, exc.start) + 1
-            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-            self.problem(None, "(file)", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
-                         line, column)
+            text = read_text(path, MAX_BYTES, "stack file")
+        except FileRefusedError as refused:
+            self.problem(None, "(file)", refused.reason, refused.line or 1, refused.column or 1)
             return None
         unprintable = Reader.NON_PRINTABLE.search(text)
         if unprintable:
             index = unprintable.start()
             self.problem(None, "(yaml)", f"invalid YAML: the character U+{ord(unprintable.group()):04X} is not "
-                                         "allowed in YAML text; remove it",
-                         text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1)
+                                         "allowed in YAML text; remove it", *place(text, index))
             return None
         try:
             root = _compose_document(text)
@@ -264,36 +256,6 @@ class _Checker:
             sections = ", ".join(f"`{rtype.section}:`" for rtype in RESOURCE_TYPES)
             self.problem(None, "(file)", f"is empty; expected a mapping of sections ({sections})")
         return root
-
-    def _read(self, path: Path) -> bytes | None:
-        """The file's bytes, or None once a problem is reported: only a regular file of MAX_BYTES at most is read.
-
-        A named pipe would block the read until something writes to it, and a device such as
-        /dev/zero never ends; both are refused by `stat` before they are opened, and again by the
-        open descriptor (opened without blocking), in case the path changed in between.
-        """
-        raw = b""
-        try:
-            info = path.stat()
-            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_BYTES:
-                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-                with os.fdopen(fd, "rb") as handle:
-                    info = os.fstat(fd)
-                    if stat.S_ISREG(info.st_mode):
-                        raw = handle.read(MAX_BYTES + 1)
-                        info = os.fstat(fd)
-        except OSError as exc:
-            self.problem(None, "(file)", f"cannot be read: {exc.strerror or exc}")
-            return None
-        if not stat.S_ISREG(info.st_mode):
-            self.problem(None, "(file)", f"is {_file_kind(info.st_mode)}, not a regular file; give the path of a "
-                                         "stack file")
-            return None
-        if info.st_size > MAX_BYTES or len(raw) > MAX_BYTES:
-            self.problem(None, "(file)", f"is {info.st_size:,} bytes; stack files are limited to {MAX_BYTES:,} "
-                                         f"bytes ({MAX_BYTES // 2**20} MiB)")
-            return None
-        return raw
 
     def _visit(self, node: Node, where: str) -> bool:
         """Refuse aliases (and merge keys, which take one) and object-constructing tags."""
@@ -624,12 +586,6 @@ def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
         return "a tab character; YAML indentation must use spaces"
     parts = [part for part in (exc.context, exc.problem) if part]
     return "invalid YAML: " + ", ".join(parts)
-
-
-def _file_kind(mode: int) -> str:
-    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
-             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
-    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 class _AliasNode(ScalarNode):

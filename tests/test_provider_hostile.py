@@ -9,10 +9,11 @@ import grpc
 import pytest
 
 from flex_provider import FlexChannel
+from flex_provider.client import FlexClient
 from flex_provider.declarations import ADDRESS
 from flex_provider.provider import AddressConfigurationProvider
 from tests.engine import ProviderHost, Stack, goal, grpc_error_text
-from tests.support import channel_inputs, stack_config
+from tests.support import FLOW, channel_inputs, stack_config
 from twilio_emulator import Emulator
 
 OWNER_KEYS = "chat_unique_name, flex_flow_sid, identity"
@@ -71,3 +72,15 @@ def test_check_refuses_an_auto_creation_lacking_what_its_type_needs() -> None:
         ("auto_creation.webhook_url", "is required when auto_creation.type is webhook")]
     assert ADDRESS.by_name["address_country"].problem("USA") == (
         "must be an ISO 3166-1 alpha-2 country code, two capital letters such as US, not 'USA'")
+
+
+def test_what_twilio_holds_is_escaped_in_an_adoption_error(stack: Stack, emulator: Emulator,
+                                                           client: FlexClient) -> None:
+    by_hand = client.create_channel(channel_inputs("vip"))
+    emulator.backends.channels.fetch_channel(by_hand.sid).flex_flow_sid = "FO\x1b[2J\n::error::forged"
+    with pytest.raises(grpc.RpcError) as caught:
+        stack.up([goal(FlexChannel, "vip", import_sid=by_hand.sid, **channel_inputs("vip"))])
+    last = grpc_error_text(caught.value).splitlines()[-1]
+    assert last.startswith(f"flex_provider.errors.AdoptionError: cannot adopt Flex chat channel {by_hand.sid}: its "
+                           f"flex_flow_sid is 'FO\\x1b[2J\\n::error::forged', but the channel declares {FLOW}")
+    assert "\x1b" not in grpc_error_text(caught.value)
