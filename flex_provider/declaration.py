@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from flex_provider.values import (
+    EXACT_INTEGER,
     Kind,
     canonical_json,
     control_character,
@@ -128,11 +129,13 @@ class Field:
         if self.kind is Kind.BOOL:
             return None if isinstance(value, bool) else f"must be true or false, not {describe(value)}"
         if self.kind is Kind.INT:
-            whole = isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+            whole = ((isinstance(value, int) and not isinstance(value, bool))
+                     or (isinstance(value, float) and value.is_integer()))  # float(int) overflows past 1e308
             if not whole:
                 return f"must be a whole number, not {describe(value)}"
-            if self.bounds and not self.bounds[0] <= value <= self.bounds[1]:
-                return f"must be from {self.bounds[0]} to {self.bounds[1]}, not {describe(value)}"
+            low, high = self.bounds or (-EXACT_INTEGER, EXACT_INTEGER)
+            if not low <= value <= high:
+                return f"must be from {low} to {high}, not {describe(value)}"
             return None
         if self.kind is Kind.JSON:
             return _json_checked(value)[0]

@@ -391,7 +391,9 @@ class _Checker:
             try:
                 value = self._constructor.yaml_constructors[node.tag](self._constructor, node)
             except (ConstructorError, ValueError) as exc:
-                self.problem(node, where, f"is not a valid value: {exc}")
+                too_long = isinstance(exc, ValueError) and node.tag == _YAML_TAG + "int"  # int() reads 4,300 digits
+                self.problem(node, where, "is a whole number too long to read (4,300 digits at most)" if too_long
+                             else f"is not a valid value: {exc}")
                 return _INVALID
             if json and isinstance(value, float) and not math.isfinite(value):
                 self.problem(node, where, f"is not a JSON number: {quote(node.value, 40)} (JSON has no NaN or "

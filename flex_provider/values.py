@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
+    "EXACT_INTEGER",
     "MAX_JSON_DEPTH",
     "TOO_DEEP",
     "Kind",
@@ -31,6 +32,9 @@ __all__ = [
     "shown",
 ]
 
+EXACT_INTEGER = 2**53
+"""The largest whole number a field takes where the spec gives no bound: a program's number crosses Pulumi's gRPC
+as a double, exact only up to this, and JSON parsers elsewhere keep no more."""
 MAX_JSON_DEPTH = 64
 """How deeply a JSON field may nest; deeper data is refused before Python's recursion limit is near."""
 TOO_DEEP = f"nests too deeply; at most {MAX_JSON_DEPTH} levels are allowed"
@@ -76,7 +80,13 @@ def canonical_json(value: Any) -> str:
         return json.dumps(integral(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           allow_nan=False)
     except ValueError:
+        if any(isinstance(item, int) and item.bit_length() > _WRITABLE_BITS for item in nested(value)):
+            raise ValueError("holds a whole number too long to write (Python writes 4,300 digits at most)") from None
         raise ValueError("holds NaN or an infinity, which JSON has no number for") from None
+
+
+_WRITABLE_BITS = 14_000
+"""Whole numbers of more bits have over 4,214 digits, near the 4,300 Python's int-to-text conversion allows."""
 
 
 def integral(value: Any) -> Any:
@@ -177,6 +187,8 @@ def describe(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"a whole number of {value.bit_length()} bits"  # text of over 4,300 digits raises ValueError
     if isinstance(value, int | float):
         return f"the number {integral(value)}"
     if isinstance(value, list | tuple):

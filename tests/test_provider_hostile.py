@@ -11,7 +11,9 @@ import pytest
 from flex_provider import FlexChannel
 from flex_provider.client import FlexClient
 from flex_provider.declarations import ADDRESS
-from flex_provider.provider import AddressConfigurationProvider
+from flex_provider.errors import ConfigurationError
+from flex_provider.hosts import hosts_setting
+from flex_provider.provider import AddressConfigurationProvider, FlexChannelProvider, FlexFlowProvider
 from tests.engine import ProviderHost, Stack, goal, grpc_error_text
 from tests.support import FLOW, channel_inputs, stack_config
 from twilio_emulator import Emulator
@@ -84,3 +86,30 @@ def test_what_twilio_holds_is_escaped_in_an_adoption_error(stack: Stack, emulato
     assert last.startswith(f"flex_provider.errors.AdoptionError: cannot adopt Flex chat channel {by_hand.sid}: its "
                            f"flex_flow_sid is 'FO\\x1b[2J\\n::error::forged', but the channel declares {FLOW}")
     assert "\x1b" not in grpc_error_text(caught.value)
+
+
+@pytest.mark.parametrize(("configured", "environ"), [("1" * 5000, {}), (None, {"FLEX_HOSTS": "9" * 5000})])
+def test_a_host_count_int_cannot_read_is_a_configuration_error(configured: str | None,
+                                                               environ: dict[str, str]) -> None:
+    """int() refuses more than 4,300 digits with a ValueError, which reached the program as a traceback."""
+    digit = (configured or environ["FLEX_HOSTS"])[0]
+    with pytest.raises(ConfigurationError) as caught:
+        hosts_setting(configured, environ)
+    assert str(caught.value) == (f"flex:hosts / FLEX_HOSTS must be a whole number from 1 to 32, not '{digit * 20}'…")
+
+
+def test_a_whole_number_past_what_json_and_grpc_carry_is_refused_not_a_crash() -> None:
+    """float() of a 400-digit int overflowed inside check (a traceback in Pulumi's output); 1e300 passed and was sent
+    as 301 digits."""
+    flow = {"friendly_name": "Web", "chat_service_sid": "IS" + "1" * 32, "channel_type": "web"}
+    result = FlexFlowProvider().check({}, {**flow, "integration": {"timeout": 10**400, "priority": 1e300}})
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("integration.timeout", "must be from -9007199254740992 to 9007199254740992, not a whole number of 1329 bits"),
+        ("integration.priority", "must be from -9007199254740992 to 9007199254740992, not the number 1e+300")]
+
+
+def test_json_data_with_a_number_too_long_to_write_says_so() -> None:
+    """It said 'holds NaN or an infinity'."""
+    result = FlexChannelProvider().check({}, channel_inputs(pre_engagement_data={"a": [10**5000]}))
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("pre_engagement_data", "holds a whole number too long to write (Python writes 4,300 digits at most)")]

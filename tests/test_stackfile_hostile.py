@@ -265,3 +265,12 @@ def test_the_shipped_schema_refuses_what_the_validator_now_refuses() -> None:
         assert not validator.is_valid(document), document
     assert validator.is_valid({"defaults": {"protect": True}, "addresses": {
         "short": {"type": "sms", "address": "12345", "address_country": "US"}}})
+
+
+def test_a_whole_number_too_long_to_read_says_so(tmp_path: Path) -> None:
+    """It said '… use sys.set_int_max_str_digits() to increase the limit', advice for Python programmers."""
+    assert problems(tmp_path, f"""\
+flex_flows:
+  web: {{friendly_name: Web, chat_service_sid: {SERVICE}, channel_type: web, integration: {{timeout: {'9' * 5000}}}}}
+""") == ["stacks/dev.yaml:2:125: flex_flows.web.integration.timeout: is a whole number too long to read (4,300 digits "
+         "at most)"]
