@@ -657,5 +657,6 @@ def _compose_node(loader: Any) -> Node:
 
 
 def iter_stack_files(directory: Path) -> Iterator[Path]:
-    """The stack files of a directory, in name order."""
-    yield from sorted(p for p in directory.glob("*.yaml") if p.is_file())
+    """The stack files of a directory, in name order: every `*.yaml` but folders, so one that is no regular file
+    (a named pipe, a link to a device) is refused by name rather than passed over."""
+    yield from sorted(p for p in directory.glob("*.yaml") if not p.is_dir())

@@ -188,3 +188,23 @@ def test_a_terminal_without_unicode_gets_escapes_not_a_traceback(tmp_path: Path)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "\\u2026: is not a known key" in done.stdout
+
+
+def test_validate_names_a_stack_file_it_cannot_read_instead_of_skipping_it(tmp_path: Path) -> None:
+    """`validate` without files took only regular files from stacks/: a named pipe or a link to /dev/zero there was
+    skipped, and the run said every stack file was valid, while `pulumi up` of that stack fails."""
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    (stacks / "dev.yaml").write_text(f"channels:\n  web: {{flex_flow_sid: FO{'1' * 32}, identity: a, "
+                                     "chat_user_friendly_name: V, chat_friendly_name: S}\n")
+    os.mkfifo(stacks / "qa.yaml")
+    (stacks / "zero.yaml").symlink_to("/dev/zero")
+    (stacks / "folder.yaml").mkdir()
+    done = _cli("validate", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "stacks/dev.yaml: 1 channel, valid",
+        "stacks/qa.yaml:1:1: (file): is a named pipe, not a regular file; give the path of a stack file",
+        "stacks/zero.yaml:1:1: (file): is a character device, not a regular file; give the path of a stack file",
+    ]
+    assert done.stderr == "validate: 2 of 3 stack files have problems\n"
