@@ -85,6 +85,8 @@ class Field:
     default: Any = None
     sid_prefix: str | None = None
     choices: tuple[str, ...] = ()
+    item_choices: tuple[str, ...] = ()
+    """For a list of strings: the values each item may take, where the spec's prose lists them."""
     updatable: bool = False
     fields: tuple[Field, ...] = ()
     """The keys of a mapping field (Kind.OBJECT), each encoded under its own API name."""
@@ -142,7 +144,11 @@ class Field:
         if self.kind is Kind.TEXT_LIST:
             if not (isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)):
                 return f"must be a list of strings, not {describe(value)}"
-            return next((reason for reason in map(control_character, value) if reason), None)
+            hidden = next((reason for reason in map(control_character, value) if reason), None)
+            unknown = next((item for item in value if self.item_choices and item not in self.item_choices), None)
+            if hidden is None and unknown is not None:
+                return f"must hold only {', '.join(self.item_choices)}; not {quote(unknown, 40)}"
+            return hidden
         if not isinstance(value, str):
             return f"must be a string, not {describe(value)}"
         hidden = control_character(value)

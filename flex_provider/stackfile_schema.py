@@ -34,7 +34,8 @@ def _field_schema(spec: Field, rtype: ResourceType) -> dict[str, Any]:
     elif spec.kind is Kind.JSON:
         schema["type"] = ["object", "string"]
     elif spec.kind is Kind.TEXT_LIST:
-        schema.update(type="array", items={"type": "string"})
+        schema.update(type="array", items={"type": "string", **({"enum": list(spec.item_choices)}
+                                                                if spec.item_choices else {})})
     elif spec.kind is Kind.OBJECT:
         schema.update(type="object", additionalProperties=False,
                       properties={sub.name: _field_schema(sub, rtype) for sub in spec.fields})

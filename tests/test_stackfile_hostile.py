@@ -274,3 +274,17 @@ flex_flows:
   web: {{friendly_name: Web, chat_service_sid: {SERVICE}, channel_type: web, integration: {{timeout: {'9' * 5000}}}}}
 """) == ["stacks/dev.yaml:2:125: flex_flows.web.integration.timeout: is a whole number too long to read (4,300 digits "
          "at most)"]
+
+
+def test_webhook_filters_are_the_events_the_spec_lists(tmp_path: Path) -> None:
+    """Twilio's spec: "Values can be any of the following: `onMessageAdded`, …"; a typo passed and was sent."""
+    assert problems(tmp_path, """\
+addresses:
+  sms:
+    type: sms
+    address: "+15005550006"
+    auto_creation: {webhook_filters: [onMessageAdded, onMessageAded]}
+""") == ["stacks/dev.yaml:5:38: addresses.sms.auto_creation.webhook_filters: must hold only onMessageAdded, "
+         "onMessageUpdated, onMessageRemoved, onConversationUpdated, onConversationStateUpdated, "
+         "onConversationRemoved, onParticipantAdded, onParticipantUpdated, onParticipantRemoved, onDeliveryUpdated; "
+         "not 'onMessageAded'"]
