@@ -32,6 +32,10 @@ PROJECT = Path(__file__).resolve().parent.parent
 PULUMI_DIR = PROJECT / ".pulumi"
 BIN = PULUMI_DIR / "bin"
 CHUNK = 1 << 20
+MAX_CHECKSUMS = 1 << 20
+"""The longest checksums file read: Pulumi's lists a few dozen archives in a few KiB."""
+MAX_ARCHIVE = 1 << 30
+"""The largest archive downloaded: the CLI's are about a tenth of it; an answer that never ends stops here."""
 
 
 class FetchError(Exception):
@@ -57,9 +61,13 @@ def _published_sha256(releases: str, archive: str) -> str:
     url = f"{releases}/pulumi-{VERSION}-checksums.txt"
     try:
         with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - https, or the user's mirror
-            lines = response.read().decode("utf-8", "replace").splitlines()
+            body = response.read(MAX_CHECKSUMS + 1)
     except OSError as error:
         raise _unreachable(url, error) from error
+    if len(body) > MAX_CHECKSUMS:
+        raise FetchError(f"its checksums file {url} is over {MAX_CHECKSUMS:,} bytes, which no checksums file is, so "
+                         "nothing was installed")
+    lines = body.decode("utf-8", "replace").splitlines()
     for line in lines:
         digest, _, name = line.strip().partition(" ")
         if name.strip().lstrip("*") == archive:
@@ -68,16 +76,24 @@ def _published_sha256(releases: str, archive: str) -> str:
 
 
 def _download(url: str, target: Path) -> str:
-    """Write `url` to `target`; return its SHA-256, computed as it arrives."""
+    """Write `url` to `target`, MAX_ARCHIVE bytes at most; return its SHA-256, computed as it arrives."""
     digest = hashlib.sha256()
+    size = 0
     with target.open("wb") as out:
         try:
             with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - as above
-                while chunk := response.read(CHUNK):
+                declared = response.headers.get("Content-Length", "")
+                if declared.isascii() and declared.isdigit() and (len(declared) > 12 or int(declared) > MAX_ARCHIVE):
+                    size = MAX_ARCHIVE + 1
+                while size <= MAX_ARCHIVE and (chunk := response.read(CHUNK)):
+                    size += len(chunk)
                     digest.update(chunk)
                     out.write(chunk)
         except OSError as error:
             raise _unreachable(url, error) from error
+    if size > MAX_ARCHIVE:
+        raise FetchError(f"its download {url} is over {MAX_ARCHIVE:,} bytes, which no release is, so nothing was "
+                         "installed")
     return digest.hexdigest()
 
 
