@@ -217,3 +217,8 @@ def test_a_banner_into_a_closed_pipe_ends_quietly_and_releases_the_data_file(tmp
         os.close(write)
     assert (done.returncode, done.stderr) == (141, "")
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "no lock file, no data file"
+
+
+def test_fault_settings_nested_too_deeply_are_400_not_a_dropped_connection(emulator: Emulator) -> None:
+    answer = requests.post(f"{emulator.base_url}/_emulator/faults", data=b"[" * 100_000 + b"]" * 100_000, timeout=5)
+    assert (answer.status_code, answer.json()) == (400, {"message": "bad faults: nested too deeply"})

@@ -262,6 +262,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif method == "POST" and path == "/_emulator/faults":
             try:
                 faults = Faults.from_json(json.loads(body or b"{}"))
+            except RecursionError:  # JSON nested deeper than the parser's stack
+                self._send_json(400, {"message": "bad faults: nested too deeply"})
+                return
             except (ValueError, TypeError) as exc:
                 self._send_json(400, {"message": f"bad faults: {exc}"})
                 return
