@@ -4,15 +4,14 @@ message, a SID that is no SID of the resource is refused, and no answer can hang
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from flex_provider.client import MAX_ANSWER_BYTES, Credentials, FlexClient, Timeouts
 from flex_provider.errors import ConflictError, OutcomeUnknownError, TransportError
-from tests.support import channel_inputs
+from tests.support import answering, channel_inputs
 from twilio_emulator import Emulator
 
 FORGED = "x\x1b[2J\n::error::forged"
@@ -22,24 +21,9 @@ ESCAPED = "x\\x1b[2J\\n::error::forged"
 @contextlib.contextmanager
 def _answering(write: Callable[[BaseHTTPRequestHandler], None]) -> Iterator[FlexClient]:
     """A client of a loopback server whose every answer `write` makes."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            write(self)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        with FlexClient(Credentials.from_auth_token("AC" + "0" * 32, "t"), base_url=f"http://127.0.0.1:"
-                        f"{server.server_port}", timeouts=Timeouts(2.0, 5.0)) as flex:
-            yield flex
-    finally:
-        server.shutdown()
-        server.server_close()
+    with answering(write) as base_url, FlexClient(Credentials.from_auth_token("AC" + "0" * 32, "t"),
+                                                  base_url=base_url, timeouts=Timeouts(2.0, 5.0)) as flex:
+        yield flex
 
 
 def _body(handler: BaseHTTPRequestHandler, body: bytes, status: int = 200) -> None:

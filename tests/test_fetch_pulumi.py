@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, answering
 
 VERSION = re.search(r'^VERSION = "([^"]+)"$', (ROOT / "scripts" / "fetch_pulumi.py").read_text(), re.M)[1]  # type: ignore[index]
-
-
-@contextlib.contextmanager
-def _mirror(answer: Callable[[BaseHTTPRequestHandler], None]) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            with contextlib.suppress(OSError):
-                answer(self)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _fetch(tmp_path: Path, releases: str) -> subprocess.CompletedProcess[str]:
@@ -62,7 +39,7 @@ def _endless(handler: BaseHTTPRequestHandler, declared: int | None = None) -> No
 
 
 def test_an_endless_checksums_file_is_read_no_further_than_its_limit(tmp_path: Path) -> None:
-    with _mirror(_endless) as releases:
+    with answering(_endless) as releases:
         done = _fetch(tmp_path, releases)
     assert done.returncode == 1
     assert done.stderr.startswith(f"The Pulumi CLI is missing and its checksums file {releases}/pulumi-")
@@ -82,7 +59,7 @@ def test_an_archive_that_claims_gigabytes_is_not_downloaded(tmp_path: Path) -> N
         else:
             _endless(handler, declared=10 * 2**30)
 
-    with _mirror(answer) as releases:
+    with answering(answer) as releases:
         done = _fetch(tmp_path, releases)
     assert done.returncode == 1
     assert done.stderr.rstrip("\n").endswith(".tar.gz is over 1,073,741,824 bytes, which no release is, so nothing was "
