@@ -223,6 +223,8 @@ class _Checker:
                 self.problem(defaults[spec.reference.key].node, f"{rtype.defaults_key}.{spec.reference.key}",
                              f"give {spec.reference.key} or {spec.name}, not both")
                 bad_defaults |= {spec.name, spec.reference.key}
+                for form in (spec.name, spec.reference.key):  # reported once here, not again for each resource
+                    del defaults[form]
         entries = self._mapping(top[rtype.section][1], rtype.section, None,
                                 f"must be a mapping from {rtype.noun} name to its fields")
         self._names[rtype.section] = set(entries or {})

@@ -192,11 +192,12 @@ channels:
 
 
 def test_defaults_may_not_give_both_a_flow_and_a_flow_sid(tmp_path: Path) -> None:
+    """Reported once, at the defaults, and not again for each channel (here the flow's name is also wrong)."""
     assert problems(tmp_path, f"""\
 flex_flows:
   web-chat: {{friendly_name: Web, chat_service_sid: {SERVICE}, channel_type: web}}
 defaults:
-  flex_flow: web-chat
+  flex_flow: web-chats
   flex_flow_sid: {FLOW}
   chat_user_friendly_name: V
   chat_friendly_name: S
