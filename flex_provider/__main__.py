@@ -4,6 +4,10 @@
 
 `validate` and `schema` import only PyYAML, so they need neither Pulumi nor credentials; `list` and
 `emulator-env` import the HTTP client only when they run.
+
+Like any Unix tool: output into a closed pipe (`| head -1`) ends it quietly with status 141 (128 +
+SIGPIPE), Ctrl-C with one line and status 130 (128 + SIGINT), never with a traceback; a terminal
+whose encoding lacks a character gets its escape instead of an error.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -20,8 +25,15 @@ from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.stackfile import check_stack_file, iter_stack_files
 from flex_provider.stackfile_schema import SCHEMA_FILE, build_schema
-from flex_provider.values import counted, shown
+from flex_provider.values import counted, quote, shown
 from flex_provider.version import __version__
+
+CLOSED_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for a command whose output pipe closed."""
+INTERRUPTED = 130
+"""128 + SIGINT: what a shell reports for a command stopped with Ctrl-C."""
+_STACK_NAME = re.compile(r"(?:[A-Za-z0-9._-]{1,100}/){0,2}([A-Za-z0-9._-]{1,100})")
+"""A Pulumi stack name, bare or as `org/project/stack`; its config file is `Pulumi.<stack>.yaml`."""
 
 
 def _validate(files: list[Path]) -> int:
@@ -124,6 +136,15 @@ def _accepted_by(rtype: ResourceType, output: str) -> object:
     return check
 
 
+def _stack_name(text: str) -> str:
+    """`--stack`: the short name of a Pulumi stack (its config file's), checked before it names a file."""
+    found = _STACK_NAME.fullmatch(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"{quote(text)} is not a Pulumi stack name: letters, digits, '.', '_' and "
+                                         "'-' (or org/project/stack)")
+    return found[1]
+
+
 def _add_list_commands(commands: argparse._SubParsersAction) -> dict[str, ResourceType]:  # type: ignore[type-arg]
     by_command = {}
     for rtype in RESOURCE_TYPES:
@@ -137,8 +158,9 @@ def _add_list_commands(commands: argparse._SubParsersAction) -> dict[str, Resour
                                  type=_accepted_by(rtype, list_filter.output), metavar=list_filter.output.upper(),
                                  help=list_filter.help)
         target = listing.add_mutually_exclusive_group()
-        target.add_argument("--stack", help="also read the settings of this stack's Pulumi.<stack>.yaml (secrets "
-                                            "there are encrypted: give them as TWILIO_* variables)")
+        target.add_argument("--stack", type=_stack_name,
+                            help="also read the settings of this stack's Pulumi.<stack>.yaml (secrets there are "
+                                 "encrypted: give them as TWILIO_* variables)")
         target.add_argument("--emulator", nargs="?", const="", type=_emulator_url, metavar="URL_OR_PORT",
                             help="list what the local emulator holds, with its test account, instead of using the "
                                  "TWILIO_* / FLEX_* settings: where `python -m twilio_emulator` listens by default, "
@@ -149,6 +171,22 @@ def _add_list_commands(commands: argparse._SubParsersAction) -> dict[str, Resour
 
 def main(argv: list[str] | None = None, prog: str = "flex-channels") -> int:
     """The `flex-channels` console script; `python -m flex_provider` runs the same under its own name."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        status = _run(argv, prog)
+        sys.stdout.flush()  # here, not at exit, so a closed pipe is caught below
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit writes nowhere
+        return CLOSED_PIPE
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    return status
+
+
+def _run(argv: list[str] | None, prog: str) -> int:
     parser = argparse.ArgumentParser(prog=prog, description="flex-channels tools")
     parser.add_argument("--version", action="version", version=f"flex-channels {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -12,6 +12,7 @@ nothing listens there, and nothing will in the next few seconds. Each retry is l
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import platform
 import re
@@ -52,6 +53,7 @@ from flex_provider.values import a_or_an, quote, shown
 from flex_provider.version import __version__
 
 __all__ = [
+    "MAX_ANSWER_BYTES",
     "ApiObject",
     "Credentials",
     "Endpoints",
@@ -65,6 +67,9 @@ FLEX_API = "flex-api"
 """The Flex API's host name prefix (`ResourceType.api`), whose base URL `FlexClient.base_url` names."""
 _API_HOSTS = len({rtype.api for rtype in RESOURCE_TYPES})
 """One connection pool per API host: with fewer, urllib3 drops a host's pool, keep-alive and all, to make room."""
+MAX_ANSWER_BYTES = 32 * 2**20
+"""The longest answer read: a page of 1,000 channels is under 1 MiB."""
+_CHUNK = 64 * 1024
 _USER_AGENT = f"flex-channels/{__version__} requests/{requests.__version__} Python/{platform.python_version()}"
 _log = logging.getLogger(__name__)
 _log.addHandler(logging.NullHandler())  # a library is silent unless its user shows its logs (the CLI does)
@@ -220,7 +225,7 @@ def _without_userinfo(url: str) -> str:
         return url
     scheme, sep, _ = url.partition("://")
     prefix = scheme + sep if sep and _SCHEME.fullmatch(scheme) else ""
-    return f"{prefix}…@{url.rsplit('@', 1)[1]}"
+    return f"{prefix}***@{url.rsplit('@', 1)[1]}"
 
 
 class _FlexRetry(Retry):
@@ -402,12 +407,12 @@ class FlexClient:
         `filters` are the list operation's query parameters by their API names (`FriendlyName`).
         """
         query = urlencode({**filters, "PageSize": page_size or rtype.max_page_size})
-        url: str | None = f"{self._url(rtype, rtype.path)}?{query}"
+        url: object = f"{self._url(rtype, rtype.path)}?{query}"
         while url:
-            self._check_same_origin(rtype, url)
-            page = self._request("GET", url)
+            link = self._check_same_origin(rtype, url)
+            page = self._request("GET", link)
             for item in page.get(rtype.list_key) or []:
-                yield self._object(rtype, item, "GET", url)
+                yield self._object(rtype, item, "GET", link)
             url = (page.get("meta") or {}).get("next_page_url")
 
     def update(self, rtype: ResourceType, sid: str, changes: Mapping[str, Any]) -> ApiObject:
@@ -496,19 +501,22 @@ class FlexClient:
                        advice: str = "") -> tuple[dict[str, Any], datetime | None]:
         """The answer's JSON object, and when the server sent it (its Date header), if it said."""
         try:
-            response = self._session.request(
-                method, url, data=data, timeout=(self.timeouts.connect, self.timeouts.read), allow_redirects=False
-            )
+            response = self._session.request(method, url, data=data, stream=True, allow_redirects=False,
+                                             timeout=(self.timeouts.connect, self.timeouts.read))
+            content = _read_bounded(response)
         except (requests.RequestException, LocationValueError) as exc:
             raise _transport_error(method, url, exc, advice) from exc
+        if content is None:
+            raise answer_lost(method, url, f"the answer is over {MAX_ANSWER_BYTES:,} bytes; no Twilio answer is that "
+                                           "long", advice)
         if response.status_code >= 300:
-            raise _api_error(method, url, response, advice)
+            raise _api_error(method, url, response, content, advice)
         answered_at = _http_date(response.headers.get("Date"))
-        if response.status_code == 204 or not response.content:
+        if response.status_code == 204 or not content:
             return {}, answered_at
         try:
-            body = response.json()
-        except ValueError as exc:
+            body = json.loads(content)
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser's stack
             raise answer_lost(method, url, f"HTTP {response.status_code} with a body that is not JSON",
                               advice) from exc
         if not isinstance(body, dict):
@@ -517,15 +525,29 @@ class FlexClient:
 
     def _object(self, rtype: ResourceType, body: Mapping[str, Any], method: str, url: str,
                 advice: str = "", answered_at: datetime | None = None) -> ApiObject:
-        if not isinstance(body.get("sid"), str):
+        sid = body.get("sid")
+        if not isinstance(sid, str):
             raise answer_lost(method, url, f"the answer has no {rtype.noun} 'sid'", advice)
+        if not rtype.sid_regex.fullmatch(sid):
+            # Users copy SIDs from `list` into `import:`, and state keeps them as ids: only Twilio's form passes.
+            raise answer_lost(method, url, f"the answer's {rtype.noun} 'sid' is not a {rtype.sid_prefix} SID "
+                                           f"('{rtype.sid_prefix}' and 32 hex digits): {quote(sid)}", advice)
         return ApiObject(rtype, rtype.outputs_from(body), answered_at)
 
-    def _check_same_origin(self, rtype: ResourceType, url: str) -> None:
-        """Refuse to follow a page link off the listed API's origin: it would carry our credentials there."""
-        ours, theirs = urlsplit(self.endpoints.base_url(rtype.api)), urlsplit(url)
+    def _check_same_origin(self, rtype: ResourceType, url: object) -> str:
+        """Refuse to follow a page link off the listed API's origin (it would carry our credentials there), or one
+        that is no URL at all."""
+        ours = urlsplit(self.endpoints.base_url(rtype.api))
+        try:
+            theirs = urlsplit(url) if isinstance(url, str) else None
+        except ValueError:  # a '[' that opens no IPv6 address
+            theirs = None
+        if theirs is None:
+            raise TransportError("GET", self._url(rtype, rtype.path), f"page link {quote(str(url))} is not a URL")
         if (ours.scheme, ours.netloc) != (theirs.scheme, theirs.netloc):
-            raise TransportError("GET", f"{theirs.scheme}://{theirs.netloc}/…", "page link points off the API's origin")
+            raise TransportError("GET", f"{theirs.scheme}://{theirs.netloc}/...",
+                                 "page link points off the API's origin")
+        return str(url)
 
 
 def _http_date(text: str | None) -> datetime | None:
@@ -543,10 +565,27 @@ def _check_sid(rtype: ResourceType, sid: str) -> str:
     return sid
 
 
-def _api_error(method: str, url: str, response: requests.Response, advice: str) -> FlexError:
+def _read_bounded(response: requests.Response) -> bytes | None:
+    """The answer's body, or None (and the connection closed) once it is over MAX_ANSWER_BYTES: an answer that
+    never ends, or claims gigabytes, cannot exhaust the process."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isascii() and declared.isdigit() and (len(declared) > 12 or int(declared) > MAX_ANSWER_BYTES):
+        response.close()
+        return None
+    chunks, size = [], 0
+    for chunk in response.iter_content(_CHUNK):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            response.close()
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _api_error(method: str, url: str, response: requests.Response, content: bytes, advice: str) -> FlexError:
     try:
-        body = response.json()
-    except ValueError:
+        body = json.loads(content)
+    except (ValueError, RecursionError):
         body = {}
     if not isinstance(body, dict):
         body = {}

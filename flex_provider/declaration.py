@@ -16,10 +16,12 @@ from functools import cached_property
 from typing import Any
 
 from flex_provider.values import (
+    EXACT_INTEGER,
     Kind,
     a_or_an,
     canonical_json,
     closest,
+    control_character,
     counted,
     describe,
     is_url,
@@ -27,7 +29,7 @@ from flex_provider.values import (
     quote,
 )
 
-__all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "sid_found", "sid_pattern"]
+__all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "Shape", "sid_found", "sid_pattern"]
 
 
 def sid_pattern(prefix: str) -> str:
@@ -80,6 +82,17 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """The form a text value must have where Twilio's prose gives one but its spec no `pattern`
+    (an address's `address_country`: "an ISO 3166-1 alpha-2 country code")."""
+
+    pattern: str
+    """Matched with `re.fullmatch`; also the JSON Schema's `pattern`."""
+    wanted: str
+    """What a value must be, as messages say it: 'an ISO 3166-1 alpha-2 country code, …'."""
+
+
+@dataclass(frozen=True)
 class Field:
     """One input of a resource: its names, kind, rules and whether the API can change it in place."""
 
@@ -91,6 +104,8 @@ class Field:
     default: Any = None
     sid_prefix: str | None = None
     choices: tuple[str, ...] = ()
+    item_choices: tuple[str, ...] = ()
+    """For a list of strings: the values each item may take, where the spec's prose lists them."""
     updatable: bool = False
     fields: tuple[Field, ...] = ()
     """The keys of a mapping field (Kind.OBJECT), each encoded under its own API name."""
@@ -100,7 +115,9 @@ class Field:
     max_length: int | None = None
     """The most characters a string may have, where Twilio documents it."""
     requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """For a choice: the keys (`integration.flow_sid`) each value needs set, as the spec's prose says."""
+    """For a choice: the keys (`integration.flow_sid`) each value needs set, as the spec's prose says; the
+    paths are from the resource's top, also for a choice inside a mapping (`auto_creation.type`)."""
+    shape: Shape | None = None
 
     @property
     def pattern(self) -> str | None:
@@ -133,20 +150,29 @@ class Field:
         if self.kind is Kind.BOOL:
             return None if isinstance(value, bool) else f"must be true or false, not {describe(value)}"
         if self.kind is Kind.INT:
-            whole = isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+            whole = ((isinstance(value, int) and not isinstance(value, bool))
+                     or (isinstance(value, float) and value.is_integer()))  # float(int) overflows past 1e308
             if not whole:
                 return f"must be a whole number, not {describe(value)}"
-            if self.bounds and not self.bounds[0] <= value <= self.bounds[1]:
-                return f"must be from {self.bounds[0]} to {self.bounds[1]}, not {describe(value)}"
+            low, high = self.bounds or (-EXACT_INTEGER, EXACT_INTEGER)
+            if not low <= value <= high:
+                return f"must be from {low} to {high}, not {describe(value)}"
             return None
         if self.kind is Kind.JSON:
             return _json_checked(value)[0]
         if self.kind is Kind.TEXT_LIST:
-            if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
-                return None
-            return f"must be a list of strings, not {describe(value)}"
+            if not (isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)):
+                return f"must be a list of strings, not {describe(value)}"
+            hidden = next((reason for reason in map(control_character, value) if reason), None)
+            unknown = next((item for item in value if self.item_choices and item not in self.item_choices), None)
+            if hidden is None and unknown is not None:
+                return f"must hold only {', '.join(self.item_choices)}; not {quote(unknown, 40)}"
+            return hidden
         if not isinstance(value, str):
             return f"must be a string, not {describe(value)}"
+        hidden = control_character(value)
+        if hidden:
+            return hidden
         if self.required and not value.strip():
             return "must not be empty"
         if self.max_length is not None and len(value) > self.max_length:
@@ -158,6 +184,8 @@ class Field:
             return f"must be one of {', '.join(self.choices)}; not {quote(value, 40)}"
         if self.kind is Kind.URL and not is_url(value):
             return f"must be an absolute http(s) URL, not {quote(value)}"
+        if self.shape and not re.fullmatch(self.shape.pattern, value):
+            return f"must be {self.shape.wanted}, not {quote(value)}"
         return None
 
     def _object_problems(self, value: Any) -> list[tuple[str, str]]:
@@ -246,13 +274,23 @@ def _join(prefix: str, where: str) -> str:
     return f"{prefix}.{where}" if where else prefix
 
 
+def _at(inputs: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted key path (`integration.flow_sid`), or None when any step of it is unset."""
+    value: Any = inputs
+    for key in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
 @dataclass(frozen=True)
 class Collision:
     """Inputs that together must be unique in the account.
 
     Two declarations with equal values are refused by the validator, and a replace whose old
     and new resource share them must delete the old one first. `reason` is reported at the
-    last key, with `{other}` (the first declaration's name) and `{value}` filled in.
+    last key, with `{other}` (the first declaration's name) and `{value}` (its value, quoted) filled in.
     """
 
     keys: tuple[str, ...]
@@ -334,16 +372,18 @@ class ResourceType:
     def updatable(self) -> bool:
         return any(spec.updatable for spec in self.fields)
 
-    def requirement_problems(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """Keys a choice's value needs and the inputs lack, as (key path, reason): checked once every
-        field is known to be valid, by the provider's check and the stack-file loader alike."""
+    def requirement_problems(self, inputs: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """Keys a choice's value needs and the inputs lack, as (key path, the choice's path, reason): checked
+        once every field is known to be valid, by the provider's check and the stack-file loader alike.
+        A choice may be a field or a key of a mapping field (`auto_creation.type`)."""
+        choices = [*((spec.name, spec) for spec in self.fields if spec.requires),
+                   *((f"{spec.name}.{sub.name}", sub) for spec in self.fields for sub in spec.fields if sub.requires)]
         found = []
-        for spec in (spec for spec in self.fields if spec.requires):
-            for path in spec.requires.get(inputs.get(spec.name), ()):
-                top, _, key = path.partition(".")
-                value = inputs.get(top)
-                if value is None or (key and (not isinstance(value, Mapping) or value.get(key) is None)):
-                    found.append((path, f"is required when {spec.name} is {inputs[spec.name]}"))
+        for trigger, spec in choices:
+            chosen = _at(inputs, trigger)
+            for path in spec.requires.get(chosen, ()) if isinstance(chosen, str) else ():
+                if _at(inputs, path) is None:
+                    found.append((path, trigger, f"is required when {trigger} is {chosen}"))
         return found
 
     def with_defaults(self, inputs: Mapping[str, Any]) -> dict[str, Any]:

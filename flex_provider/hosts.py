@@ -53,7 +53,7 @@ def hosts_setting(configured: object, environ: Mapping[str, str]) -> int:
     text = text or environ.get(HOSTS.env_var, "").strip()
     if not text:
         return 1
-    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_HOSTS):
+    if not (text.isascii() and text.isdigit() and len(text) <= 2 and 1 <= int(text) <= MAX_HOSTS):
         raise ConfigurationError(f"{HOSTS.label} must be a whole number from 1 to {MAX_HOSTS}, not {quote(text, 20)}")
     return int(text)
 

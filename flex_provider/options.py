@@ -27,6 +27,9 @@ class Option:
     key: str
     kind: str
     meaning: str
+    one_resource: bool = False
+    """It names one resource (its SID, its former names), so a section's defaults may not give it: every
+    resource of the section would claim the same."""
 
     def describe(self, rtype: ResourceType) -> str:
         return self.meaning.format(noun=rtype.noun, prefix=rtype.sid_prefix)
@@ -55,8 +58,9 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("protect", "boolean", "Refuse to delete or replace the {noun} until this is false."),
     Option("retain_on_delete", "boolean", "Keep the {noun} in Twilio when it leaves the stack (or is replaced)."),
-    Option("import", "sid", "Adopt an existing {noun} by SID ({prefix}…) instead of creating one."),
-    Option("aliases", "names", "Former names of this {noun} (or full URNs), so a rename is not a replace."),
+    Option("import", "sid", "Adopt an existing {noun} by SID ({prefix}…) instead of creating one.", one_resource=True),
+    Option("aliases", "names", "Former names of this {noun} (or full URNs), so a rename is not a replace.",
+           one_resource=True),
 )
 OPTIONS_BY_KEY: Mapping[str, Option] = {option.key: option for option in OPTIONS}
 

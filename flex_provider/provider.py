@@ -10,6 +10,7 @@ and the environment.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -35,7 +36,7 @@ from flex_provider.errors import AdoptionError, AlreadyExistsError, FlexError, I
 from flex_provider.options import IMPORT_INPUT, OPTIONS_BY_KEY
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, UNKNOWN, contains_unknown
 from flex_provider.settings import ProviderSettings
-from flex_provider.values import Kind, a_or_an, quote
+from flex_provider.values import Kind, a_or_an, quote, shown
 
 __all__ = ["UNKNOWN", "AddressConfigurationProvider", "DeclaredProvider", "FlexChannelProvider", "FlexFlowProvider"]
 
@@ -75,6 +76,9 @@ class DeclaredProvider(ResourceProvider):
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
+        self._held: set[str] = set()
+        """SIDs of the resources this process has seen held in this run (created, adopted, diffed, read or
+        updated; a delete lets go). The host keeps one provider object per class for its whole life, one run."""
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle to nothing: whatever this object learned at run time stays in its process."""
@@ -130,7 +134,7 @@ class DeclaredProvider(ResourceProvider):
             else:
                 inputs[spec.name] = stored
         if not failures and not contains_unknown(inputs):
-            failures.extend(CheckFailure(path, reason) for path, reason in rtype.requirement_problems(inputs))
+            failures.extend(CheckFailure(path, reason) for path, _, reason in rtype.requirement_problems(inputs))
         adopt = news.get(IMPORT_INPUT)
         reason = None if adopt is None or contains_unknown(adopt) else OPTIONS_BY_KEY["import"].problem(adopt, rtype)
         if reason:
@@ -157,6 +161,7 @@ class DeclaredProvider(ResourceProvider):
         never fails: the engine also diffs after every refresh, and an error there would stop it.
         """
         rtype = self.rtype
+        self._hold(id_)
         changed = [spec for spec in rtype.fields if _changed(rtype, spec, olds, news)]
         adopt = news.get(IMPORT_INPUT)
         readopt = adopt is not None and (contains_unknown(adopt) or adopt != id_)
@@ -184,10 +189,37 @@ class DeclaredProvider(ResourceProvider):
         adopt = props.get(IMPORT_INPUT)
         if adopt:
             found = self._adopt(adopt, inputs)
+            self._hold(found.sid)
         else:
             found = self._get_client().create(self.rtype, inputs)
             self._refuse_handed_back(found)
+            self._refuse_held(found)
         return CreateResult(found.sid, self._outputs(inputs, props, found))
+
+    def _hold(self, sid: str | None) -> None:
+        if sid:
+            with self._lock:
+                self._held.add(sid)
+
+    def _refuse_held(self, found: ApiObject) -> None:
+        """Refuse a create Twilio answered with a resource another resource of this run already holds, and
+        hold it otherwise.
+
+        The hand-back rule's clock cannot tell a channel made seconds ago by another resource of the same
+        run (two stack files of one program, a Python program's computed inputs) from a new one; the
+        resources the engine diffed or this process created can. Each provider host holds its own: with
+        `flex:hosts` above 1, resources on different hosts are told apart only by the clock.
+        """
+        rtype = self.rtype
+        with self._lock:
+            held = found.sid in self._held
+            self._held.add(found.sid)
+        if held:
+            raise AlreadyExistsError(
+                f"the create was answered with {rtype.title} {found.sid}, which another resource of this run "
+                f"already holds: Twilio hands back the {rtype.noun} it already has for these inputs instead of "
+                f"creating one. Taking it would give one {rtype.noun} two owners, and destroying either would "
+                f"delete the other's; give this one other inputs ({', '.join(_owner_keys(rtype))}).")
 
     def _refuse_handed_back(self, found: ApiObject) -> None:
         """Refuse a create Twilio answered with a resource it already had.
@@ -232,6 +264,7 @@ class DeclaredProvider(ResourceProvider):
                               f"`python -m flex_provider {rtype.command} list` lists them.",)
                 raise
             return ReadResult("", {})
+        self._hold(found.sid)
         return ReadResult(found.sid, self._outputs(_inputs(rtype, props), props, found))
 
     @_user_facing
@@ -252,15 +285,16 @@ class DeclaredProvider(ResourceProvider):
         changes = {spec.name: inputs[spec.name]
                    for spec in rtype.fields if spec.name in inputs and _changed(rtype, spec, olds, news)}
         found = self._get_client().update(rtype, id_, changes)
+        self._hold(id_)
         return UpdateResult(self._outputs(inputs, news, found))
 
     @_user_facing
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
         """DELETE the resource; one already gone counts as deleted. Any other failure means it still exists."""
-        try:
+        with contextlib.suppress(NotFoundError):
             self._get_client().delete(self.rtype, id_)
-        except NotFoundError:
-            return
+        with self._lock:
+            self._held.discard(id_)
 
     def _adopt(self, sid: str, inputs: Mapping[str, Any]) -> ApiObject:
         rtype, client = self.rtype, self._get_client()
@@ -275,11 +309,12 @@ class DeclaredProvider(ResourceProvider):
         for spec in returned:
             actual = found.values.get(spec.name)
             if not spec.updatable and actual != inputs[spec.name]:
+                theirs, ours = shown(str(actual)), shown(str(inputs[spec.name]))  # Twilio's and the file's: escaped
                 raise AdoptionError(
-                    f"cannot adopt {rtype.title} {sid}: its {spec.name} is {actual}, but the {rtype.noun} declares "
-                    f"{inputs[spec.name]}, and {a_or_an(rtype.noun)}'s {spec.name} cannot change. Declare "
-                    f"{spec.name}: {actual} to adopt it as it is, or import {a_or_an(rtype.noun)} of "
-                    f"{inputs[spec.name]} (`python -m flex_provider {rtype.command} list` lists them)."
+                    f"cannot adopt {rtype.title} {sid}: its {spec.name} is {theirs}, but the {rtype.noun} declares "
+                    f"{ours}, and {a_or_an(rtype.noun)}'s {spec.name} cannot change. Declare {spec.name}: {theirs} to "
+                    f"adopt it as it is, or import {a_or_an(rtype.noun)} of {ours} (`python -m flex_provider "
+                    f"{rtype.command} list` lists them)."
                 )
         changes = {spec.name: inputs[spec.name]
                    for spec in returned if _differs(spec, found.values.get(spec.name), inputs[spec.name])}

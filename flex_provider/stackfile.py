@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
-import os
 import re
-import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +35,9 @@ from yaml.reader import Reader
 from flex_provider.declaration import Field, Link, ResourceType
 from flex_provider.declarations import BY_SECTION, RESOURCE_TYPES
 from flex_provider.errors import FlexError
+from flex_provider.files import FileRefusedError, place, read_text
 from flex_provider.options import OPTIONS_BY_KEY, Options
-from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, closest, counted, quote, shown
+from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, Kind, a_or_an, closest, counted, quote, shown
 
 __all__ = [
     "MAX_BYTES",
@@ -276,6 +275,14 @@ class _Checker:
             typos = dict.fromkeys(_keys(rtype), top_typos[rtype.defaults_key])
         if values is None:
             values, invalid = {}, set(_keys(rtype))
+        for spec in _references(rtype).values():
+            assert spec.reference is not None
+            if spec.name in values and spec.reference.key in values:
+                self.problem(values[spec.reference.key].node, f"{rtype.defaults_key}.{spec.reference.key}",
+                             f"give {spec.reference.key} or {spec.name}, not both")
+                invalid |= {spec.name, spec.reference.key}
+                for form in (spec.name, spec.reference.key):  # reported once here, not again for each resource
+                    del values[form]
         for value in values.values():
             value.shared = True
         defaults = _Defaults(values, invalid, typos)
@@ -287,23 +294,16 @@ class _Checker:
                 for name, (key_node, node) in (entries or {}).items()]
 
     def _compose(self, path: Path) -> Node | None:
-        raw = self._read(path)
-        if raw is None:
-            return None
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw.count(b"\n", 0, exc.start) + 1
-            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-            self.problem(None, "(file)", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
-                         line, column)
+            text = read_text(path, MAX_BYTES, "stack file")
+        except FileRefusedError as refused:
+            self.problem(None, "(file)", refused.reason, refused.line or 1, refused.column or 1)
             return None
         unprintable = Reader.NON_PRINTABLE.search(text)
         if unprintable:
             index = unprintable.start()
             self.problem(None, "(yaml)", f"invalid YAML: the character U+{ord(unprintable.group()):04X} is not "
-                                         "allowed in YAML text; remove it",
-                         text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1)
+                                         "allowed in YAML text; remove it", *place(text, index))
             return None
         try:
             root = _compose_document(text)
@@ -319,36 +319,6 @@ class _Checker:
             sections = ", ".join(f"`{rtype.section}:`" for rtype in RESOURCE_TYPES)
             self.problem(None, "(file)", f"is empty; expected a mapping of sections ({sections})")
         return root
-
-    def _read(self, path: Path) -> bytes | None:
-        """The file's bytes, or None once a problem is reported: only a regular file of MAX_BYTES at most is read.
-
-        A named pipe would block the read until something writes to it, and a device such as
-        /dev/zero never ends; both are refused by `stat` before they are opened, and again by the
-        open descriptor (opened without blocking), in case the path changed in between.
-        """
-        raw = b""
-        try:
-            info = path.stat()
-            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_BYTES:
-                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-                with os.fdopen(fd, "rb") as handle:
-                    info = os.fstat(fd)
-                    if stat.S_ISREG(info.st_mode):
-                        raw = handle.read(MAX_BYTES + 1)
-                        info = os.fstat(fd)
-        except OSError as exc:
-            self.problem(None, "(file)", f"cannot be read: {exc.strerror or exc}")
-            return None
-        if not stat.S_ISREG(info.st_mode):
-            self.problem(None, "(file)", f"is {_file_kind(info.st_mode)}, not a regular file; give the path of a "
-                                         "stack file")
-            return None
-        if info.st_size > MAX_BYTES or len(raw) > MAX_BYTES:
-            self.problem(None, "(file)", f"is {info.st_size:,} bytes; stack files are limited to {MAX_BYTES:,} "
-                                         f"bytes ({MAX_BYTES // 2**20} MiB)")
-            return None
-        return raw
 
     def _visit(self, node: Node, where: str) -> bool:
         """Refuse aliases (and merge keys, which take one) and object-constructing tags."""
@@ -402,9 +372,13 @@ class _Checker:
         values: dict[str, _Value] = {}
         invalid: set[str] = set()
         references = _references(rtype)
-        for key, (_key_node, value_node) in entries.items():
+        for key, (key_node, value_node) in entries.items():
             spec = rtype.by_name.get(key)
-            if spec:
+            if where == rtype.defaults_key and key in OPTIONS_BY_KEY and OPTIONS_BY_KEY[key].one_resource:
+                self.problem(key_node, f"{where}.{key}", f"names one {rtype.noun}; set it on that {rtype.noun}, not in "
+                                                         f"`{where}:`")
+                value = _INVALID
+            elif spec:
                 value = self._field(spec, value_node, f"{where}.{key}")
             elif key in references:
                 value = self._reference(references[key], value_node, f"{where}.{key}")
@@ -483,7 +457,9 @@ class _Checker:
             try:
                 value = self._constructor.yaml_constructors[node.tag](self._constructor, node)
             except (ConstructorError, ValueError) as exc:
-                self.problem(node, where, f"is not a valid value: {exc}")
+                too_long = isinstance(exc, ValueError) and node.tag == _YAML_TAG + "int"  # int() reads 4,300 digits
+                self.problem(node, where, "is a whole number too long to read (4,300 digits at most)" if too_long
+                             else f"is not a valid value: {exc}")
                 return _INVALID
             if json and isinstance(value, float) and not math.isfinite(value):
                 self.problem(node, where, f"is not a JSON number: {quote(node.value, 40)} (JSON has no NaN or "
@@ -527,16 +503,17 @@ class _Checker:
             **{spec.name: Link(spec.reference.section, merged[key].value, spec.reference.output)
                for key, spec in _references(rtype).items() if key in merged and spec.reference}})
         missing = rtype.requirement_problems(inputs)
-        for path, reason in missing:
-            trigger = next(spec.name for spec in rtype.fields if spec.requires and path in spec.requires.get(
-                inputs.get(spec.name), ()))
+        for path, trigger, reason in missing:
             top, _, key = path.partition(".")
             holder = merged.get(top)
             typo = self._typos.get(id(holder.node), {}).get(key) if holder is not None else None
+            chosen, _, chosen_key = trigger.partition(".")
             if typo is not None:
                 self.resource_problem(rtype, name, typo, holder.shared, path, reason)
-            elif trigger in merged:
-                self.resource_problem(rtype, name, merged[trigger].node, merged[trigger].shared, path, reason)
+            elif chosen in merged:
+                source = merged[chosen]
+                at = _value_node(source.node, chosen_key) if chosen_key else source.node
+                self.resource_problem(rtype, name, at, source.shared, path, reason)
             else:
                 self.resource_problem(rtype, name, key_node, False, path, reason)
         if missing:
@@ -560,26 +537,67 @@ class _Checker:
         declared = self._names.get(spec.reference.section, set())
         if named is not None and named.value not in declared:
             target = BY_SECTION[spec.reference.section]
-            known = f"declared: {', '.join(sorted(declared))}" if declared else f"`{target.section}:` declares none"
+            known = (f"declared: {', '.join(shown(declared_name) for declared_name in sorted(declared))}"
+                     if declared else f"`{target.section}:` declares none")
             self.resource_problem(rtype, name, named.node, named.shared, spec.reference.key,
-                                  f"names no {target.noun} of this file ({known})")
+                                  f"names no {target.noun} of this file: {quote(named.value)} ({known})")
 
     def _cross_check(self, rtype: ResourceType) -> None:
-        """Collisions the API would refuse or silently merge, among the valid values of every declaration."""
-        claims: dict[tuple[Any, ...], str] = {}
+        """Collisions the API would refuse or silently merge, among the valid values of every declaration.
+
+        Values compare resolved: a reference to a flow that adopts a SID is that SID, so a channel naming
+        the flow and one giving its SID are seen to share it; SIDs compare without regard to the case of
+        their hex digits (one object either way, README: Assumed Twilio behaviour).
+        """
+        claims: dict[tuple[Any, ...], tuple[str, Any]] = {}
         checks = [*((c.keys, c.reason) for c in rtype.collisions),
                   (("import",), f"{rtype.noun} '{{other}}' already imports {{value}}")]
         for name, values in self._sources.get(rtype, {}).items():
             for keys, reason in checks:
-                claim = (keys, *(_claimed(rtype, values, key) for key in keys))
-                if None in claim:
+                resolved = [self._resolved(rtype, values, key) for key in keys]
+                if None in resolved:
                     continue
+                claim = (keys, *(_compared(rtype, key, value) for key, value in zip(keys, resolved, strict=True)))
                 if claim in claims:
+                    other, value = claims[claim]
                     at = keys[-1]
                     self.resource_problem(rtype, name, values[at].node, values[at].shared, at,
-                                          reason.format(value=shown(str(claim[-1])), other=shown(claims[claim])))
+                                          reason.format(value=quote(str(value)), other=shown(other)))
                 else:
-                    claims[claim] = name
+                    claims[claim] = (name, resolved[-1])
+        self._check_aliases(rtype)
+
+    def _resolved(self, rtype: ResourceType, values: dict[str, _Value], key: str) -> Any:
+        """A value as a collision compares it: a field named through a reference is that resource's id when
+        the file knows it (the resource adopts a SID), else the reference itself."""
+        if key in values:
+            return values[key].value
+        spec = rtype.by_name.get(key)
+        if spec is None or spec.reference is None or spec.reference.key not in values:
+            return None
+        target = values[spec.reference.key].value
+        adopted = self._sources.get(BY_SECTION[spec.reference.section], {}).get(target, {}).get("import")
+        if adopted is not None and spec.reference.output in ("id", "sid"):
+            return adopted.value
+        return Link(spec.reference.section, target, spec.reference.output)
+
+    def _check_aliases(self, rtype: ResourceType) -> None:
+        """One former name belongs to one resource, and is no name the file declares now: Pulumi would move one
+        former resource's state to two resources, or another declared resource's state to this one."""
+        declared = self._names.get(rtype.section, set())
+        owners: dict[str, str] = {}
+        for name, values in self._sources.get(rtype, {}).items():
+            aliases = values.get("aliases")
+            for alias in aliases.value if aliases else ():
+                where = f"{rtype.section}.{shown(name)}.aliases"
+                if alias in declared:
+                    self.problem(aliases.node, where, f"{quote(alias)} is the name of {a_or_an(rtype.noun)} this file "
+                                                      "declares; an alias is a former name")
+                elif alias in owners:
+                    self.problem(aliases.node, where, f"{rtype.noun} '{shown(owners[alias])}' already has the alias "
+                                                      f"{quote(alias)}; a former name belongs to one {rtype.noun}")
+                else:
+                    owners[alias] = name
 
 
 _INVALID = object()
@@ -604,14 +622,19 @@ def _references(rtype: ResourceType) -> dict[str, Field]:
     return {spec.reference.key: spec for spec in rtype.fields if spec.reference}
 
 
-def _claimed(rtype: ResourceType, values: dict[str, _Value], key: str) -> Any:
-    """A value as a collision compares it: a field named through a reference compares by that name."""
-    if key in values:
-        return values[key].value
+def _compared(rtype: ResourceType, key: str, value: Any) -> Any:
+    """A resolved value in the form collisions compare: a SID with its hex digits in one case."""
     spec = rtype.by_name.get(key)
-    if spec is not None and spec.reference is not None and spec.reference.key in values:
-        return Link(spec.reference.section, values[spec.reference.key].value, spec.reference.output)
-    return None
+    if isinstance(value, str) and (key == "import" or (spec is not None and spec.kind is Kind.SID)):
+        return value.lower()
+    return value
+
+
+def _value_node(node: Node, key: str) -> Node:
+    """The node of one key's value in a mapping node (the node itself when it has no such key)."""
+    if isinstance(node, MappingNode):
+        return next((value for key_node, value in node.value if key_node.value == key), node)
+    return node
 
 
 def _field_checked(spec: Field, value: Any) -> tuple[str | None, Any]:
@@ -645,12 +668,6 @@ def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
         return "a tab character; YAML indentation must use spaces"
     parts = [part for part in (exc.context, exc.problem) if part]
     return "invalid YAML: " + ", ".join(parts)
-
-
-def _file_kind(mode: int) -> str:
-    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
-             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
-    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 class _AliasNode(ScalarNode):
@@ -720,5 +737,6 @@ def _compose_node(loader: Any) -> Node:
 
 
 def iter_stack_files(directory: Path) -> Iterator[Path]:
-    """The stack files of a directory, in name order."""
-    yield from sorted(p for p in directory.glob("*.yaml") if p.is_file())
+    """The stack files of a directory, in name order: every `*.yaml` but folders, so one that is no regular file
+    (a named pipe, a link to a device) is refused by name rather than passed over."""
+    yield from sorted(p for p in directory.glob("*.yaml") if not p.is_dir())

@@ -34,7 +34,8 @@ def _field_schema(spec: Field, rtype: ResourceType) -> dict[str, Any]:
     elif spec.kind is Kind.JSON:
         schema["type"] = ["object", "string"]
     elif spec.kind is Kind.TEXT_LIST:
-        schema.update(type="array", items={"type": "string"})
+        schema.update(type="array", items={"type": "string", **({"enum": list(spec.item_choices)}
+                                                                if spec.item_choices else {})})
     elif spec.kind is Kind.OBJECT:
         schema.update(type="object", additionalProperties=False,
                       properties={sub.name: _field_schema(sub, rtype) for sub in spec.fields})
@@ -44,6 +45,8 @@ def _field_schema(spec: Field, rtype: ResourceType) -> dict[str, Any]:
             schema.update(pattern=spec.pattern + _END, minLength=34, maxLength=34)
         if spec.choices:
             schema["enum"] = list(spec.choices)
+        if spec.shape:
+            schema["pattern"] = "^" + spec.shape.pattern + _END
         if spec.kind is Kind.URL:
             schema["format"] = "uri"
     if spec.default is not None:
@@ -91,8 +94,11 @@ def build_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {}
     definitions: dict[str, Any] = {}
     for rtype in RESOURCE_TYPES:
-        properties[rtype.defaults_key] = {"$ref": f"#/$defs/{rtype.noun}_fields",
-                                          "description": f"Merged into every {rtype.noun}; the {rtype.noun} wins."}
+        properties[rtype.defaults_key] = {
+            "$ref": f"#/$defs/{rtype.noun}_fields",
+            "not": {"anyOf": [{"required": [option.key]} for option in OPTIONS if option.one_resource]},
+            "description": f"Merged into every {rtype.noun}; the {rtype.noun} wins. Options that name one "
+                           f"{rtype.noun} ({', '.join(o.key for o in OPTIONS if o.one_resource)}) belong on it."}
         properties[rtype.section] = {
             "type": "object",
             "description": f"{rtype.title}s by logical name (the Pulumi resource name).",

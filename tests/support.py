@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from flex_provider.client import Credentials, FlexClient, RetryPolicy, Timeouts
@@ -60,3 +64,25 @@ def stack_config(emulator: Emulator, token: str | None = None, **extra: object) 
     """The stack config the engine hands the default provider: namespaced keys, the token as a secret."""
     return {"twilio:accountSid": emulator.account_sid, "twilio:authToken": secret(token or emulator.auth_token),
             "flex:apiUrl": emulator.base_url, "flex-channels:unrelated": "value", **extra}
+
+
+@contextlib.contextmanager
+def answering(answer: Callable[[BaseHTTPRequestHandler], None]) -> Iterator[str]:
+    """A loopback HTTP server whose every GET `answer` writes (a client that went away is no error); its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with contextlib.suppress(OSError):
+                answer(self)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -3,6 +3,7 @@ rules, stack files, the program, the CLI, and a configuration's whole life throu
 
 from __future__ import annotations
 
+import io
 import json
 import textwrap
 from pathlib import Path
@@ -236,7 +237,8 @@ def test_a_page_link_is_followed_only_on_the_listed_apis_own_origin(emulator: Em
             response = requests.Response()
             response.status_code, response.url = 200, request.url
             link = None if "Page=1" in (request.url or "") else self.next_url
-            response._content = json.dumps({"meta": {"next_page_url": link}, "address_configurations": []}).encode()
+            response.raw = io.BytesIO(json.dumps({"meta": {"next_page_url": link}, "address_configurations": []})
+                                      .encode())
             return response
 
     pages = Pages()

@@ -68,7 +68,7 @@ def test_a_resources_shard_depends_on_its_name_only() -> None:
 def test_a_bad_number_of_hosts_stops_the_program_naming_the_setting(value: str) -> None:
     with pytest.raises(pulumi.RunError) as caught:
         run_program("staging", config(**{"flex:hosts": value}))
-    assert str(caught.value) == f"flex:hosts / FLEX_HOSTS must be a whole number from 1 to 32, not {value!r}"
+    assert str(caught.value) == f"flex:hosts / FLEX_HOSTS must be a whole number from 1 to 32, not {value!a}"
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ def test_a_blank_setting_falls_back_to_the_environment_as_every_setting_does() -
 def test_a_programs_own_number_of_hosts_is_checked_too(tmp_path: Path) -> None:
     program = tmp_path / "__main__.py"
     program.write_text("from flex_provider import FlexChannelStack\n"
-                       f"FlexChannelStack('s', path={str(ROOT / 'stacks' / 'staging.yaml')!r}, hosts=0)\n")
+                       f"FlexChannelStack('s', path={str(ROOT / 'stacks' / 'staging.yaml')!a}, hosts=0)\n")
     with pytest.raises(pulumi.RunError, match="flex:hosts / FLEX_HOSTS must be a whole number from 1 to 32, not '0'"):
         run_program("staging", config(), program=program)
 
@@ -173,7 +173,7 @@ def test_a_setting_stored_as_a_secret_reaches_the_hosts_as_a_secret() -> None:
 def test_two_components_have_hosts_of_their_own(tmp_path: Path) -> None:
     program = tmp_path / "__main__.py"
     program.write_text("from flex_provider import FlexChannelStack\n"
-                       f"FlexChannelStack('eu', path={str(ROOT / 'stacks' / 'dev.yaml')!r}, hosts=2)\n"
-                       f"FlexChannelStack('us', path={str(ROOT / 'stacks' / 'prod.yaml')!r}, hosts=2)\n")
+                       f"FlexChannelStack('eu', path={str(ROOT / 'stacks' / 'dev.yaml')!a}, hosts=2)\n"
+                       f"FlexChannelStack('us', path={str(ROOT / 'stacks' / 'prod.yaml')!a}, hosts=2)\n")
     run = run_program("staging", config(), program=program)
     assert sorted(p.name for p in providers(run)) == ["eu-hosts-0", "eu-hosts-1", "us-hosts-0", "us-hosts-1"]

@@ -202,7 +202,7 @@ channels:
         "Flex would hand back that channel instead of creating a second one",
         "stacks/dev.yaml:14:23: channels.mobile.chat_unique_name: 'support' is already the unique name of channel "
         "'web'; unique names must differ within the account",
-        f"stacks/dev.yaml:15:13: channels.mobile.import: channel 'web' already imports {CH_A}",
+        f"stacks/dev.yaml:15:13: channels.mobile.import: channel 'web' already imports {CH_A!r}",
     ]),
     "bad channel names": (f"""\
 defaults:
@@ -279,7 +279,7 @@ channels:
         "stacks/dev.yaml:6:34: flex_flows.web-chat.integration.colour: is not a known key; known keys: flow_sid, url, "
         "workspace_sid, workflow_sid, channel, timeout, priority, creation_on_message, retry_count",
         "stacks/dev.yaml:6:56: flex_flows.web-chat.integration.timeout: must be a whole number, not the number 1.5",
-        "stacks/dev.yaml:13:16: channels.a.flex_flow: names no flow of this file (declared: web-chat)",
+        "stacks/dev.yaml:13:16: channels.a.flex_flow: names no flow of this file: 'nope' (declared: web-chat)",
         "stacks/dev.yaml:16:16: channels.b.flex_flow: give flex_flow or flex_flow_sid, not both",
         "stacks/dev.yaml:18:3: channels.c.flex_flow_sid: is required (set it or flex_flow on the channel or in "
         "`defaults:`)",
@@ -334,8 +334,8 @@ channels:
 """, [
         "stacks/dev.yaml:3:21: flex_flow_defaults.integration.flow_sid: is required when integration_type is studio "
         "(for 2 flows: a, b)",
-        "stacks/dev.yaml:16:14: defaults.flex_flow: names no flow of this file (declared: a, b, c) (for 3 channels: "
-        "web, mobile, kiosk)",
+        "stacks/dev.yaml:16:14: defaults.flex_flow: names no flow of this file: 'nope' (declared: a, b, c) (for 3 "
+        "channels: web, mobile, kiosk)",
         "stacks/dev.yaml:17:21: defaults.chat_unique_name: 'same' is already the unique name of channel 'web'; unique "
         "names must differ within the account (for 2 channels: mobile, kiosk)",
     ]),
@@ -648,7 +648,7 @@ channels:
         f"stacks/dev.yaml:8:5: channels.'a\\n::error::forged'.{'k' * 100!r}…: is not a known key; known keys: "
         "flex_flow_sid, flex_flow, identity, chat_user_friendly_name, chat_friendly_name, target, chat_unique_name, "
         "pre_engagement_data, task_sid, task_attributes, long_lived, protect, retain_on_delete, import, aliases",
-        "stacks/dev.yaml:14:23: channels.c.chat_unique_name: ''same\\u2028line'' is already the unique name of "
+        "stacks/dev.yaml:14:23: channels.c.chat_unique_name: 'same\\u2028line' is already the unique name of "
         "channel 'b'; unique names must differ within the account",
         f"stacks/dev.yaml:15:6: channels.d: must be a mapping of channel fields, not the str {'x' * 40!r}…",
     ]

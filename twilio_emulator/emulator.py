@@ -65,7 +65,7 @@ class Emulator:
         require_flows: bool = False,
     ) -> None:
         if not _binds_to_loopback_only(host):
-            raise ValueError(f"the emulator listens on loopback only, not on {host!r}")
+            raise ValueError(f"the emulator listens on loopback only, not on {host!a}")
         if not 0 <= port <= 65535:
             raise ValueError(f"port {port} is not a TCP port (0 to 65535; 0 picks a free one)")
         credentials = {account_sid: auth_token}
@@ -100,6 +100,10 @@ class Emulator:
 
     def stop(self) -> None:
         self._server.shutdown()
+        self.close()
+
+    def close(self) -> None:
+        """Release the port and the data file; for an emulator that is not serving (`stop` ends one that is)."""
         self._server.server_close()
         if self._store:
             self._store.close()
