@@ -7,15 +7,20 @@ PY      := $(VENV)/bin/python
 RUNTIME := $(VENV)/.installed-runtime
 STAMP   := $(VENV)/.installed
 
-.PHONY: test lint setup up destroy down clean emulator validate bench bench-record
+.PHONY: test lint engine setup up destroy down clean emulator validate bench bench-record
 
-# The one test command: README and .ci/run both call it.
-test: lint
+# The one test command: README and .ci/run both call it. The real-engine tests need the Pulumi engine.
+test: lint engine
 	$(PY) -m pytest
+
+# The Pulumi CLI the tests and `make up` run: on PATH, else built once per machine from Pulumi's Go modules into
+# ~/.cache/flex-channels (scripts/engine.py; a few minutes the first time, nothing after).
+engine:
+	@$(PYTHON) scripts/engine.py --for test >/dev/null
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/actionlint .github/workflows/*.yml
+	$(VENV)/bin/actionlint .github/workflows/*.yml examples/github-workflow/*.yml
 
 $(RUNTIME): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "flex-channels needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -43,7 +48,8 @@ validate: $(RUNTIME)
 	$(PY) -m flex_provider validate
 
 emulator: $(RUNTIME)
-	$(PY) -m twilio_emulator --port 8765 --data .emulator/channels.json
+	@echo "==> To use the CLI against it, in another shell:"; $(PY) -m flex_provider emulator-env | sed 's/^/    /'
+	$(PY) -m twilio_emulator --data .emulator/channels.json
 
 # Benchmarks (not part of the tests). `make bench` writes bench/results/latest/ (ignored by git);
 # `make bench-record` replaces the tracked bench/results/*.json that BENCHMARKS.md quotes.

@@ -29,7 +29,7 @@ from flex_provider.declaration import ResourceType
 from flex_provider.errors import AdoptionError, NotFoundError
 from flex_provider.options import IMPORT_INPUT, OPTIONS_BY_KEY
 from flex_provider.pulumi_workarounds import contains_unknown
-from flex_provider.values import a_or_an
+from flex_provider.values import a_or_an, shown
 
 __all__ = ["adopt", "adopted", "adopts_another", "check_import", "keeps_adopted", "refuse_readoption"]
 
@@ -83,11 +83,12 @@ def adopt(rtype: ResourceType, client: Callable[[], FlexClient], sid: str, input
     for spec in returned:
         actual = found.values.get(spec.name)
         if not spec.updatable and actual != inputs[spec.name]:
+            theirs, ours = shown(str(actual)), shown(str(inputs[spec.name]))  # Twilio's and the file's: escaped
             raise AdoptionError(
-                f"cannot adopt {rtype.title} {sid}: its {spec.name} is {actual}, but the {rtype.noun} declares "
-                f"{inputs[spec.name]}, and {a_or_an(rtype.noun)}'s {spec.name} cannot change. Declare "
-                f"{spec.name}: {actual} to adopt it as it is, or import {a_or_an(rtype.noun)} of "
-                f"{inputs[spec.name]} (`python -m flex_provider {rtype.command} list` lists them)."
+                f"cannot adopt {rtype.title} {sid}: its {spec.name} is {theirs}, but the {rtype.noun} declares "
+                f"{ours}, and {a_or_an(rtype.noun)}'s {spec.name} cannot change. Declare {spec.name}: {theirs} to "
+                f"adopt it as it is, or import {a_or_an(rtype.noun)} of {ours} (`python -m flex_provider "
+                f"{rtype.command} list` lists them)."
             )
     changes = {spec.name: inputs[spec.name]
                for spec in returned if differs(spec, found.values.get(spec.name), inputs[spec.name])}

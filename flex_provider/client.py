@@ -22,10 +22,11 @@ from flex_provider.endpoints import FLEX_API, Endpoints, resolve_base_url
 from flex_provider.errors import InvalidIdError, TransportError, answer_lost
 from flex_provider.models import ApiObject
 from flex_provider.retry import RetryPolicy
-from flex_provider.transport import Credentials, Timeouts, Transport
+from flex_provider.transport import MAX_ANSWER_BYTES, Credentials, Timeouts, Transport
 from flex_provider.values import a_or_an, describe, quote
 
 __all__ = [
+    "MAX_ANSWER_BYTES",
     "ApiObject",
     "Credentials",
     "Endpoints",
@@ -129,12 +130,13 @@ class FlexClient:
         sent = {f.query: given[f.output] for f in rtype.list_filters if f.query and f.output in given}
         kept = {f.output: given[f.output] for f in rtype.list_filters if not f.query and f.output in given}
         query = urlencode({**sent, "PageSize": page_size or rtype.max_page_size})
-        url: str | None = f"{self._url(rtype, rtype.collection_path(_checked_parents(rtype, filters)))}?{query}"
+        collection = self._url(rtype, rtype.collection_path(_checked_parents(rtype, filters)))
+        url: object = f"{collection}?{query}"
         while url:
-            self._check_same_origin(rtype, url)
-            page = self._request("GET", url)
+            link = self._check_same_origin(rtype, url, collection)
+            page = self._request("GET", link)
             for item in page.get(rtype.list_key) or []:
-                found = self._object(rtype, item, "GET", url)
+                found = self._object(rtype, item, "GET", link)
                 if all(found.values.get(key) == value for key, value in kept.items()):
                     yield found
             url = (page.get("meta") or {}).get("next_page_url")
@@ -169,15 +171,29 @@ class FlexClient:
 
     def _object(self, rtype: ResourceType, body: Mapping[str, Any], method: str, url: str,
                 advice: str = "", answered_at: datetime | None = None) -> ApiObject:
-        if not isinstance(body.get("sid"), str):
+        sid = body.get("sid")
+        if not isinstance(sid, str):
             raise answer_lost(method, url, f"the answer has no {rtype.noun} 'sid'", advice)
+        if not rtype.sid_regex.fullmatch(sid):
+            # Users copy SIDs from `list` into `import:`, and state keeps them as ids: only Twilio's form passes.
+            raise answer_lost(method, url, f"the answer's {rtype.noun} 'sid' is not a {rtype.sid_prefix} SID "
+                                           f"('{rtype.sid_prefix}' and 32 hex digits): {quote(sid)}", advice)
         return ApiObject(rtype, rtype.outputs_from(body), answered_at)
 
-    def _check_same_origin(self, rtype: ResourceType, url: str) -> None:
-        """Refuse to follow a page link off the listed API's origin: it would carry our credentials there."""
-        ours, theirs = urlsplit(self.endpoints.base_url(rtype.api)), urlsplit(url)
+    def _check_same_origin(self, rtype: ResourceType, url: object, collection: str) -> str:
+        """Refuse to follow a page link off the listed API's origin (it would carry our credentials there), or one
+        that is no URL at all (named as a failure of listing `collection`)."""
+        ours = urlsplit(self.endpoints.base_url(rtype.api))
+        try:
+            theirs = urlsplit(url) if isinstance(url, str) else None
+        except ValueError:  # a '[' that opens no IPv6 address
+            theirs = None
+        if theirs is None:
+            raise TransportError("GET", collection, f"page link {quote(str(url))} is not a URL")
         if (ours.scheme, ours.netloc) != (theirs.scheme, theirs.netloc):
-            raise TransportError("GET", f"{theirs.scheme}://{theirs.netloc}/…", "page link points off the API's origin")
+            raise TransportError("GET", f"{theirs.scheme}://{theirs.netloc}/...",
+                                 "page link points off the API's origin")
+        return str(url)
 
 
 def _checked_parents(rtype: ResourceType, values: Mapping[str, Any]) -> dict[str, str]:

@@ -8,11 +8,14 @@ story told in adoption.py; each operation here calls its part.
 
 CRUD takes `client`, a callable that gives the HTTP client: it is asked for only once an operation
 needs the API, so that check and diff need no credentials, and a bad id is refused before a missing
-credential is.
+credential is. Diff and CRUD also take `held`, the SIDs the resources of this run hold in this process
+(`Held`), which a front end keeps for the life of its process, as it keeps its connection.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,8 +30,8 @@ from flex_provider.options import IMPORT_INPUT
 from flex_provider.pulumi_workarounds import contains_unknown
 from flex_provider.values import a_or_an, quote
 
-__all__ = ["HANDED_BACK_AFTER", "Checked", "Diff", "Failure", "Found", "check", "create", "delete", "diff", "read",
-           "update"]
+__all__ = ["HANDED_BACK_AFTER", "Checked", "Diff", "Failure", "Found", "Held", "check", "create", "delete", "diff",
+           "read", "update"]
 
 Client = Callable[[], FlexClient]
 
@@ -70,6 +73,35 @@ class Found:
     outputs: dict[str, Any]
 
 
+class Held:
+    """SIDs of the resources this process has seen held in this run (created, adopted, diffed, read or updated;
+    a delete lets go), so that a create answered with one of them is refused (`create`).
+
+    The dynamic host keeps one provider object per class for its whole life, one run, and each holds one
+    of these; the host runs up to 4 operations at once, hence the lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sids: set[str] = set()
+
+    def hold(self, sid: str | None) -> None:
+        if sid:
+            with self._lock:
+                self._sids.add(sid)
+
+    def claim(self, sid: str) -> bool:
+        """Hold `sid`; whether it was held already."""
+        with self._lock:
+            held = sid in self._sids
+            self._sids.add(sid)
+        return held
+
+    def release(self, sid: str) -> None:
+        with self._lock:
+            self._sids.discard(sid)
+
+
 def check(rtype: ResourceType, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Checked:
     """Validate every input without calling the API; return them with defaults applied, in stored form.
 
@@ -97,21 +129,22 @@ def check(rtype: ResourceType, olds: Mapping[str, Any], news: Mapping[str, Any])
         if not problems:
             inputs[spec.name] = stored
     if not failures and not contains_unknown(inputs):
-        failures.extend(Failure(path, reason) for path, reason in rtype.requirement_problems(inputs))
+        failures.extend(Failure(path, reason) for path, _, reason in rtype.requirement_problems(inputs))
     refused = adoption.check_import(rtype, olds, news, inputs)
     if refused:
         failures.append(Failure(IMPORT_INPUT, refused))
     return Checked(inputs, failures)
 
 
-def diff(rtype: ResourceType, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
+def diff(rtype: ResourceType, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], held: Held) -> Diff:
     """Replace when a field the API cannot change changed, else update; delete first when the two would collide.
 
     Collide: the old and new resource share every key of one of the declared collisions (for a
     channel: the same `chat_unique_name`, or the same Flex Flow and identity). `olds` are the stored
     outputs, which include the inputs. Diff never fails: the engine also diffs after every refresh,
-    and an error there would stop it (adoption.py, step 2).
+    and an error there would stop it (adoption.py, step 2). The resource it diffs is held (`Held`).
     """
+    held.hold(id_)
     fields = [spec for spec in rtype.fields if changed(rtype, spec, olds, news)]
     readopt = adoption.adopts_another(id_, news)
     replaces = [spec.name for spec in fields if not spec.updatable] + ([IMPORT_INPUT] if readopt else [])
@@ -125,28 +158,35 @@ def diff(rtype: ResourceType, id_: str, olds: Mapping[str, Any], news: Mapping[s
     return Diff(changes=True, replaces=replaces, delete_before_replace=collide)
 
 
-def create(rtype: ResourceType, client: Client, props: Mapping[str, Any]) -> Found:
+def create(rtype: ResourceType, client: Client, props: Mapping[str, Any], held: Held) -> Found:
     """POST the resource, or adopt the one `import_sid` names; its SID is the resource id.
 
     One POST, never repeated once it may have reached the server: it either created the resource
     and we return it, or failed and created nothing, or its answer was lost and OutcomeUnknownError
-    tells the user how to find and adopt it.
+    tells the user how to find and adopt it. A resource Twilio hands back instead of creating one
+    (made before the run, or held by another resource of it) is refused.
     """
     inputs = inputs_of(rtype, props)
     sid = props.get(IMPORT_INPUT)
     if sid:
         found = adoption.adopt(rtype, client, sid, inputs)
+        held.hold(found.sid)
     else:
         found = client().create(rtype, inputs)
         _refuse_handed_back(rtype, found)
+        _refuse_held(rtype, found, held)
     return Found(found.sid, _outputs(inputs, props, found))
 
 
-def read(rtype: ResourceType, client: Client, id_: str, props: Mapping[str, Any]) -> Found | None:
-    """Fetch the resource (refresh, `Resource.get`); one gone from the account reads as gone (None).
+def read(rtype: ResourceType, client: Client, id_: str, props: Mapping[str, Any], held: Held) -> Found | None:
+    """Fetch the resource (refresh, `Resource.get`); in a refresh, one gone from the account reads as gone (None).
 
     The outputs are what the API returns now, so a refresh records drift; inputs the API does not
-    return keep their stored value.
+    return keep their stored value. A refresh sends the stored outputs, which always hold the `sid`;
+    `get` sends none. For `get`, a missing resource is an error: answered as gone, the engine would
+    keep the requested id and succeed with every output empty (pulumi/pulumi
+    pkg/resource/deploy/step.go ReadStep.Apply fails only on nil outputs, and the dynamic host always
+    returns its `__provider`).
     """
     if not rtype.sid_regex.fullmatch(id_ or ""):
         raise InvalidIdError(f"{quote(id_ or '')} is not {a_or_an(rtype.title)} SID ('{rtype.sid_prefix}' and 32 "
@@ -154,13 +194,18 @@ def read(rtype: ResourceType, client: Client, id_: str, props: Mapping[str, Any]
     inputs = inputs_of(rtype, props)
     try:
         found = client().fetch(rtype, id_, **_parents(rtype, inputs))
-    except NotFoundError:
+    except NotFoundError as error:
+        if "sid" not in props:
+            error.args = (f"{rtype.name}.get: the account has no {rtype.title} {id_} ({error}). Check the SID: "
+                          f"`python -m flex_provider {rtype.command} list` lists them.",)
+            raise
         return None
+    held.hold(found.sid)
     return Found(found.sid, _outputs(inputs, props, found))
 
 
 def update(rtype: ResourceType, client: Client, id_: str, olds: Mapping[str, Any],
-           news: Mapping[str, Any]) -> dict[str, Any]:
+           news: Mapping[str, Any], held: Held) -> dict[str, Any]:
     """POST the changed fields to the resource and return its outputs; diff sends here only fields the API can
     change (and the replace of an adopted resource it answers as an update, refused here).
 
@@ -174,15 +219,16 @@ def update(rtype: ResourceType, client: Client, id_: str, olds: Mapping[str, Any
     changes = {spec.name: inputs[spec.name]
                for spec in rtype.fields if spec.name in inputs and changed(rtype, spec, olds, news)}
     found = client().update(rtype, id_, update_body(rtype, changes, inputs), **_parents(rtype, inputs))
+    held.hold(id_)
     return _outputs(inputs, news, found)
 
 
-def delete(rtype: ResourceType, client: Client, id_: str, props: Mapping[str, Any]) -> None:
-    """DELETE the resource; one already gone counts as deleted. Any other failure means it still exists."""
-    try:
+def delete(rtype: ResourceType, client: Client, id_: str, props: Mapping[str, Any], held: Held) -> None:
+    """DELETE the resource; one already gone counts as deleted. Any other failure means it still exists.
+    Once deleted, its SID is held no more."""
+    with contextlib.suppress(NotFoundError):
         client().delete(rtype, id_, **_parents(rtype, inputs_of(rtype, props)))
-    except NotFoundError:
-        return
+    held.release(id_)
 
 
 def _parents(rtype: ResourceType, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -219,6 +265,23 @@ def _refuse_handed_back(rtype: ResourceType, found: ApiObject) -> None:
             f"before this run: Twilio hands back the {rtype.noun} it already has for these inputs instead of "
             f"creating one. If it is this {rtype.noun}, adopt it with `import: {found.sid}`; if another "
             f"resource owns it, give this one other inputs ({', '.join(_owner_keys(rtype))}).")
+
+
+def _refuse_held(rtype: ResourceType, found: ApiObject, held: Held) -> None:
+    """Refuse a create Twilio answered with a resource another resource of this run already holds, and hold it
+    otherwise.
+
+    The hand-back rule's clock cannot tell a channel made seconds ago by another resource of the same
+    run (two stack files of one program, a Python program's computed inputs) from a new one; the
+    resources the engine diffed or this process created can. Each provider host holds its own: with
+    `flex:hosts` above 1, resources on different hosts are told apart only by the clock.
+    """
+    if held.claim(found.sid):
+        raise AlreadyExistsError(
+            f"the create was answered with {rtype.title} {found.sid}, which another resource of this run "
+            f"already holds: Twilio hands back the {rtype.noun} it already has for these inputs instead of "
+            f"creating one. Taking it would give one {rtype.noun} two owners, and destroying either would "
+            f"delete the other's; give this one other inputs ({', '.join(_owner_keys(rtype))}).")
 
 
 def _timestamp(text: Any) -> datetime | None:

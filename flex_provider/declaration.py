@@ -19,7 +19,7 @@ from typing import Any
 from flex_provider.kinds import Kind, Problems
 from flex_provider.values import plural
 
-__all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "first_problem",
+__all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "Shape", "first_problem",
            "in_dependency_order", "sid_pattern"]
 
 
@@ -83,6 +83,17 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """The form a text value must have where Twilio's prose gives one but its spec no `pattern`
+    (an address's `address_country`: "an ISO 3166-1 alpha-2 country code")."""
+
+    pattern: str
+    """Matched with `re.fullmatch`; also the JSON Schema's `pattern`."""
+    wanted: str
+    """What a value must be, as messages say it: 'an ISO 3166-1 alpha-2 country code, …'."""
+
+
+@dataclass(frozen=True)
 class Field:
     """One input of a resource: its names, kind, rules and whether the API can change it in place."""
 
@@ -94,6 +105,8 @@ class Field:
     default: Any = None
     sid_prefix: str | None = None
     choices: tuple[str, ...] = ()
+    item_choices: tuple[str, ...] = ()
+    """For a list of strings: the values each item may take, where the spec's prose lists them."""
     updatable: bool = False
     fields: tuple[Field, ...] = ()
     """The keys of a mapping field (Kind.OBJECT), each encoded under its own API name."""
@@ -103,9 +116,11 @@ class Field:
     max_length: int | None = None
     """The most characters a string may have, where Twilio documents it."""
     requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """For a choice: the keys (`integration.flow_sid`) each value needs set, as the spec's prose says."""
+    """For a choice: the keys (`integration.flow_sid`) each value needs set, as the spec's prose says; the
+    paths are from the resource's top, also for a choice inside a mapping (`auto_creation.type`)."""
     every_update: bool = False
     """Sent in every update, changed or not, where the API takes a partial update only with it (Studio's `Status`)."""
+    shape: Shape | None = None
 
     @property
     def pattern(self) -> str | None:
@@ -152,13 +167,23 @@ def first_problem(problems: Problems) -> str | None:
     return f"{where}: {reason}" if where else reason
 
 
+def _at(inputs: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted key path (`integration.flow_sid`), or None when any step of it is unset."""
+    value: Any = inputs
+    for key in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
 @dataclass(frozen=True)
 class Collision:
     """Inputs that together must be unique in the account.
 
     Two declarations with equal values are refused by the validator, and a replace whose old
     and new resource share them must delete the old one first. `reason` is reported at the
-    last key, with `{other}` (the first declaration's name) and `{value}` filled in.
+    last key, with `{other}` (the first declaration's name) and `{value}` (its value, quoted) filled in.
     """
 
     keys: tuple[str, ...]
@@ -272,16 +297,18 @@ class ResourceType:
         noun = re.sub(r"(?<!^)(?=[A-Z])", "_", self.operation).lower()
         return f"{verb}_{plural(noun) if verb == 'list' else noun}"
 
-    def requirement_problems(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """Keys a choice's value needs and the inputs lack, as (key path, reason): checked once every
-        field is known to be valid, by the provider's check and the stack-file loader alike."""
+    def requirement_problems(self, inputs: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """Keys a choice's value needs and the inputs lack, as (key path, the choice's path, reason): checked
+        once every field is known to be valid, by the provider's check and the stack-file loader alike.
+        A choice may be a field or a key of a mapping field (`auto_creation.type`)."""
+        choices = [*((spec.name, spec) for spec in self.fields if spec.requires),
+                   *((f"{spec.name}.{sub.name}", sub) for spec in self.fields for sub in spec.fields if sub.requires)]
         found = []
-        for spec in (spec for spec in self.fields if spec.requires):
-            for path in spec.requires.get(inputs.get(spec.name), ()):
-                top, _, key = path.partition(".")
-                value = inputs.get(top)
-                if value is None or (key and (not isinstance(value, Mapping) or value.get(key) is None)):
-                    found.append((path, f"is required when {spec.name} is {inputs[spec.name]}"))
+        for trigger, spec in choices:
+            chosen = _at(inputs, trigger)
+            for path in spec.requires.get(chosen, ()) if isinstance(chosen, str) else ():
+                if _at(inputs, path) is None:
+                    found.append((path, trigger, f"is required when {trigger} is {chosen}"))
         return found
 
     def with_defaults(self, inputs: Mapping[str, Any]) -> dict[str, Any]:

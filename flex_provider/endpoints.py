@@ -129,6 +129,6 @@ def _without_userinfo(url: str) -> str:
         return url
     scheme, sep, _ = url.partition("://")
     prefix = scheme + sep if sep and _SCHEME.fullmatch(scheme) else ""
-    return f"{prefix}…@{url.rsplit('@', 1)[1]}"
+    return f"{prefix}***@{url.rsplit('@', 1)[1]}"
 
 

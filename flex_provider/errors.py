@@ -16,12 +16,19 @@
 
 Each ApiError class names the HTTP statuses it stands for; `api_error_type` asks the tree.
 No message in this tree ever contains a credential: errors are built from the request's method
-and URL (which carry none) and the response body Twilio sent.
+and URL (which carry none) and the response body Twilio sent. Whatever came from the network (a
+URL Twilio linked to, its message, a reason a library gave) is escaped as `shown` shows names, so
+an answer cannot forge a line of Pulumi's output or send an escape sequence to a terminal.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
+
+from flex_provider.values import shown
+
+_SHOWN = 1000
+"""The most characters of one value from the network a message shows."""
 
 __all__ = [
     "GATEWAY_STATUSES",
@@ -79,7 +86,7 @@ class TransportError(FlexError):
         self.url = url
         self.reason = reason
         self.status = status
-        super().__init__(f"{method} {url} failed: {reason}")
+        super().__init__(f"{method} {shown(url, _SHOWN)} failed: {shown(reason, _SHOWN)}")
 
 
 class OutcomeUnknownError(TransportError):
@@ -92,7 +99,8 @@ class OutcomeUnknownError(TransportError):
     def __init__(self, method: str, url: str, reason: str, advice: str, status: int | None = None) -> None:
         super().__init__(method, url, reason, status)
         self.advice = advice
-        self.args = (f"{method} {url}: the request was sent but no answer came back ({reason}). {advice}",)
+        self.args = (f"{method} {shown(url, _SHOWN)}: the request was sent but no answer came back "
+                     f"({shown(reason, _SHOWN)}). {advice}",)
 
 
 def answer_lost(method: str, url: str, reason: str, advice: str, status: int | None = None) -> TransportError:
@@ -127,6 +135,8 @@ class ApiError(FlexError):
 
     statuses: ClassVar[frozenset[int]] = frozenset()
     """The HTTP statuses this class stands for; a status no subclass claims is a plain ApiError."""
+    advice: ClassVar[str] = ""
+    """What to do about every error of this class, after what Twilio said."""
 
     def __init__(
         self,
@@ -144,20 +154,26 @@ class ApiError(FlexError):
         self.code = code
         self.message = message
         self.more_info = more_info
-        link = f" See {more_info}" if more_info else ""
-        super().__init__(f"{method} {url} returned {self.summary}.{link}")
+        link = f" See {shown(more_info, _SHOWN)}" if more_info else ""
+        advice = f" {self.advice}" if self.advice else ""
+        super().__init__(f"{method} {shown(url, _SHOWN)} returned {self.summary}.{link}{advice}")
 
     @property
     def summary(self) -> str:
         """The status and what Twilio said: `HTTP 409 (Twilio error 50416): …`."""
         code_text = f" (Twilio error {self.code})" if self.code is not None else ""
-        return f"HTTP {self.status}{code_text}: {self.message}"
+        return f"HTTP {self.status}{code_text}: {shown(self.message, _SHOWN)}"
 
 
 class AuthenticationError(ApiError):
     """Twilio rejected the credentials (HTTP 401 or 403)."""
 
     statuses = frozenset({401, 403})
+    advice = (
+        "Check that the Account SID and the token (or API key and secret) belong to one account and are current. "
+        "`pulumi refresh`, `pulumi destroy` and `--refresh` use the provider settings saved by the last `pulumi up`: "
+        "after rotating a token, add `--run-program` to them (or run `pulumi up` first)."
+    )
 
 
 class ValidationError(ApiError):

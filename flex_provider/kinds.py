@@ -8,11 +8,23 @@ resources all read the rules below, so a value one path accepts is never refused
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from flex_provider.values import canonical_json, describe, is_url, load_json, quote
+from flex_provider.values import (
+    EXACT_INTEGER,
+    a_or_an,
+    canonical_json,
+    closest,
+    control_character,
+    describe,
+    is_url,
+    load_json,
+    quote,
+    sid_found,
+)
 
 if TYPE_CHECKING:
     from flex_provider.declaration import Field
@@ -103,7 +115,8 @@ class _Scalar(Kind):
 
 
 class _String(_Scalar):
-    """A string, with whichever of the field's rules it has: not empty, a length, a SID pattern, a choice, a URL."""
+    """A string, with whichever of the field's rules it has: no control character, not empty, a length, a SID
+    pattern, a choice, a URL, a shape."""
 
     quotable = True
 
@@ -115,16 +128,22 @@ class _String(_Scalar):
     def problem(self, spec: Field, value: Any) -> str | None:
         if not isinstance(value, str):
             return f"must be a string, not {describe(value)}"
+        hidden = control_character(value)
+        if hidden:
+            return hidden
         if spec.required and not value.strip():
             return "must not be empty"
         if spec.max_length is not None and len(value) > spec.max_length:
             return f"must be {spec.max_length} characters at most, not {len(value)}"
         if spec.regex and not spec.regex.fullmatch(value):
-            return f"must be a {spec.sid_prefix} SID: '{spec.sid_prefix}' and 32 hex digits (pattern {spec.pattern})"
+            return (f"must be {a_or_an(f'{spec.sid_prefix} SID')}: '{spec.sid_prefix}' and 32 hex digits (pattern "
+                    f"{spec.pattern}); {sid_found(spec.sid_prefix or '', value)}")
         if spec.choices and value not in spec.choices:
             return f"must be one of {', '.join(spec.choices)}; not {quote(value, 40)}"
         if self._url and not is_url(value):
             return f"must be an absolute http(s) URL, not {quote(value)}"
+        if spec.shape and not re.fullmatch(spec.shape.pattern, value):
+            return f"must be {spec.shape.wanted}, not {quote(value)}"
         return None
 
     def from_api(self, spec: Field, value: Any) -> Any:
@@ -139,6 +158,8 @@ class _String(_Scalar):
             schema.update(pattern=spec.pattern + SCHEMA_END, minLength=34, maxLength=34)
         if spec.choices:
             schema["enum"] = list(spec.choices)
+        if spec.shape:
+            schema["pattern"] = "^" + spec.shape.pattern + SCHEMA_END
         if self._url:
             schema["format"] = "uri"
         return schema
@@ -157,11 +178,13 @@ class _Bool(_Scalar):
 
 class _Int(_Scalar):
     def problem(self, spec: Field, value: Any) -> str | None:
-        whole = isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+        whole = ((isinstance(value, int) and not isinstance(value, bool))
+                 or (isinstance(value, float) and value.is_integer()))  # float(int) overflows past 1e308
         if not whole:
             return f"must be a whole number, not {describe(value)}"
-        if spec.bounds and not spec.bounds[0] <= value <= spec.bounds[1]:
-            return f"must be from {spec.bounds[0]} to {spec.bounds[1]}, not {describe(value)}"
+        low, high = spec.bounds or (-EXACT_INTEGER, EXACT_INTEGER)
+        if not low <= value <= high:
+            return f"must be from {low} to {high}, not {describe(value)}"
         return None
 
     def stored(self, spec: Field, value: Any) -> Any:
@@ -197,14 +220,19 @@ class _Json(_Scalar):
 
 
 class _TextList(_Scalar):
-    """A list of strings; the form repeats its parameter once per item."""
+    """A list of strings, each without a control character and one of `Field.item_choices` where the spec lists
+    them; the form repeats its parameter once per item."""
 
     takes_collections = True
 
     def problem(self, spec: Field, value: Any) -> str | None:
-        if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
-            return None
-        return f"must be a list of strings, not {describe(value)}"
+        if not (isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)):
+            return f"must be a list of strings, not {describe(value)}"
+        hidden = next((reason for reason in map(control_character, value) if reason), None)
+        unknown = next((item for item in value if spec.item_choices and item not in spec.item_choices), None)
+        if hidden is None and unknown is not None:
+            return f"must hold only {', '.join(spec.item_choices)}; not {quote(unknown, 40)}"
+        return hidden
 
     def stored(self, spec: Field, value: Any) -> Any:
         return list(value)
@@ -213,7 +241,8 @@ class _TextList(_Scalar):
         yield spec.api_name, list(value)
 
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
-        return {"type": "array", "items": {"type": "string"}}
+        return {"type": "array", "items": {"type": "string", **({"enum": list(spec.item_choices)}
+                                                                if spec.item_choices else {})}}
 
 
 class _Object(Kind):
@@ -229,7 +258,9 @@ class _Object(Kind):
         found: Problems = []
         for key in value:
             if key not in spec.by_name:
-                found.append((str(key), f"is not a key of {spec.name}; known: {', '.join(spec.by_name)}"))
+                close = closest(str(key), spec.by_name)
+                hint = f"did you mean '{close}'?" if close else f"known: {', '.join(spec.by_name)}"
+                found.append((str(key), f"is not a key of {spec.name}; {hint}"))
         for sub in spec.fields:
             item = value.get(sub.name)
             if item is not None:

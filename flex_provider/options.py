@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flex_provider.declaration import ResourceType
+from flex_provider.values import describe, sid_found
 
 __all__ = ["IMPORT_INPUT", "OPTIONS", "OPTIONS_BY_KEY", "Option", "Options"]
 
@@ -26,6 +27,9 @@ class Option:
     key: str
     kind: str
     meaning: str
+    one_resource: bool = False
+    """It names one resource (its SID, its former names), so a section's defaults may not give it: every
+    resource of the section would claim the same."""
 
     def describe(self, rtype: ResourceType) -> str:
         return self.meaning.format(noun=rtype.noun, prefix=rtype.sid_prefix)
@@ -39,7 +43,11 @@ class Option:
                 return None
             if isinstance(value, list | tuple | Mapping):
                 return "must be a string, not a list or mapping"
-            return f"must be the SID of an existing {rtype.noun}: '{rtype.sid_prefix}' and 32 hex digits"
+            if not isinstance(value, str):
+                return (f"must be the SID of an existing {rtype.noun} ('{rtype.sid_prefix}' and 32 hex digits), not "
+                        f"{describe(value)}")
+            return (f"must be the SID of an existing {rtype.noun}: '{rtype.sid_prefix}' and 32 hex digits; "
+                    f"{sid_found(rtype.sid_prefix, value)}")
         if not (isinstance(value, list) and value and all(isinstance(a, str) and a.strip() for a in value)):
             return f"must be a list of former {rtype.noun} names (or URNs)"
         if not all(a.isprintable() and a.strip() == a for a in value):
@@ -50,8 +58,9 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("protect", "boolean", "Refuse to delete or replace the {noun} until this is false."),
     Option("retain_on_delete", "boolean", "Keep the {noun} in Twilio when it leaves the stack (or is replaced)."),
-    Option("import", "sid", "Adopt an existing {noun} by SID ({prefix}…) instead of creating one."),
-    Option("aliases", "names", "Former names of this {noun} (or full URNs), so a rename is not a replace."),
+    Option("import", "sid", "Adopt an existing {noun} by SID ({prefix}…) instead of creating one.", one_resource=True),
+    Option("aliases", "names", "Former names of this {noun} (or full URNs), so a rename is not a replace.",
+           one_resource=True),
 )
 OPTIONS_BY_KEY: Mapping[str, Option] = {option.key: option for option in OPTIONS}
 

@@ -65,6 +65,7 @@ class DeclaredProvider(ResourceProvider):
     def __init__(self) -> None:
         super().__init__()
         self._connection = Connection()
+        self._held = core.Held()
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle to nothing: whatever this object learned at run time stays in its process."""
@@ -82,27 +83,27 @@ class DeclaredProvider(ResourceProvider):
         return CheckResult(checked.inputs, [CheckFailure(f.property, f.reason) for f in checked.failures])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        found = core.diff(self.rtype, id_, olds, news)
+        found = core.diff(self.rtype, id_, olds, news, self._held)
         return DiffResult(changes=found.changes, replaces=found.replaces,
                           delete_before_replace=found.delete_before_replace)
 
     @_user_facing
     def create(self, props: dict[str, Any]) -> CreateResult:
-        created = core.create(self.rtype, self._connection.client, props)
+        created = core.create(self.rtype, self._connection.client, props, self._held)
         return CreateResult(created.id, created.outputs)
 
     @_user_facing
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        found = core.read(self.rtype, self._connection.client, id_, props)
+        found = core.read(self.rtype, self._connection.client, id_, props, self._held)
         return ReadResult("", {}) if found is None else ReadResult(found.id, found.outputs)
 
     @_user_facing
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(core.update(self.rtype, self._connection.client, id_, olds, news))
+        return UpdateResult(core.update(self.rtype, self._connection.client, id_, olds, news, self._held))
 
     @_user_facing
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        core.delete(self.rtype, self._connection.client, id_, props)
+        core.delete(self.rtype, self._connection.client, id_, props, self._held)
 
 
 def provider_class(rtype: ResourceType, module: str = __name__) -> type[DeclaredProvider]:

@@ -20,9 +20,10 @@ from pulumi.dynamic import Resource
 
 from flex_provider.declaration import ResourceType
 from flex_provider.declarations import RESOURCE_TYPES
+from flex_provider.options import IMPORT_INPUT, OPTIONS_BY_KEY
 from flex_provider.provider import PROVIDERS, DeclaredProvider
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, register_dynamic, serialized_provider
-from flex_provider.values import a_or_an, canonical_json, nested, quote
+from flex_provider.values import a_or_an, canonical_json, closest, nested, quote
 
 
 class DeclaredResource(Resource):
@@ -81,9 +82,9 @@ class DeclaredResource(Resource):
                 raise TypeError(f"{name}() args must be a {args_type.__name__}, not {type(args).__name__}")
             return args
         known = [f.name for f in dataclasses.fields(args_type)]
-        unknown = [key for key in kwargs if key not in known]
+        unknown = {key: closest(key, known) for key in kwargs if key not in known}
         if unknown:
-            raise TypeError(f"{name}() got unknown input{_s(unknown)} {', '.join(unknown)}; known: {', '.join(known)}")
+            raise TypeError(f"{name}() got unknown input{_s(list(unknown))} {_suggested(unknown, known)}")
         missing = [f.name for f in dataclasses.fields(args_type)
                    if f.default is dataclasses.MISSING and f.name not in kwargs]
         if missing:
@@ -124,14 +125,32 @@ def _s(items: list[str]) -> str:
     return "s" if len(items) != 1 else ""
 
 
+def _suggested(unknown: Mapping[str, str | None], known: list[str]) -> str:
+    """Unknown names, each with the known one it resembles, as stack files say it; the known list when one has none.
+
+    `identty; did you mean 'identity'?`, or `colour; known: flex_flow_sid, …`.
+    """
+    if len(unknown) == 1:
+        [(key, close)] = unknown.items()
+        return f"{key}; did you mean '{close}'?" if close else f"{key}; known: {', '.join(known)}"
+    named = ", ".join(f"{key} (did you mean '{close}'?)" if close else key for key, close in unknown.items())
+    return named + ("" if all(unknown.values()) else f"; known: {', '.join(known)}")
+
+
 def _props(rtype: ResourceType, args: Any, resource_name: str) -> dict[str, Any]:
     """The set inputs by name, with the declared defaults; unset ones are left out so they are not sent.
 
+    Every value that is plain data (strings, numbers, booleans, mappings and lists of them) is checked
+    here, as the provider's check will check it in the preview, so a malformed SID stops the program
+    at the line that declared it; a value that is an Output, or holds one, is checked by the preview
+    once it is known. Each problem names the resource and input; all are raised at once as a ValueError.
+
     JSON mappings become canonical JSON here, in the program: sent as mappings they would cross
     gRPC as protobuf Structs, whose numbers are all doubles. One that is not JSON (NaN, or nested
-    too deeply for Pulumi's serializer to survive) raises ValueError naming the resource and input.
+    too deeply for Pulumi's serializer to survive) is one of those problems.
     """
     props: dict[str, Any] = {}
+    problems: list[str] = []
     for f in dataclasses.fields(args):
         value = getattr(args, f.name)
         spec = rtype.by_name.get(f.name)
@@ -139,12 +158,35 @@ def _props(rtype: ResourceType, args: Any, resource_name: str) -> dict[str, Any]
             try:
                 value = _json_text(value)
             except ValueError as exc:
-                raise ValueError(f"{rtype.name} {quote(resource_name, 100)}: {f.name} {exc}") from None
+                problems.append(f"{f.name} {exc}")
+                continue
         if spec is not None and spec.fields and dataclasses.is_dataclass(value):
             value = {key: item for key, item in vars(value).items() if item is not None}
-        if value is not None:
-            props[f.name] = value
+        if value is None:
+            continue
+        if _is_plain_data(value):
+            problems.extend(_known_problems(rtype, f.name, value))
+        props[f.name] = value
+    if problems:
+        raise ValueError(f"{rtype.name} {quote(resource_name, 100)}: {'; '.join(problems)}")
     return rtype.with_defaults(props)
+
+
+_PLAIN_DATA = (str, bool, int, float, Mapping, list, tuple, type(None))
+
+
+def _is_plain_data(value: Any) -> bool:
+    """Whether a value is known now: plain data all through, with no Output, awaitable or other object inside."""
+    return all(isinstance(item, _PLAIN_DATA) for item in nested(value))
+
+
+def _known_problems(rtype: ResourceType, name: str, value: Any) -> list[str]:
+    """What is wrong with an input whose value is known, as the provider's check says it (`field.key reason`)."""
+    spec = rtype.by_name.get(name)
+    if spec is None:
+        reason = OPTIONS_BY_KEY["import"].problem(value, rtype) if name == IMPORT_INPUT else None
+        return [f"{name} {reason}"] if reason else []
+    return [f"{name}.{where} {reason}" if where else f"{name} {reason}" for where, reason in spec.problems(value)]
 
 
 def _json_text(value: Mapping[str, Any]) -> pulumi.Input[str]:

@@ -29,6 +29,9 @@ class Source:
     env_var: str
     secret: bool
     description: str
+    targets: bool = False
+    """Whether it chooses which account or server requests go to (credentials, an explicit URL): the settings
+    that `make up` refuses to mix with the local emulator's."""
 
     @property
     def label(self) -> str:
@@ -37,14 +40,15 @@ class Source:
 
 
 SOURCES: Mapping[str, Source] = {
-    "account_sid": Source("twilio:accountSid", "TWILIO_ACCOUNT_SID", False, "Twilio Account SID (AC…)."),
-    "auth_token": Source("twilio:authToken", "TWILIO_AUTH_TOKEN", True, "Auth Token of the account."),
-    "api_key": Source("twilio:apiKey", "TWILIO_API_KEY", False, "API Key SID (SK…), instead of the Auth Token."),
-    "api_secret": Source("twilio:apiSecret", "TWILIO_API_SECRET", True, "Secret of that API Key."),
+    "account_sid": Source("twilio:accountSid", "TWILIO_ACCOUNT_SID", False, "Twilio Account SID (AC…).", True),
+    "auth_token": Source("twilio:authToken", "TWILIO_AUTH_TOKEN", True, "Auth Token of the account.", True),
+    "api_key": Source("twilio:apiKey", "TWILIO_API_KEY", False, "API Key SID (SK…), instead of the Auth Token.",
+                      True),
+    "api_secret": Source("twilio:apiSecret", "TWILIO_API_SECRET", True, "Secret of that API Key.", True),
     "region": Source("twilio:region", "TWILIO_REGION", False, "Twilio Region, for example au1 or ie1."),
     "edge": Source("twilio:edge", "TWILIO_EDGE", False, "Twilio Edge, for example sydney or dublin."),
     "api_url": Source("flex:apiUrl", "FLEX_API_URL", False,
-                      "Explicit base URL for every API, for the local emulator (http allowed on loopback only)."),
+                      "Explicit base URL for every API, for the local emulator (http allowed on loopback only).", True),
     "timeout": Source("flex:timeoutSeconds", "FLEX_TIMEOUT_SECONDS", False,
                       "Seconds to wait for each API answer (default 30)."),
     "max_retries": Source("flex:maxRetries", "FLEX_MAX_RETRIES", False,

@@ -71,8 +71,11 @@ def build_schema(types: Sequence[ResourceType] = RESOURCE_TYPES) -> dict[str, An
     definitions: dict[str, Any] = {}
     by_section = {rtype.section: rtype for rtype in types}
     for rtype in types:
-        properties[rtype.defaults_key] = {"$ref": f"#/$defs/{rtype.noun}_fields",
-                                          "description": f"Merged into every {rtype.noun}; the {rtype.noun} wins."}
+        properties[rtype.defaults_key] = {
+            "$ref": f"#/$defs/{rtype.noun}_fields",
+            "not": {"anyOf": [{"required": [option.key]} for option in OPTIONS if option.one_resource]},
+            "description": f"Merged into every {rtype.noun}; the {rtype.noun} wins. Options that name one "
+                           f"{rtype.noun} ({', '.join(o.key for o in OPTIONS if o.one_resource)}) belong on it."}
         properties[rtype.section] = {
             "type": "object",
             "description": f"{rtype.title}s by logical name (the Pulumi resource name).",

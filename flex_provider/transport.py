@@ -3,11 +3,13 @@ failure mapped, in one place, to the error tree of errors.py.
 
 A request that failed before it was sent is a TransportError; one whose answer was lost after it may
 have reached Twilio is an unknown outcome for a POST (`answer_lost`); an error answer keeps Twilio's
-code, message and more_info.
+code, message and more_info. An answer is read up to MAX_ANSWER_BYTES and no further, so one that never
+ends cannot exhaust the process; a connection refused on this machine says to start the emulator.
 """
 
 from __future__ import annotations
 
+import json
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,23 +17,28 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import (
     ConnectTimeoutError,
     LocationValueError,
-    MaxRetryError,
     NewConnectionError,
     ReadTimeoutError,
 )
 
+from flex_provider.causes import in_chain, root_reason
 from flex_provider.errors import FlexError, TransportError, answer_error, answer_lost
+from flex_provider.loopback import is_loopback
 from flex_provider.retry import RetryPolicy, make_retry
 from flex_provider.version import __version__
 
-__all__ = ["Credentials", "Timeouts", "Transport"]
+__all__ = ["MAX_ANSWER_BYTES", "Credentials", "Timeouts", "Transport"]
 
+MAX_ANSWER_BYTES = 32 * 2**20
+"""The longest answer read: a page of 1,000 channels is under 1 MiB."""
+_CHUNK = 64 * 1024
 _USER_AGENT = f"flex-channels/{__version__} requests/{requests.__version__} Python/{platform.python_version()}"
 
 
@@ -93,19 +100,22 @@ class Transport:
                 advice: str = "") -> tuple[dict[str, Any], datetime | None]:
         """The answer's JSON object, and when the server sent it (its Date header), if it said."""
         try:
-            response = self._session.request(
-                method, url, data=data, timeout=(self.timeouts.connect, self.timeouts.read), allow_redirects=False
-            )
+            response = self._session.request(method, url, data=data, stream=True, allow_redirects=False,
+                                             timeout=(self.timeouts.connect, self.timeouts.read))
+            content = _read_bounded(response)
         except (requests.RequestException, LocationValueError) as exc:
             raise _transport_error(method, url, exc, advice) from exc
+        if content is None:
+            raise answer_lost(method, url, f"the answer is over {MAX_ANSWER_BYTES:,} bytes; no Twilio answer is that "
+                                           "long", advice)
         if response.status_code >= 300:
-            raise _api_error(method, url, response, advice)
+            raise _api_error(method, url, response, content, advice)
         answered_at = _http_date(response.headers.get("Date"))
-        if response.status_code == 204 or not response.content:
+        if response.status_code == 204 or not content:
             return {}, answered_at
         try:
-            body = response.json()
-        except ValueError as exc:
+            body = json.loads(content)
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser's stack
             raise answer_lost(method, url, f"HTTP {response.status_code} with a body that is not JSON",
                               advice) from exc
         if not isinstance(body, dict):
@@ -121,10 +131,27 @@ def _http_date(text: str | None) -> datetime | None:
         return None
 
 
-def _api_error(method: str, url: str, response: requests.Response, advice: str) -> FlexError:
+def _read_bounded(response: requests.Response) -> bytes | None:
+    """The answer's body, or None (and the connection closed) once it is over MAX_ANSWER_BYTES: an answer that
+    never ends, or claims gigabytes, cannot exhaust the process."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isascii() and declared.isdigit() and (len(declared) > 12 or int(declared) > MAX_ANSWER_BYTES):
+        response.close()
+        return None
+    chunks, size = [], 0
+    for chunk in response.iter_content(_CHUNK):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            response.close()
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _api_error(method: str, url: str, response: requests.Response, content: bytes, advice: str) -> FlexError:
     try:
-        body = response.json()
-    except ValueError:
+        body = json.loads(content)
+    except (ValueError, RecursionError):
         body = {}
     if not isinstance(body, dict):
         body = {}
@@ -143,13 +170,18 @@ def _api_error(method: str, url: str, response: requests.Response, advice: str) 
 
 def _transport_error(method: str, url: str, exc: Exception, advice: str) -> TransportError:
     """Map a requests or urllib3 exception to our tree: never sent, or sent with its answer lost."""
-    if _in_chain(exc, _UNSENDABLE):
-        return TransportError(method, url, f"not sent, the URL is not valid: {_root_reason(exc)}")
-    if isinstance(exc, requests.ConnectTimeout) or _in_chain(exc, _NEVER_SENT):
-        return TransportError(method, url, f"could not connect: {_root_reason(exc)}")
-    if isinstance(exc, requests.ReadTimeout) or _in_chain(exc, (ReadTimeoutError,)):
+    if in_chain(exc, _UNSENDABLE):
+        return TransportError(method, url, f"not sent, the URL is not valid: {root_reason(exc)}")
+    if in_chain(exc, (ConnectionRefusedError,)) and is_loopback(urlsplit(url).hostname or ""):
+        origin = urlsplit(url).netloc
+        return TransportError(method, url, f"could not connect: nothing is listening on {origin} (connection "
+                                           "refused); start the emulator there (`make emulator` or `python -m "
+                                           "twilio_emulator`), or correct the URL")
+    if isinstance(exc, requests.ConnectTimeout) or in_chain(exc, _NEVER_SENT):
+        return TransportError(method, url, f"could not connect: {root_reason(exc)}")
+    if isinstance(exc, requests.ReadTimeout) or in_chain(exc, (ReadTimeoutError,)):
         return answer_lost(method, url, "no answer before the read timeout", advice)
-    return answer_lost(method, url, f"connection lost: {_root_reason(exc)}", advice)
+    return answer_lost(method, url, f"connection lost: {root_reason(exc)}", advice)
 
 
 _NEVER_SENT = (NewConnectionError, ConnectTimeoutError, requests.exceptions.SSLError)
@@ -157,37 +189,3 @@ _NEVER_SENT = (NewConnectionError, ConnectTimeoutError, requests.exceptions.SSLE
 _UNSENDABLE = (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema,
                requests.exceptions.InvalidHeader, LocationValueError)
 """Requests refused while they were prepared, before any connection (a bad port or host label)."""
-
-
-def _in_chain(exc: BaseException, types: tuple[type[BaseException], ...]) -> bool:
-    """True when `exc` or anything it wraps (args, causes, MaxRetryError reasons) is one of `types`."""
-    seen: set[int] = set()
-    stack: list[BaseException] = [exc]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, types):
-            return True
-        if isinstance(current, MaxRetryError) and current.reason is not None:
-            stack.append(current.reason)
-        stack.extend(arg for arg in current.args if isinstance(arg, BaseException))
-        for linked in (current.__cause__, current.__context__):
-            if linked is not None:
-                stack.append(linked)
-    return False
-
-
-def _root_reason(exc: BaseException) -> str:
-    """A short reason without the nested reprs requests builds (which can be very long)."""
-    reason: BaseException = exc
-    while True:
-        if isinstance(reason, MaxRetryError) and reason.reason is not None:
-            reason = reason.reason
-        elif reason.args and isinstance(reason.args[0], BaseException):
-            reason = reason.args[0]
-        else:
-            break
-    text = str(reason.args[-1] if reason.args else reason) or type(reason).__name__
-    return text.split(": ", 1)[-1] if text.startswith("<") else text

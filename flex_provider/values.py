@@ -6,18 +6,23 @@ provider's Check), so a value one path accepts is never refused by another.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+import string
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
+    "EXACT_INTEGER",
     "MAX_JSON_DEPTH",
     "TOO_DEEP",
     "a_or_an",
     "canonical_json",
+    "closest",
+    "control_character",
     "counted",
     "depth_of",
     "describe",
@@ -27,8 +32,12 @@ __all__ = [
     "plural",
     "quote",
     "shown",
+    "sid_found",
 ]
 
+EXACT_INTEGER = 2**53
+"""The largest whole number a field takes where the spec gives no bound: a program's number crosses Pulumi's gRPC
+as a double, exact only up to this, and JSON parsers elsewhere keep no more."""
 MAX_JSON_DEPTH = 64
 """How deeply a JSON field may nest; deeper data is refused before Python's recursion limit is near."""
 TOO_DEEP = f"nests too deeply; at most {MAX_JSON_DEPTH} levels are allowed"
@@ -48,7 +57,13 @@ def canonical_json(value: Any) -> str:
         return json.dumps(integral(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           allow_nan=False)
     except ValueError:
+        if any(isinstance(item, int) and item.bit_length() > _WRITABLE_BITS for item in nested(value)):
+            raise ValueError("holds a whole number too long to write (Python writes 4,300 digits at most)") from None
         raise ValueError("holds NaN or an infinity, which JSON has no number for") from None
+
+
+_WRITABLE_BITS = 14_000
+"""Whole numbers of more bits have over 4,214 digits, near the 4,300 Python's int-to-text conversion allows."""
 
 
 def integral(value: Any) -> Any:
@@ -149,6 +164,8 @@ def describe(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"a whole number of {value.bit_length()} bits"  # text of over 4,300 digits raises ValueError
     if isinstance(value, int | float):
         return f"the number {integral(value)}"
     if isinstance(value, list | tuple):
@@ -160,9 +177,41 @@ def describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def sid_found(prefix: str, value: str) -> str:
+    """What a string that is not a SID of `prefix` holds, for the end of a message: "found 'FO' and 31 hex digits".
+
+    The count saves the user counting 32 characters by eye to find the one missing, doubled or not hex.
+    """
+    if not value:
+        return "found an empty string"
+    head, rest = value[:len(prefix)], value[len(prefix):]
+    digits = sum(char in string.hexdigits for char in rest)
+    if digits == len(rest):
+        return f"found {quote(head, 10)} and {counted(digits, 'hex digit')}"
+    hex_ones = "a hex digit" if digits == 1 else "hex digits"
+    return f"found {quote(head, 10)} and {counted(len(rest), 'character')}, {digits} of them {hex_ones}"
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name that `name` looks like a misspelling of, if any: what "did you mean" suggests."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def a_or_an(noun: str) -> str:
-    """A noun with its indefinite article, as messages name one resource: 'a channel', 'an address'."""
+    """A noun with its indefinite article, as messages name one resource: 'a channel', 'an address'.
+
+    An initialism is read letter by letter, so its article follows the first letter's name:
+    'an IS SID', 'an FO SID', 'a WT SID'.
+    """
+    first_word = noun.split(" ", 1)[0]
+    if first_word.isupper() and len(first_word) > 1:
+        return f"{'an' if first_word[0] in _VOWEL_SOUNDING_LETTERS else 'a'} {noun}"
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+_VOWEL_SOUNDING_LETTERS = "AEFHILMNORSX"
+"""Letters whose names start with a vowel sound: 'eff', 'aitch', 'ell', 'em', 'en', 'ar', 'ess', 'ex' and the vowels."""
 
 
 def counted(count: int, noun: str) -> str:
@@ -176,16 +225,34 @@ def plural(noun: str) -> str:
 
 
 def quote(text: str, limit: int = 60) -> str:
-    """A user's text as a message quotes it: escaped (no control character reaches a terminal or CI log) and cut.
+    """Text from a user, a file or Twilio as a message or table quotes it: escaped and cut.
 
-    Messages echo what the user wrote so they can find it, but a value may be megabytes long or
-    carry newlines and escape sequences that would forge lines of output.
+    Messages echo what they were given so it can be found, but a value may be megabytes long or
+    carry newlines and escape sequences that would forge lines of output. Every character that is
+    not printable ASCII is written as its code point (`'web-\\u0441hat'`), so a look-alike letter
+    (Cyrillic `с` for Latin `c`) or a hidden one never passes for what it imitates.
     """
-    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+    return ascii(text[:limit]) + ("…" if len(text) > limit else "")
 
 
 def shown(text: str, limit: int = 100) -> str:
-    """A name (a key, a file) as a message shows it: as is when short and printable, else as `quote` does."""
-    if len(text) <= limit and text.isprintable() and text.strip() == text and text:
+    """A name (a key, a file, a table cell) as a message shows it: as is when short, printable ASCII, not blank
+    and without edge spaces; else as `quote` does."""
+    if len(text) <= limit and text.isascii() and text.isprintable() and text.strip() == text and text:
         return text
     return quote(text, limit)
+
+
+_CONTROL = re.compile(r"[^\t\n\r\x20-\x7e\xa0-\U0010ffff]|[\ud800-\udfff]")
+"""Characters a text value may not hold: the C0 and C1 controls (tab and line breaks aside), DEL, and lone
+surrogates, which no UTF-8 text can carry. A YAML file may not hold them raw; its escapes (`"\\e"`,
+`"\\0"`) must not let them in either."""
+
+
+def control_character(text: str) -> str | None:
+    """Why `text` is not acceptable as a text value because of a control character in it, or None."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    what = "half a surrogate pair" if "\ud800" <= found.group() <= "\udfff" else "the control character"
+    return f"holds {what} U+{ord(found.group()):04X}; remove it"

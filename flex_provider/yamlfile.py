@@ -3,17 +3,14 @@
 The file is composed into YAML nodes (which keep line and column) and walked by hand; no YAML
 object is ever constructed from a tag, an alias is refused where it is used and never expanded
 (so it cannot bomb the walk), nesting is bounded, and only a regular file of MAX_BYTES at most is
-read. What the file must hold is the stack file's business (stackfile.py).
+read (files.py). What the file must hold is the stack file's business (stackfile.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import difflib
 import gc
 import math
-import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +29,8 @@ from yaml.events import (
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import Reader
 
-from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, quote, shown
+from flex_provider.files import FileRefusedError, place, read_text
+from flex_provider.values import MAX_JSON_DEPTH, TOO_DEEP, closest, quote, shown
 
 __all__ = ["INVALID", "MAX_BYTES", "NESTED", "Problem", "YamlReader", "collector_paused", "in_file_order"]
 
@@ -88,6 +86,9 @@ class YamlReader:
     display: str
     problems: list[Problem] = field(default_factory=list)
     _constructor: SafeConstructor = field(default_factory=SafeConstructor)
+    typos: dict[int, dict[str, Node]] = field(default_factory=dict)
+    """For each mapping node (by id) with unknown keys: the known key each resembles, and the misspelt key's node,
+    so that what a misspelling leaves unset can be reported where it stands."""
 
     def problem(self, node: Node | None, where: str, message: str, line: int = 1, column: int = 1) -> None:
         if node is not None:
@@ -96,23 +97,16 @@ class YamlReader:
 
     def _compose(self, path: Path, empty: str) -> Node | None:
         """The file's root node, or None once a problem is reported (`empty` is the message for an empty file)."""
-        raw = self._read(path)
-        if raw is None:
-            return None
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw.count(b"\n", 0, exc.start) + 1
-            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-            self.problem(None, "(file)", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
-                         line, column)
+            text = read_text(path, MAX_BYTES, "stack file")
+        except FileRefusedError as refused:
+            self.problem(None, "(file)", refused.reason, refused.line or 1, refused.column or 1)
             return None
         unprintable = Reader.NON_PRINTABLE.search(text)
         if unprintable:
             index = unprintable.start()
             self.problem(None, "(yaml)", f"invalid YAML: the character U+{ord(unprintable.group()):04X} is not "
-                                         "allowed in YAML text; remove it",
-                         text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1)
+                                         "allowed in YAML text; remove it", *place(text, index))
             return None
         try:
             root = _compose_document(text)
@@ -127,36 +121,6 @@ class YamlReader:
         if root is None:
             self.problem(None, "(file)", empty)
         return root
-
-    def _read(self, path: Path) -> bytes | None:
-        """The file's bytes, or None once a problem is reported: only a regular file of MAX_BYTES at most is read.
-
-        A named pipe would block the read until something writes to it, and a device such as
-        /dev/zero never ends; both are refused by `stat` before they are opened, and again by the
-        open descriptor (opened without blocking), in case the path changed in between.
-        """
-        raw = b""
-        try:
-            info = path.stat()
-            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_BYTES:
-                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-                with os.fdopen(fd, "rb") as handle:
-                    info = os.fstat(fd)
-                    if stat.S_ISREG(info.st_mode):
-                        raw = handle.read(MAX_BYTES + 1)
-                        info = os.fstat(fd)
-        except OSError as exc:
-            self.problem(None, "(file)", f"cannot be read: {exc.strerror or exc}")
-            return None
-        if not stat.S_ISREG(info.st_mode):
-            self.problem(None, "(file)", f"is {_file_kind(info.st_mode)}, not a regular file; give the path of a "
-                                         "stack file")
-            return None
-        if info.st_size > MAX_BYTES or len(raw) > MAX_BYTES:
-            self.problem(None, "(file)", f"is {info.st_size:,} bytes; stack files are limited to {MAX_BYTES:,} "
-                                         f"bytes ({MAX_BYTES // 2**20} MiB)")
-            return None
-        return raw
 
     def _visit(self, node: Node, where: str) -> bool:
         """Refuse aliases (and merge keys, which take one) and object-constructing tags."""
@@ -191,7 +155,10 @@ class YamlReader:
                 self.problem(key_node, f"{prefix}{shown(key)}", f"is defined twice (first on line {first})")
                 continue
             if known is not None and key not in known:
-                self.problem(key_node, f"{prefix}{shown(key)}", _unknown_key(key, known))
+                close = closest(key, known)
+                if close is not None:
+                    self.typos.setdefault(id(node), {}).setdefault(close, key_node)
+                self.problem(key_node, f"{prefix}{shown(key)}", _unknown_key(key, known, close))
                 continue
             entries[key] = (key_node, value_node)
         return entries
@@ -222,7 +189,9 @@ class YamlReader:
             try:
                 value = self._constructor.yaml_constructors[node.tag](self._constructor, node)
             except (ConstructorError, ValueError) as exc:
-                self.problem(node, where, f"is not a valid value: {exc}")
+                too_long = isinstance(exc, ValueError) and node.tag == _YAML_TAG + "int"  # int() reads 4,300 digits
+                self.problem(node, where, "is a whole number too long to read (4,300 digits at most)" if too_long
+                             else f"is not a valid value: {exc}")
                 return INVALID
             if json and isinstance(value, float) and not math.isfinite(value):
                 self.problem(node, where, f"is not a JSON number: {quote(node.value, 40)} (JSON has no NaN or "
@@ -241,9 +210,8 @@ NESTED = object()
 """A list or mapping where a scalar belongs; the field's check says what it wants."""
 
 
-def _unknown_key(key: str, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+def _unknown_key(key: str, known: tuple[str, ...], close: str | None) -> str:
+    hint = f"did you mean '{close}'?" if close else f"known keys: {', '.join(known)}"
     return f"is not a known key; {hint}"
 
 
@@ -262,12 +230,6 @@ def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
         return "a tab character; YAML indentation must use spaces"
     parts = [part for part in (exc.context, exc.problem) if part]
     return "invalid YAML: " + ", ".join(parts)
-
-
-def _file_kind(mode: int) -> str:
-    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
-             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
-    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 class _AliasNode(ScalarNode):

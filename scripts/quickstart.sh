@@ -1,23 +1,22 @@
 #!/usr/bin/env bash
 # The main job on the embedded default, for `make up`, `make destroy` and `make down`.
-#   up       fetch the Pulumi CLI into .pulumi/bin unless one is on PATH (scripts/fetch_pulumi.py),
-#            set up .venv, validate stacks/$STACK.yaml, start the local Twilio API emulator when no
-#            Twilio credentials are configured, use a Pulumi state backend inside the project,
-#            select or create the stack, `pulumi up`, print the channels.
-#   destroy  `pulumi destroy` the stack (against the same API), then stop the emulator.
-#   down     stop the emulator (its channels stay in .emulator/channels.json).
-# STACK (default dev) and FLEX_EMULATOR_PORT (default 8765) can be set in the environment.
+#   up       find or build the Pulumi engine (scripts/engine.py), set up .venv, validate stacks/$STACK.yaml,
+#            start the local Twilio API emulator, use a Pulumi state backend inside the project, select or create
+#            the stack, `pulumi up`, print its outputs.
+#   destroy  `pulumi destroy` the stack (against the same account), then stop the emulator.
+#   down     stop the emulator (what it holds stays in .emulator/channels.json).
+# The local emulator is the target unless TWILIO=yes: then the account that the stack's config or the TWILIO_*
+# variables name is changed, after it is named and `pulumi` has asked. Nothing reaches a real account otherwise.
+# STACK (default dev), TWILIO and FLEX_EMULATOR_PORT (default: the emulator's own, 8765) can be set in the environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command=${1:-up}
 STACK=${STACK:-dev}
-PORT=${FLEX_EMULATOR_PORT:-8765}
+TWILIO=${TWILIO:-}
 PY=.venv/bin/python
 EMULATOR_DIR=.emulator
 DATA_FILE=$PWD/$EMULATOR_DIR/channels.json
-EMULATOR_ACCOUNT_SID=AC00000000000000000000000000000000
-EMULATOR_AUTH_TOKEN=emulator-auth-token
 
 step() { printf '==> %s\n' "$*"; }
 
@@ -67,6 +66,7 @@ stop_emulator() {
 }
 
 start_emulator() {
+  PORT=${FLEX_EMULATOR_PORT:-$("$PY" -c 'import twilio_emulator; print(twilio_emulator.DEFAULT_PORT)')}
   mkdir -p "$EMULATOR_DIR"
   if ! emulator_pid >/dev/null; then
     step "Starting the local Twilio API emulator on http://127.0.0.1:$PORT (log: $EMULATOR_DIR/emulator.log)"
@@ -84,16 +84,59 @@ for _ in range(100):
         time.sleep(0.1)
 sys.exit(f"the emulator did not answer on {url} within 10 s; see .emulator/emulator.log")
 PYTHON
-  export TWILIO_ACCOUNT_SID=$EMULATOR_ACCOUNT_SID TWILIO_AUTH_TOKEN=$EMULATOR_AUTH_TOKEN
-  export FLEX_API_URL="http://127.0.0.1:$PORT"
+  # The emulator's account and URL, from the one place they live (twilio_emulator), as the CLI prints them.
+  EMULATOR_ENV=$("$PY" -m flex_provider emulator-env "$PORT")
+  eval "$EMULATOR_ENV"
 }
 
-has_credentials() {
-  if [ -n "${TWILIO_ACCOUNT_SID:-}" ] && { [ -n "${TWILIO_AUTH_TOKEN:-}" ] ||
-       { [ -n "${TWILIO_API_KEY:-}" ] && [ -n "${TWILIO_API_SECRET:-}" ]; }; }; then
-    return 0
+# The settings (SOURCES of flex_provider/settings.py) that choose where requests go: what an emulator run must not
+# mix in, and a TWILIO=yes run names.
+target_settings() {
+  "$PY" -c 'from flex_provider.settings import SOURCES
+for source in SOURCES.values():
+    if source.targets:
+        print(source.config_key, source.env_var)'
+}
+
+# Prints the config keys among those that the stack's config sets.
+configured_targets() {
+  local keys
+  keys=$(target_settings | cut -d' ' -f1)
+  pulumi config --json --stack "$STACK" | "$PY" -c 'import json, sys
+config = json.load(sys.stdin)
+print(" ".join(key for key in sys.argv[1:] if key in config))' $keys
+}
+
+use_emulator() {
+  local found
+  found=$(configured_targets)
+  if [ -n "$found" ]; then
+    echo "Stack '$STACK' sets $found in its config (Pulumi.$STACK.yaml), and that would send its requests to that" >&2
+    echo "account instead of the local emulator. To change that account, run 'make $command TWILIO=yes'; to use" >&2
+    echo "the emulator, remove those settings ('pulumi config rm <key> --stack $STACK')." >&2
+    exit 2
   fi
-  pulumi config get twilio:accountSid --stack "$STACK" >/dev/null 2>&1
+  # The environment's Twilio settings (a real account's, perhaps) are set aside for this run only.
+  while read -r _ env_var; do unset "$env_var"; done < <(target_settings)
+  start_emulator
+  step "Using the local emulator on $FLEX_API_URL. To use the CLI against it in your shell:"
+  sed 's/^/    /' <<<"$EMULATOR_ENV"
+  echo "    $PY -m flex_provider channels list    (or: $PY -m flex_provider channels list --emulator $PORT)"
+}
+
+# TWILIO=yes: the account the stack's config or the environment names, said out loud; `pulumi` then asks.
+use_twilio() {
+  local account source
+  if account=$(pulumi config get twilio:accountSid --stack "$STACK" 2>/dev/null); then
+    source="the config of stack '$STACK'"
+  elif [ -n "${TWILIO_ACCOUNT_SID:-}" ]; then
+    account=$TWILIO_ACCOUNT_SID source="TWILIO_ACCOUNT_SID"
+  else
+    echo "TWILIO=yes, but no Twilio account is configured: set twilio:accountSid and --secret twilio:authToken for" >&2
+    echo "stack '$STACK' (or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN), or leave TWILIO unset to use the emulator." >&2
+    exit 2
+  fi
+  step "This changes Twilio account $account (from $source). Pulumi shows what it will do and asks first."
 }
 
 if [ "$command" = down ]; then
@@ -101,12 +144,11 @@ if [ "$command" = down ]; then
   exit 0
 fi
 
-# The Pulumi CLI: the one on PATH, else the project's own, downloaded once into .pulumi/bin and verified.
-# PATH changes for this script and what it runs only.
-if ! command -v pulumi >/dev/null 2>&1; then
-  [ -x .pulumi/bin/pulumi ] || "${PYTHON:-python3}" scripts/fetch_pulumi.py "$command"
-  export PATH="$PWD/.pulumi/bin:$PATH"
-fi
+# The Pulumi engine: the CLI on PATH, else one this machine made or downloaded before, else Pulumi's release
+# download, else a build from Pulumi's Go modules (scripts/engine.py says which). PATH changes for this script only.
+step "Finding the Pulumi engine"
+engine_bin=$("${PYTHON:-python3}" scripts/engine.py --download --for "$command")
+export PATH="$engine_bin:$PATH" PULUMI_SKIP_UPDATE_CHECK=true
 
 step "Setting up .venv"
 make --no-print-directory setup
@@ -126,22 +168,27 @@ fi
 step "Selecting stack '$STACK' (state: $PULUMI_BACKEND_URL)"
 pulumi stack select "$STACK" --create
 
-if has_credentials; then
-  step "Using the Twilio credentials from the stack's config or the environment"
-else
-  start_emulator
-fi
+case "$TWILIO" in
+  yes) use_twilio ;;
+  "") use_emulator ;;
+  *) echo "TWILIO must be 'yes' (change the account the stack's config names) or unset (the emulator), not" \
+          "'$TWILIO'" >&2; exit 2 ;;
+esac
+# On the emulator nothing real can change, so pulumi need not ask; on an account it always asks.
+confirm=(--yes)
+[ "$TWILIO" = yes ] && confirm=()
 
 case "$command" in
   up)
     step "pulumi up: making the account match stacks/$STACK.yaml"
-    pulumi up --yes --stack "$STACK"
+    pulumi up "${confirm[@]}" --stack "$STACK"
     step "Outputs of stack '$STACK' (flows, channels and addresses, by section)"
     pulumi stack output --json --stack "$STACK"
     ;;
   destroy)
-    step "pulumi destroy: deleting the channels of stack '$STACK'"
-    pulumi destroy --yes --stack "$STACK"
+    # --run-program: the provider uses the settings of now, not those saved by the last `up` (a rotated token).
+    step "pulumi destroy: deleting the resources of stack '$STACK'"
+    pulumi destroy "${confirm[@]}" --run-program --stack "$STACK"
     stop_emulator
     ;;
   *)

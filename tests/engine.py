@@ -6,10 +6,18 @@ v3.259.0; the notes name files as pkg/resource/deploy/{step.go, step_generator.g
 pkg/resource/plugin/provider_plugin.go and pkg/resource/deploy/providers/registry.go). Facts
 that shape every request to this host:
 
+- Each CLI command starts its own host process (one per provider resource) and ends it with Cancel; the
+  engine offers a Handshake first, which this host does not implement, then asks GetPluginInfo.
 - The host answers Configure with acceptSecrets=false and supportsPreview=false (it implements no
   Handshake), so the engine strips secrets to plain values in every later request, and in a
   preview never sends Create, Update or Delete to it (provider_plugin.go Create/Update return
   the checked inputs without an RPC; DeleteStep.Apply does nothing in preview).
+
+tests/test_driver_fidelity.py runs one lifecycle through the real CLI with PULUMI_DEBUG_GRPC and through this
+driver, and compares every provider request field by field: what the driver sends is what the engine sends.
+What happens inside the engine is not modelled here, and is tested on the real engine only
+(tests/test_real_engine_*.py): the delete_before_replace option and its cascade over dependents,
+ignore_changes, replace_on_changes, --target, secret inputs, and when a refresh runs the program.
 - Unknown values reach the provider as the string sentinel below, and only in a preview
   (`AllowUnknowns = DryRun`); in an update, an unknown value is dropped from the request.
 - The Python SDK never sends a property whose value is None (rpc.serialize_properties).
@@ -26,13 +34,14 @@ import os
 import secrets
 import subprocess
 import sys
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
@@ -80,17 +89,35 @@ class ProviderHost:
         self.stderr_path = log_dir / f"host-{secrets.token_hex(4)}.stderr"
         base_env = {k: v for k, v in os.environ.items() if inherit and not k.startswith(("TWILIO_", "FLEX_"))}
         self._stderr = self.stderr_path.open("wb")
-        self.process = subprocess.Popen([python, "-m", "pulumi.dynamic"], cwd=cwd, env={**base_env, **(env or {})},
-                                        stdout=subprocess.PIPE, stderr=self._stderr)
+        # As the engine's launcher runs it (sdk/v3 python/dist/pulumi-resource-pulumi-python): unbuffered, so the
+        # port it prints reaches us at once.
+        self.process = subprocess.Popen([python, "-u", "-m", "pulumi.dynamic"], cwd=cwd,
+                                        env={**base_env, **(env or {})}, stdout=subprocess.PIPE, stderr=self._stderr)
         assert self.process.stdout is not None
         port = int(self.process.stdout.readline().decode().strip())
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self.responses: list[Any] = []
         self.calls: list[str] = []
+        self.requests: list[tuple[str, Any]] = []
+        self._handshake()
+
+    def _handshake(self) -> None:
+        """plugin.NewProvider: the engine offers a Handshake (this host answers UNIMPLEMENTED, so the engine goes on
+        as with an older provider), then asks GetPluginInfo."""
+        try:
+            self.call("Handshake", provider_pb2.ProviderHandshakeRequest(
+                configure_with_urn=True, supports_views=True, supports_refresh_before_update=True,
+                invoke_with_preview=True, accepts_byte_string=True, sends_old_outputs_to_check=True,
+                accepts_outputs_in_invoke=True, accepts_outputs_in_call=True))
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+        self.call("GetPluginInfo", empty_pb2.Empty())
 
     def close(self) -> str:
-        """Stop the host; return what it wrote to stderr (its log)."""
+        """End the command as the engine does (Cancel, then the process ends); return the host's stderr (its log)."""
+        self.call("Cancel", empty_pb2.Empty())
         self.channel.close()
         self.process.terminate()
         self.process.wait(timeout=10)
@@ -100,28 +127,53 @@ class ProviderHost:
     def call(self, method: str, request: Any) -> Any:
         """One gRPC call, recorded by name so tests can assert the sequence the engine would send."""
         self.calls.append(method)
+        self.requests.append((method, request))
         response = getattr(self.stub, method)(request)
         self.responses.append(response)
         return response
 
-    def configure(self, config: Mapping[str, Any], *, provider_urn: str | None = None) -> None:
+    def configure(self, config: Mapping[str, Any], *, provider_urn: str | None = None,
+                  olds: Mapping[str, Any] | None = None, program: bool = True) -> None:
         """What the registry sends a provider before any resource call (registry.go Check then Create/Same).
 
-        CheckConfig first; this host answers UNIMPLEMENTED, which provider_plugin.go CheckConfig
-        takes as "return the news as is". Then Configure with the provider's inputs as `args`:
-        for the default provider of a dynamic package, the whole stack config with namespaced keys,
-        secrets as secret sig objects (deploy/target.go GetPackageConfig, pulumi/pulumi#17673).
+        `config` is the provider's inputs: for the default provider of a dynamic package, the whole stack config
+        with namespaced keys, secrets as secret sig objects (deploy/target.go GetPackageConfig,
+        pulumi/pulumi#17673). When the program runs (`up`, `preview`): CheckConfig, with the provider's inputs
+        from state as `olds` when it has any (this host answers UNIMPLEMENTED, which provider_plugin.go CheckConfig
+        takes as "the news as they are"), then DiffConfig for a provider already in state. Then Configure, with the
+        inputs as `args` and their plain values as `variables`. `refresh` and `destroy` without `--run-program`
+        send Configure alone, with the inputs state holds.
         """
         provider_urn = provider_urn or f"urn:pulumi:dev::{PROJECT}::pulumi:providers:pulumi-python::default"
+        name, type_ = provider_urn.rsplit("::", 1)[1], provider_urn.split("::")[2]
+        plain_news = _plain(config)
+        if program:
+            self._unimplemented("CheckConfig", provider_pb2.CheckRequest(
+                urn=provider_urn, olds=struct(_plain(olds or {})), news=struct(plain_news), name=name, type=type_))
+            if olds is not None:
+                self._unimplemented("DiffConfig", provider_pb2.DiffRequest(
+                    urn=provider_urn, olds=struct(_plain(olds)), news=struct(plain_news),
+                    old_inputs=struct(_plain(olds)), name=name, type=type_))
+        self.call("Configure", provider_pb2.ConfigureRequest(
+            variables={f"{type_.rsplit(':', 1)[1]}:config:{key}": str(value) for key, value in plain_news.items()},
+            args=struct(config), acceptSecrets=True, acceptResources=True, sends_old_inputs=True,
+            sends_old_inputs_to_delete=True, id=str(uuid.uuid4()), urn=provider_urn, name=name, type=type_))
+
+    def _unimplemented(self, method: str, request: Any) -> None:
+        """A call this host answers UNIMPLEMENTED, as the engine expects of it; any other answer is a surprise."""
         try:
-            self.call("CheckConfig", provider_pb2.CheckRequest(urn=provider_urn, olds=struct({}), news=struct(config)))
+            self.call(method, request)
         except grpc.RpcError as error:
             if error.code() != grpc.StatusCode.UNIMPLEMENTED:
                 raise
-        self.call("Configure", provider_pb2.ConfigureRequest(
-            args=struct(config), acceptSecrets=True, acceptResources=True, sends_old_inputs=True,
-            sends_old_inputs_to_delete=True, urn=provider_urn, name=provider_urn.rsplit("::", 1)[1],
-            type="pulumi:providers:pulumi-python", id=secrets.token_hex(16)))
+            return
+        raise StepError(f"the dynamic host answered {method}; the driver's rule for it needs a look")
+
+
+def _plain(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Config values without their secret marks, as the engine sends them to CheckConfig and DiffConfig."""
+    return {key: value["value"] if isinstance(value, Mapping) and rpc._special_sig_key in value else value
+            for key, value in config.items()}
 
 
 class StepError(Exception):
@@ -149,19 +201,20 @@ class State:
 # --- steps: each mirrors one engine function ---------------------------------------------------------------
 
 
-def check_request(urn_: str, olds: Mapping[str, Any], news: Mapping[str, Any], *, dry_run: bool
-                  ) -> provider_pb2.CheckRequest:
+def check_request(urn_: str, olds: Mapping[str, Any], news: Mapping[str, Any], *, dry_run: bool,
+                  old_outputs: Mapping[str, Any] | None = None) -> provider_pb2.CheckRequest:
     """provider_plugin.go Check, as step_generator.go calls it: `olds` empty (not null) for a new
-    resource, the old inputs otherwise; a fresh 32-byte random seed; unknowns only in a preview."""
+    resource, the old inputs otherwise, and the old outputs beside them (empty for a new resource);
+    a fresh 32-byte random seed; unknowns only in a preview."""
     return provider_pb2.CheckRequest(
         urn=urn_, name=urn_.rsplit("::", 1)[1], type=urn_.split("::")[2], olds=struct(_known(olds, dry_run)),
-        news=struct(_known(news, dry_run)), randomSeed=secrets.token_bytes(32))
+        news=struct(_known(news, dry_run)), randomSeed=secrets.token_bytes(32), old_outputs=struct(old_outputs or {}))
 
 
-def check(host: ProviderHost, urn_: str, olds: Mapping[str, Any], news: Mapping[str, Any], *, dry_run: bool
-          ) -> dict[str, Any]:
+def check(host: ProviderHost, urn_: str, olds: Mapping[str, Any], news: Mapping[str, Any], *, dry_run: bool,
+          old_outputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Check a resource's inputs; a failure is the StepError the engine would report."""
-    response = host.call("Check", check_request(urn_, olds, news, dry_run=dry_run))
+    response = host.call("Check", check_request(urn_, olds, news, dry_run=dry_run, old_outputs=old_outputs))
     if response.failures:
         raise StepError("; ".join(f"{f.property}: {f.reason}" for f in response.failures))
     return unstruct(response.inputs)
@@ -238,21 +291,15 @@ def refresh(host: ProviderHost, old: State, *, dry_run: bool) -> State | None:
     return refreshed
 
 
-def import_read(host: ProviderHost, urn_: str, id_: str) -> provider_pb2.ReadResponse:
-    """step.go ImportStep.Apply: Read with the id alone, no properties and no inputs (pulumi/pulumi#16175)."""
-    return host.call("Read", provider_pb2.ReadRequest(id=id_, urn=urn_, name=urn_.rsplit("::", 1)[1],
-                                                      type=urn_.split("::")[2]))
-
-
 def get(host: ProviderHost, urn_: str, id_: str, props: Mapping[str, Any]) -> State:
     """step.go ReadStep.Apply, behind `Resource.get`: Read with the program's props sent as both
-    `properties` and `inputs` (the engine's "strange double send"); the response's inputs are ignored."""
+    `properties` and `inputs` (the engine's "strange double send", seen in its gRPC log); the response's
+    inputs are ignored. An empty id in the answer does not fail the step: the engine keeps the id it
+    asked for and takes the outputs as they came (only nil outputs fail it)."""
     response = host.call("Read", provider_pb2.ReadRequest(
         id=id_, urn=urn_, name=urn_.rsplit("::", 1)[1], type=urn_.split("::")[2], properties=struct(props),
         inputs=struct(props)))
-    if not response.id:
-        raise StepError(f"resource '{id_}' does not exist")
-    return State(urn_, urn_.split("::")[2], response.id, dict(props), unstruct(response.properties))
+    return State(urn_, urn_.split("::")[2], response.id or id_, dict(props), unstruct(response.properties))
 
 
 # --- a stack: ordered steps over one state -----------------------------------------------------------------
@@ -378,7 +425,7 @@ class Stack:
             return create(host, urn_, check(host, urn_, {}, props, dry_run=dry_run), dry_run=dry_run)
         if old.provider != goal.provider:
             self._provider_changed(host, old)
-        checked = check(host, urn_, old.inputs, props, dry_run=dry_run)
+        checked = check(host, urn_, old.inputs, props, dry_run=dry_run, old_outputs=old.outputs)
         result = diff(host, old, checked, dry_run=dry_run)
         if result.changes != provider_pb2.DiffResponse.DIFF_SOME:
             self.log.append(("same", goal.name))
@@ -386,7 +433,7 @@ class Stack:
         if not result.replaces:
             self.log.append(("update", goal.name))
             return update(host, old, checked, dry_run=dry_run)
-        if old.protect or goal.protect:
+        if old.protect and goal.protect:  # step_generator.go: unprotecting and replacing in one update is allowed
             raise StepError(f"unable to replace resource {urn_}: it is protected")
         checked = check(host, urn_, {}, props, dry_run=dry_run)
         if result.deleteBeforeReplace:

@@ -170,10 +170,13 @@ def run_program(stack: str, config: dict[str, str] | None = None, program: Path 
 
 
 def _main(program_dir: str, project: str, stack: str, *settings: str) -> None:
-    """Run the program in its own directory, as Pulumi does, and print what it registered and exported."""
+    """Run the program in its own directory, as Pulumi does, and print what it registered and exported.
+
+    The directory is what runs, as Pulumi's language host runs it (`runpy.run_path(".")`), so its other
+    modules are importable from `__main__.py`."""
     os.chdir(program_dir)
     config = dict(setting.split("=", 1) for setting in settings)
-    run = run_program(stack, config, Path("__main__.py").resolve(), project)
+    run = run_program(stack, config, Path.cwd(), project)
     registrations = [{"name": r.name, "type": r.type, "dependencies": list(r.dependencies),
                       "inputs": pulumi.runtime.rpc.deserialize_properties(r.object)} for r in run.registrations]
     json.dump({"registrations": registrations, "exports": run.exports,

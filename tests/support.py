@@ -3,11 +3,16 @@ emulator received. No test module imports another; what two of them need lives h
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +44,22 @@ def copy_project(target: Path) -> Path:
     return target
 
 
+def outside_env(**extra: str) -> dict[str, str]:
+    """This process's environment without anything that would point Python, pip or the provider elsewhere, plus
+    `extra`: what a program run as a user would run it gets."""
+    dropped = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV")
+    kept = {k: v for k, v in os.environ.items()
+            if k not in dropped and not k.startswith(("TWILIO_", "FLEX_", "PULUMI_"))}
+    return {**kept, **extra}
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: the system picked it free, and the probe that held it is closed."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def channel_inputs(identity: str = "customer-1", **extra: object) -> dict[str, object]:
     """The four required inputs, plus any extras."""
     return {"flex_flow_sid": FLOW, "identity": identity, "chat_user_friendly_name": "Customer",
@@ -55,6 +76,28 @@ def stack_config(emulator: Emulator, token: str | None = None, **extra: object) 
     """The stack config the engine hands the default provider: namespaced keys, the token as a secret."""
     return {"twilio:accountSid": emulator.account_sid, "twilio:authToken": secret(token or emulator.auth_token),
             "flex:apiUrl": emulator.base_url, "flex-channels:unrelated": "value", **extra}
+
+
+@contextlib.contextmanager
+def answering(answer: Callable[[BaseHTTPRequestHandler], None]) -> Iterator[str]:
+    """A loopback HTTP server whose every GET `answer` writes (a client that went away is no error); its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with contextlib.suppress(OSError):
+                answer(self)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def calls(emulator: Emulator) -> list[str]:
@@ -105,15 +148,21 @@ _VALUES: dict[Kind, Any] = {
     Kind.BOOL: lambda spec, n: n % 2 == 0,
     Kind.INT: lambda spec, n: spec.bounds[0] + n % (spec.bounds[1] - spec.bounds[0] + 1) if spec.bounds else n,
     Kind.JSON: lambda spec, n: {"n": n, spec.name: [n, "x"]},
-    Kind.TEXT_LIST: lambda spec, n: [f"{spec.name}-{n}", f"{spec.name}-{n}-b"],
+    Kind.TEXT_LIST: lambda spec, n: ([spec.item_choices[n % len(spec.item_choices)],
+                                      spec.item_choices[(n + 1) % len(spec.item_choices)]] if spec.item_choices
+                                     else [f"{spec.name}-{n}", f"{spec.name}-{n}-b"]),
     Kind.OBJECT: lambda spec, n: {sub.name: value(sub, n) for sub in spec.fields},
 }
 """The nth valid value of a field of each kind; values with different n differ (a choice's, modulo its choices)."""
+_SHAPED: dict[str, Any] = {
+    "[A-Z]{2}": lambda n: chr(ord("A") + n % 26) + chr(ord("A") + n // 26 % 26),
+}
+"""The nth value of each declared `Shape`, by its pattern: a new shape needs its line here."""
 
 
 def value(spec: Field, n: int) -> Any:
     """A valid value of `spec`, the nth: every key of a mapping set, so whatever a choice needs is there."""
-    return _VALUES[spec.kind](spec, n)
+    return _SHAPED[spec.shape.pattern](n) if spec.shape else _VALUES[spec.kind](spec, n)
 
 
 def example(rtype: ResourceType, n: int, **given: Any) -> dict[str, Any]:

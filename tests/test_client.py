@@ -24,7 +24,7 @@ from flex_provider.errors import (
     ValidationError,
 )
 from flex_provider.version import __version__
-from tests.support import FAST_RETRY, FLOW, channel_inputs, make_client
+from tests.support import FAST_RETRY, FLOW, channel_inputs, closed_port, make_client
 from twilio_emulator import Emulator, Faults
 
 MISSING = "CH" + "0" * 32
@@ -97,7 +97,10 @@ def test_wrong_token_is_an_authentication_error_that_never_shows_the_token(emula
     error = caught.value
     assert (error.status, error.code, error.message) == (401, 20003, "Authenticate")
     assert str(error) == (f"GET {emulator.base_url}/v1/Channels/{MISSING} returned HTTP 401 (Twilio error 20003): "
-                          "Authenticate. See https://www.twilio.com/docs/errors/20003")
+                          "Authenticate. See https://www.twilio.com/docs/errors/20003 Check that the Account SID and "
+                          "the token (or API key and secret) belong to one account and are current. `pulumi refresh`, "
+                          "`pulumi destroy` and `--refresh` use the provider settings saved by the last `pulumi up`: "
+                          "after rotating a token, add `--run-program` to them (or run `pulumi up` first).")
     assert "wrong-token-value" not in repr(error) + str(error)
 
 
@@ -171,6 +174,32 @@ def test_refused_connection_is_a_transport_error_not_an_unknown_outcome() -> Non
         flex.create_channel(channel_inputs())
     assert type(caught.value) is TransportError
     assert "could not connect" in str(caught.value)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_refused_loopback_connection_is_not_retried(method: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing listens on this machine's port: the full retry policy (6 retries) is not spent on it."""
+    port = closed_port()
+    flex = FlexClient(Credentials.from_auth_token("AC" + "0" * 32, "unused"), base_url=f"http://127.0.0.1:{port}",
+                      retry=RetryPolicy(attempts=6))
+    with pytest.raises(TransportError) as caught:
+        flex.fetch_channel(MISSING) if method == "GET" else flex.create_channel(channel_inputs())
+    assert type(caught.value) is TransportError
+    assert caught.value.reason == (f"could not connect: nothing is listening on 127.0.0.1:{port} (connection refused); "
+                                   "start the emulator there (`make emulator` or `python -m twilio_emulator`), or "
+                                   "correct the URL")
+    assert [record.getMessage() for record in caplog.records if "retrying" in record.getMessage()] == []
+
+
+def test_each_retry_is_logged_with_its_count(client: FlexClient, emulator: Emulator,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    made = client.create_channel(channel_inputs())
+    emulator.set_faults(Faults(rate_5xx=0.75, methods=("GET",)))
+    client.fetch_channel(made.sid)
+    host = emulator.base_url.removeprefix("http://").rsplit(":", 1)[0]
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("flex_provider.client", "WARNING", f"retrying GET /v1/Channels/{made.sid} at {host} (retry {n} of 6): "
+                                            "HTTP 503") for n in (1, 2)]
 
 
 def test_hung_server_fails_at_the_read_timeout(emulator: Emulator) -> None:

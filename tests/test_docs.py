@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from flex_provider.declaration import ResourceType
 from flex_provider.declarations import RESOURCE_TYPES
@@ -81,3 +82,13 @@ def test_every_setting_is_documented_with_its_config_key_and_variable() -> None:
 
 def test_changelog_names_the_current_version() -> None:
     assert f"## {__version__} " in (ROOT / "CHANGELOG.md").read_text()
+
+
+def test_the_pre_commit_instructions_set_up_what_the_hook_runs() -> None:
+    """The hook runs this checkout's .venv; the README's instructions make it (`make setup`) before installing it."""
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    assert hook["entry"].startswith(".venv/bin/python ")
+    section = README.split("`.pre-commit-config.yaml` runs the validator", 1)[1].split("\n## ", 1)[0]
+    [block] = section.split("```sh\n")[1:]
+    commands = [line.split("#")[0].strip() for line in block.split("```", 1)[0].splitlines()]
+    assert commands == ["make setup", "pip install pre-commit && pre-commit install"]

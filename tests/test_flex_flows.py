@@ -100,7 +100,8 @@ def test_check_names_the_nested_key_of_a_bad_integration() -> None:
         ("channel_type", "must be one of web, sms, facebook, whatsapp, line, custom; not 'fax'"),
         ("integration.colour", "is not a key of integration; known: flow_sid, url, workspace_sid, workflow_sid, "
                                "channel, timeout, priority, creation_on_message, retry_count"),
-        ("integration.flow_sid", "must be a FW SID: 'FW' and 32 hex digits (pattern ^FW[0-9a-fA-F]{32}$)"),
+        ("integration.flow_sid", "must be an FW SID: 'FW' and 32 hex digits (pattern ^FW[0-9a-fA-F]{32}$); found "
+                                 "'FW' and 1 hex digit"),
         ("integration.timeout", "must be a whole number, not the number 1.5"),
     ]
 

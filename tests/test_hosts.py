@@ -1,5 +1,5 @@
 """Spreading resources over several provider hosts (`flex:hosts`): the program's providers, and N hosts driven as the
-engine drives them. What the engine does here rests on its source as read (flex_provider/hosts.py), not on a CLI run."""
+engine drives them (tests/engine.py). tests/test_real_engine_hosts.py runs the same on the real engine."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_a_resources_shard_depends_on_its_name_only() -> None:
 def test_a_bad_number_of_hosts_stops_the_program_naming_the_setting(value: str) -> None:
     with pytest.raises(pulumi.RunError) as caught:
         run_program("staging", config(**{"flex:hosts": value}))
-    assert str(caught.value) == f"flex:hosts / FLEX_HOSTS must be a whole number from 1 to 32, not {value!r}"
+    assert str(caught.value) == f"flex:hosts / FLEX_HOSTS must be a whole number from 1 to 32, not {value!a}"
 
 
 @pytest.fixture
@@ -126,15 +126,16 @@ def test_eight_hosts_under_a_429_storm_create_every_channel_once(tmp_path: Path,
         for i, shard in enumerate(hosts):
             shard.configure(own_inputs, provider_urn=f"urn:pulumi:dev::flex-channels::{PROVIDER_TYPE}::h{i}")
         names = [f"c{i}" for i in range(96)]
+        # As the engine: every Check one at a time, then the Creates in parallel (test_real_engine_hosts.py).
+        checked = {name: check(hosts[shard_of(name, 8)], urn(name, FlexChannel._rtype.type_token), {},
+                               FlexChannel.registration(**channel_inputs(name)), dry_run=False) for name in names}
 
-        def up(name: str) -> str:
-            shard = hosts[shard_of(name, 8)]
+        def made(name: str) -> str:
             target = urn(name, FlexChannel._rtype.type_token)
-            checked = check(shard, target, {}, FlexChannel.registration(**channel_inputs(name)), dry_run=False)
-            return create(shard, target, checked, dry_run=False).id
+            return create(hosts[shard_of(name, 8)], target, checked[name], dry_run=False).id
 
         with ThreadPoolExecutor(max_workers=32) as pool:
-            ids = list(pool.map(up, names))
+            ids = list(pool.map(made, names))
     finally:
         for shard in hosts:
             shard.close()
@@ -155,7 +156,7 @@ def test_a_blank_setting_falls_back_to_the_environment_as_every_setting_does() -
 def test_a_programs_own_number_of_hosts_is_checked_too(tmp_path: Path) -> None:
     program = tmp_path / "__main__.py"
     program.write_text("from flex_provider import FlexStack\n"
-                       f"FlexStack('s', path={str(ROOT / 'stacks' / 'staging.yaml')!r}, hosts=0)\n")
+                       f"FlexStack('s', path={str(ROOT / 'stacks' / 'staging.yaml')!a}, hosts=0)\n")
     with pytest.raises(pulumi.RunError, match="flex:hosts / FLEX_HOSTS must be a whole number from 1 to 32, not '0'"):
         run_program("staging", config(), program=program)
 
@@ -172,7 +173,7 @@ def test_a_setting_stored_as_a_secret_reaches_the_hosts_as_a_secret() -> None:
 def test_two_components_have_hosts_of_their_own(tmp_path: Path) -> None:
     program = tmp_path / "__main__.py"
     program.write_text("from flex_provider import FlexStack\n"
-                       f"FlexStack('eu', path={str(ROOT / 'stacks' / 'dev.yaml')!r}, hosts=2)\n"
-                       f"FlexStack('us', path={str(ROOT / 'stacks' / 'prod.yaml')!r}, hosts=2)\n")
+                       f"FlexStack('eu', path={str(ROOT / 'stacks' / 'dev.yaml')!a}, hosts=2)\n"
+                       f"FlexStack('us', path={str(ROOT / 'stacks' / 'prod.yaml')!a}, hosts=2)\n")
     run = run_program("staging", config(), program=program)
     assert sorted(p.name for p in providers(run)) == ["eu-hosts-0", "eu-hosts-1", "us-hosts-0", "us-hosts-1"]

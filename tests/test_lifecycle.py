@@ -16,7 +16,7 @@ import pytest
 from flex_provider import FlexChannel
 from flex_provider.client import FlexClient
 from tests import engine
-from tests.engine import Goal, ProviderHost, Stack, StepError, goal, grpc_error_text, urn
+from tests.engine import Goal, Stack, StepError, goal, grpc_error_text
 from tests.support import calls, channel_inputs, ids, methods
 from twilio_emulator import Emulator
 
@@ -113,17 +113,6 @@ def test_adopting_the_channel_already_in_state_is_no_change(stack: Stack, emulat
     emulator.reset_stats()
     assert stack.up([billing(import_sid=created.id)]) == [("same", "billing")]
     assert emulator.requests() == []
-
-
-def test_pulumi_import_still_fails_in_pulumis_dynamic_host(host: ProviderHost, emulator: Emulator,
-                                                         client: FlexClient) -> None:
-    """The engine's import step reads with the id alone; Pulumi's host looks for `__provider` in that
-    empty request and fails (pulumi/pulumi#16175). When this test fails, upstream fixed it, and
-    `pulumi import` (and the `import_` option) can be offered instead of adopting in create."""
-    existing = client.create_channel(channel_inputs())
-    with pytest.raises(grpc.RpcError) as caught:
-        engine.import_read(host, urn("vip", FlexChannel._rtype.type_token), existing.sid)
-    assert "KeyError: '__provider'" in grpc_error_text(caught.value)
 
 
 def test_replacing_an_adopted_channel_while_import_names_it_is_refused(stack: Stack, emulator: Emulator,

@@ -9,7 +9,6 @@ without PYTHONPATH, so every import of flex_provider comes from the wheel.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import pytest
 
 from flex_provider.version import __version__
 from tests.engine import Goal, ProviderHost, Stack
-from tests.support import FLOW, ROOT, copy_project, stack_config
+from tests.support import FLOW, ROOT, copy_project, outside_env, stack_config
 from twilio_emulator import Emulator
 
 # Installing Pulumi and grpcio into a fresh venv can take minutes on a cold package cache.
@@ -34,20 +33,14 @@ TYPE = "pulumi-python:dynamic/flex:FlexChannel"
 DIST_INFO = f"flex_channels-{__version__}.dist-info"
 
 
-def _env() -> dict[str, str]:
-    """This process's environment without anything that would point Python, pip or the provider elsewhere."""
-    dropped = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV")
-    return {k: v for k, v in os.environ.items()
-            if k not in dropped and not k.startswith(("TWILIO_", "FLEX_", "PULUMI_"))}
-
-
 def _run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(a) for a in args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=600)
+    return subprocess.run([str(a) for a in args], cwd=cwd, env=outside_env(), capture_output=True, text=True,
+                          timeout=600)
 
 
 def _make_venv(path: Path, *requirements: str | Path) -> Path:
     """A virtualenv with nothing but `requirements`; pip runs from this test's venv (`pip --python`)."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, env=_env())
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, env=outside_env())
     installed = _run(sys.executable, "-m", "pip", "--python", path / "bin" / "python", "install", "--quiet",
                      "--disable-pip-version-check", *requirements)
     assert installed.returncode == 0, installed.stderr
@@ -89,7 +82,7 @@ def test_wheel_holds_both_packages_their_data_and_the_console_script(wheel: Path
     assert {"flex_provider/stackfile.schema.json", "twilio_emulator/contract.json"} <= shipped
     assert "[console_scripts]\nflex-channels = flex_provider.__main__:main" in entry_points
     requires = sorted(line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist"))
-    assert requires == ["pulumi<4,>=3.150", "pyyaml<7,>=6.0.1", "requests<3,>=2.32"]
+    assert requires == ["pulumi<3.273,>=3.272.0", "pyyaml<7,>=6.0.1", "requests<3,>=2.32"]
 
 
 def test_validate_and_schema_run_where_only_pyyaml_is_installed(wheel: Path, tmp_path: Path) -> None:
@@ -102,7 +95,7 @@ def test_validate_and_schema_run_where_only_pyyaml_is_installed(wheel: Path, tmp
 
     validated = _run(python, "-m", "flex_provider", "validate", cwd=tmp_path)
     assert validated.returncode == 0, validated.stderr
-    assert "stacks/dev.yaml: 1 flow, 2 channels, valid" in validated.stdout.splitlines()
+    assert "stacks/dev.yaml: 1 flow, 2 channels, 1 address, valid" in validated.stdout.splitlines()
 
     script = _run(venv / "bin" / "flex-channels", "validate", "stacks/prod.yaml", cwd=tmp_path)
     assert (script.returncode, script.stderr) == (0, "")
@@ -110,7 +103,25 @@ def test_validate_and_schema_run_where_only_pyyaml_is_installed(wheel: Path, tmp
     assert schema.stdout == (ROOT / "flex_provider" / "stackfile.schema.json").read_text()
     usage = _run(python, "-m", "flex_provider", cwd=tmp_path)
     assert " ".join(usage.stderr.split()).startswith(
-        "usage: python -m flex_provider [-h] {validate,schema,flex-flows,channels,addresses}")
+        "usage: python -m flex_provider [-h] [--version] {validate,schema,emulator-env,flex-flows,channels,addresses}")
+    version = _run(venv / "bin" / "flex-channels", "--version")
+    assert (version.returncode, version.stdout) == (0, f"flex-channels {__version__}\n")
+
+
+def test_schema_write_never_writes_into_an_installed_package(wheel: Path, tmp_path: Path) -> None:
+    venv = _make_venv(tmp_path / "venv", "--no-deps", wheel, "pyyaml")
+    [shipped] = (venv / "lib").glob("python*/site-packages/flex_provider/stackfile.schema.json")
+    shipped.write_text("{}\n")  # stale, as it would be: a write would change it
+    refused = _run(venv / "bin" / "flex-channels", "schema", "--write", cwd=tmp_path)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr == (
+        f"schema --write: {shipped.parent} is an installed package, not a checkout of flex-channels, and is left as it "
+        "is. Give a file to write (`schema --write stackfile.schema.json`), or run it in a checkout to regenerate the "
+        "shipped schema.\n")
+    assert shipped.read_text() == "{}\n"
+    written = _run(venv / "bin" / "flex-channels", "schema", "--write", "mine.json", cwd=tmp_path)
+    assert (written.returncode, written.stdout) == (0, "wrote mine.json\n")
+    assert (tmp_path / "mine.json").read_text() == (ROOT / "flex_provider" / "stackfile.schema.json").read_text()
 
 
 def _run_example(venv: Path, example: Path) -> dict[str, Any]:
@@ -125,7 +136,7 @@ def _run_example(venv: Path, example: Path) -> dict[str, Any]:
 def installed_host(library_venv: Path, example: Path, tmp_path: Path) -> Iterator[ProviderHost]:
     """`python -m pulumi.dynamic` as the Pulumi CLI starts it: the venv's Python, in the program's directory,
     with no PYTHONPATH."""
-    host = ProviderHost(tmp_path / "host", _env(), python=str(library_venv / "bin" / "python"), cwd=example,
+    host = ProviderHost(tmp_path / "host", outside_env(), python=str(library_venv / "bin" / "python"), cwd=example,
                         inherit=False)
     yield host
     host.close()

@@ -11,13 +11,20 @@ from tests.pulumi_mocks import ProgramRun, run_program
 
 TYPE = "pulumi-python:dynamic/flex:FlexChannel"
 FLOW_TYPE = "pulumi-python:dynamic/flex:FlexFlow"
+ADDRESS_TYPE = "pulumi-python:dynamic/conversations:AddressConfiguration"
 
 
-def test_dev_stack_declares_its_flow_then_the_channels_that_name_it() -> None:
+def test_dev_stack_declares_its_flow_then_the_channels_that_name_it_and_an_address_beside_them() -> None:
     run = run_program("dev")
-    # The mock monitor registers on a thread pool, so only dependencies order registrations: the flow first.
-    assert [(r.name, r.type) for r in run.registrations[:1]] == [("web-chat", FLOW_TYPE)]
-    assert sorted((r.name, r.type) for r in run.registrations[1:]) == [("billing", TYPE), ("web-support", TYPE)]
+    # The mock monitor registers on a thread pool, so only dependencies order registrations: the flow before
+    # its channels.
+    legacy = [(r.name, r.type) for r in run.registrations if r.type != ADDRESS_TYPE]
+    assert legacy[0] == ("web-chat", FLOW_TYPE)
+    assert sorted(legacy[1:]) == [("billing", TYPE), ("web-support", TYPE)]
+    assert [(r.name, r.type) for r in run.registrations if r.type == ADDRESS_TYPE] == [("support-sms", ADDRESS_TYPE)]
+    assert run.inputs("support-sms") == {
+        "type": "sms", "address": "+15550100001", "friendly_name": "Dev support SMS",
+        "auto_creation": {"enabled": True, "type": "studio", "studio_flow_sid": "FW00000000000000000000000000000002"}}
     assert run.inputs("web-chat") == {
         "friendly_name": "Dev web chat", "chat_service_sid": "IS00000000000000000000000000000001",
         "channel_type": "web", "integration_type": "studio", "enabled": True,
@@ -59,7 +66,7 @@ def test_prod_stack_passes_protect_retain_import_and_aliases() -> None:
 
 def test_every_example_stack_runs() -> None:
     counts = {stack: len(run_program(stack).registrations) for stack in ("dev", "staging", "prod")}
-    assert counts == {"dev": 3, "staging": 3, "prod": 3}
+    assert counts == {"dev": 4, "staging": 3, "prod": 3}
 
 
 def test_serialized_provider_is_small_and_plain_in_every_registration() -> None:
@@ -86,8 +93,8 @@ def test_a_bad_stack_file_stops_the_run_before_any_resource(tmp_path: Path) -> N
         f"  {bad}:2:3: channels.web.chat_user_friendly_name: is required (set it on the channel or in `defaults:`)",
         f"  {bad}:2:3: channels.web.chat_friendly_name: is required (set it on the channel or in `defaults:`)",
         f"  {bad}:3:15: channels.web.identity: must be a string, not the number 7; quote it to make it a string",
-        f"  {bad}:4:20: channels.web.flex_flow_sid: must be a FO SID: 'FO' and 32 hex digits "
-        "(pattern ^FO[0-9a-fA-F]{32}$)",
+        f"  {bad}:4:20: channels.web.flex_flow_sid: must be an FO SID: 'FO' and 32 hex digits "
+        "(pattern ^FO[0-9a-fA-F]{32}$); found 'FO' and 1 hex digit",
     ]
     assert registrations == []
 

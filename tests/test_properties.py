@@ -25,7 +25,9 @@ from tests.support import FAST_RETRY
 from twilio_emulator import Emulator
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
-REQUIRED_TEXT = TEXT.filter(lambda s: s.strip() != "")
+FIELD_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\t\n\r"), max_size=40)
+"""What a text field accepts: no control character but tab and line breaks (JSON data may hold any)."""
+REQUIRED_TEXT = FIELD_TEXT.filter(lambda s: s.strip() != "")
 JSON_SCALARS = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | TEXT | st.floats(
     allow_nan=False, allow_infinity=False)
 JSON_DATA = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
@@ -44,7 +46,7 @@ def _value(kind: Kind, required: bool, pattern: str | None) -> st.SearchStrategy
             json.dumps)
     if pattern:
         return _sid(pattern[1:3])
-    return REQUIRED_TEXT if required else TEXT
+    return REQUIRED_TEXT if required else FIELD_TEXT
 
 
 @st.composite

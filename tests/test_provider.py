@@ -57,13 +57,15 @@ def test_check_reports_every_problem_by_property() -> None:
         ("colour", "is not a FlexChannel input; known: flex_flow_sid, identity, chat_user_friendly_name, "
                    "chat_friendly_name, target, chat_unique_name, pre_engagement_data, task_sid, task_attributes, "
                    "long_lived, import_sid"),
-        ("flex_flow_sid", "must be a FO SID: 'FO' and 32 hex digits (pattern ^FO[0-9a-fA-F]{32}$)"),
+        ("flex_flow_sid", "must be an FO SID: 'FO' and 32 hex digits (pattern ^FO[0-9a-fA-F]{32}$); found 'FO' and "
+                          "2 hex digits"),
         ("identity", "must be a string, not the number 7"),
         ("chat_user_friendly_name", "is required"),
         ("chat_friendly_name", "is required"),
         ("pre_engagement_data", "is not valid JSON: Expecting property name enclosed in double quotes: "
                                 "line 1 column 2 (char 1)"),
-        ("task_sid", "must be a WT SID: 'WT' and 32 hex digits (pattern ^WT[0-9a-fA-F]{32}$)"),
+        ("task_sid", "must be a WT SID: 'WT' and 32 hex digits (pattern ^WT[0-9a-fA-F]{32}$); found 'WT' and 0 hex "
+                     "digits"),
         ("long_lived", "must be true or false, not the string 'yes'"),
     ]
 
@@ -92,9 +94,12 @@ def test_check_refuses_what_python_parses_but_json_has_not(value: object, reason
 def test_check_refuses_sids_and_import_with_a_trailing_newline() -> None:
     assert failures(channel_inputs(flex_flow_sid=FLOW + "\n", task_sid=TASK + "\n",
                                    import_sid="CH" + "c" * 32 + "\n")) == [
-        ("flex_flow_sid", "must be a FO SID: 'FO' and 32 hex digits (pattern ^FO[0-9a-fA-F]{32}$)"),
-        ("task_sid", "must be a WT SID: 'WT' and 32 hex digits (pattern ^WT[0-9a-fA-F]{32}$)"),
-        ("import_sid", "must be the SID of an existing channel: 'CH' and 32 hex digits"),
+        ("flex_flow_sid", "must be an FO SID: 'FO' and 32 hex digits (pattern ^FO[0-9a-fA-F]{32}$); found 'FO' and "
+                          "33 characters, 32 of them hex digits"),
+        ("task_sid", "must be a WT SID: 'WT' and 32 hex digits (pattern ^WT[0-9a-fA-F]{32}$); found 'WT' and 33 "
+                     "characters, 32 of them hex digits"),
+        ("import_sid", "must be the SID of an existing channel: 'CH' and 32 hex digits; found 'CH' and 33 characters, "
+                       "32 of them hex digits"),
     ]
 
 
@@ -210,7 +215,8 @@ def test_wrong_credentials_reach_the_user_as_twilio_said(emulator: Emulator) -> 
     with pytest.raises(AuthenticationError) as caught:
         provider.create(channel_inputs())
     assert str(caught.value) == (f"POST {emulator.base_url}/v1/Channels returned HTTP 401 (Twilio error 20003): "
-                                 "Authenticate. See https://www.twilio.com/docs/errors/20003")
+                                 "Authenticate. See https://www.twilio.com/docs/errors/20003 "
+                                 f"{AuthenticationError.advice}")
     assert caught.value.__cause__ is None
     assert caught.value.__suppress_context__ is True
 

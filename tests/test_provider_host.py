@@ -11,6 +11,7 @@ import pytest
 from pulumi.runtime.proto import provider_pb2
 
 from flex_provider import FlexChannel
+from flex_provider.errors import AuthenticationError
 from flex_provider.provider import FlexChannelProvider
 from flex_provider.pulumi_workarounds import serialized_provider
 from tests import engine
@@ -72,8 +73,8 @@ def test_check_failures_cross_grpc_as_property_and_reason(host: ProviderHost, em
     with pytest.raises(engine.StepError) as caught:
         engine.check(host, urn("web", TYPE), {}, {**news(**channel_inputs()), "flex_flow_sid": "FO1",
                                                   "chat_friendly_name": None}, dry_run=False)
-    assert str(caught.value) == ("flex_flow_sid: must be a FO SID: 'FO' and 32 hex digits (pattern "
-                                 "^FO[0-9a-fA-F]{32}$); chat_friendly_name: is required")
+    assert str(caught.value) == ("flex_flow_sid: must be an FO SID: 'FO' and 32 hex digits (pattern "
+                                 "^FO[0-9a-fA-F]{32}$); found 'FO' and 1 hex digit; chat_friendly_name: is required")
     assert emulator.requests() == []
 
 
@@ -121,7 +122,8 @@ def test_twilio_errors_reach_the_engine_with_code_message_and_link(tmp_path: Pat
         provider_host.close()
     last_line = grpc_error_text(caught.value).splitlines()[-1]
     assert last_line == (f"flex_provider.errors.AuthenticationError: POST {emulator.base_url}/v1/Channels returned "
-                         "HTTP 401 (Twilio error 20003): Authenticate. See https://www.twilio.com/docs/errors/20003")
+                         "HTTP 401 (Twilio error 20003): Authenticate. See https://www.twilio.com/docs/errors/20003 "
+                         f"{AuthenticationError.advice}")
 
 
 def test_four_concurrent_operations_share_the_pooled_connections(host: ProviderHost, emulator: Emulator) -> None:

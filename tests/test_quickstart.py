@@ -1,66 +1,32 @@
-"""The README's quick start, followed literally in a temporary copy of the repository.
+"""The README's quick start, followed literally in a temporary copy of the repository, on the real Pulumi engine.
 
-The Pulumi CLI cannot be installed here, so where the script calls `pulumi` a recording stand-in
-answers: the test checks what the script asks of Pulumi (stack, backend, credentials, emulator)
-and that the emulator it started really serves at that moment. Everything else runs for real,
-the CLI's download too: from a local server of stand-in releases whose `pulumi` is that stand-in.
+`make up` and `make destroy` run for real: the Pulumi CLI that `make engine` built (or the one on PATH), the
+project's program in the copy's state folder, and the local emulator the script starts. Each test has its own
+PULUMI_HOME, an emulator port of its own, and no way to the network: Pulumi's release downloads point at a closed
+local port. Where the engine comes from is tests/test_engine_script.py's subject.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import io
 import json
 import os
-import platform
 import re
 import socket
-import stat
 import subprocess
-import sys
-import tarfile
-import threading
 import time
+import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.pulumi_mocks import run_program
+from tests.real_engine import engine_bin
 from tests.support import ROOT, copy_project
 
-STUB = """#!{python}
-import json, os, sys, urllib.request
-args = sys.argv[1:]
-entry = {{"args": args, **{{k: os.environ.get(k) for k in
-         ("FLEX_API_URL", "TWILIO_ACCOUNT_SID", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE")}}}}
-if args[:1] == ["up"] and entry["FLEX_API_URL"]:
-    entry["emulator"] = json.load(urllib.request.urlopen(entry["FLEX_API_URL"] + "/_emulator/stats"))
-with open(os.environ["STUB_LOG"], "a") as log:
-    log.write(json.dumps(entry) + "\\n")
-if args[:2] == ["config", "get"]:
-    sys.exit(1)
-if args[:2] == ["stack", "output"]:
-    print("{{}}")
-"""
-
-
-INSTALL_ADVICE = "install it with 'curl -fsSL https://get.pulumi.com | sh', then run 'make up' again."
-
-
-def _load_fetch_pulumi() -> Any:
-    spec = importlib.util.spec_from_file_location("fetch_pulumi", ROOT / "scripts" / "fetch_pulumi.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-PULUMI_VERSION = _load_fetch_pulumi().VERSION
+pytestmark = pytest.mark.timeout(300)
+REAL_TOKEN = "a-real-looking-token-" + "7" * 11
+"""A token 'left in the environment' by a user: it must never be sent or shown."""
 
 
 def _sh_blocks(markdown: str, heading: str) -> list[list[str]]:
@@ -85,75 +51,24 @@ def project(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["make", "down"], cwd=copy, capture_output=True, check=False)
 
 
-@dataclass
-class Releases:
-    """A local stand-in for https://get.pulumi.com/releases/sdk; `requested` lists the paths asked for."""
-
-    url: str
-    folder: Path
-    requested: list[str] = field(default_factory=list)
-
-    @property
-    def archive(self) -> str:
-        """This machine's release archive, named as Pulumi names them."""
-        system = {"Linux": "linux", "Darwin": "darwin"}[platform.system()]
-        arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine().lower()]
-        return f"pulumi-v{PULUMI_VERSION}-{system}-{arch}.tar.gz"
-
-    def publish(self, members: dict[str, bytes], checksum: str | None = None) -> str:
-        """The archive holding `members` (mode 755) and a checksums file with `checksum` or its real SHA-256."""
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-            for name, data in members.items():
-                info = tarfile.TarInfo(name)
-                info.size, info.mode = len(data), 0o755
-                tar.addfile(info, io.BytesIO(data))
-        (self.folder / self.archive).write_bytes(buffer.getvalue())
-        actual = hashlib.sha256(buffer.getvalue()).hexdigest()
-        (self.folder / f"pulumi-{PULUMI_VERSION}-checksums.txt").write_text(
-            f"{'0' * 64}  pulumi-v{PULUMI_VERSION}-windows-x64.zip\n{checksum or actual}  {self.archive}\n")
-        return actual
-
-
-@pytest.fixture
-def releases(tmp_path: Path) -> Iterator[Releases]:
-    folder = tmp_path / "releases"
-    folder.mkdir()
-    requested: list[str] = []
-
-    class Handler(SimpleHTTPRequestHandler):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, directory=str(folder), **kwargs)
-
-        def do_GET(self) -> None:
-            requested.append(self.path)
-            super().do_GET()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Releases(f"http://127.0.0.1:{server.server_address[1]}", folder, requested)
-    server.shutdown()
-    server.server_close()
-
-
-def _stub(python: str = sys.executable) -> bytes:
-    return STUB.format(python=python).encode()
-
-
-def _env(tmp_path: Path, with_pulumi: bool, **extra: str) -> dict[str, str]:
-    path = "/usr/local/bin:/usr/bin:/bin"
-    if with_pulumi:
-        stub_dir = tmp_path / "bin"
-        stub_dir.mkdir(exist_ok=True)
-        stub = stub_dir / "pulumi"
-        stub.write_bytes(_stub())
-        stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
-        path = f"{stub_dir}:{path}"
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A user's shell: the engine on PATH, nothing of Pulumi's or Twilio's set, no way to Pulumi's downloads."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "FLEX_", "PULUMI_", "MAKE"))}
-    return {**keep, "PATH": path, "STUB_LOG": str(tmp_path / "pulumi.log"), **extra}
+    return {**keep, "PATH": f"{engine_bin()}:/usr/local/bin:/usr/bin:/bin", "PULUMI_HOME": str(tmp_path / "home"),
+            "FLEX_PULUMI_RELEASES_URL": f"http://127.0.0.1:{_free_port()}", "FLEX_EMULATOR_PORT": str(_free_port()),
+            **extra}
+
+
+def _make(project: Path, env: dict[str, str], *targets: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["make", *targets], cwd=project, env=env, capture_output=True, text=True, timeout=240,
+                          check=False)
+
+
+def _emulator_counts(env: dict[str, str]) -> dict[str, int]:
+    url = f"http://127.0.0.1:{env['FLEX_EMULATOR_PORT']}/_emulator/stats"
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        stats = json.load(answer)
+    return {key: stats[key] for key in ("flex_flows", "channels", "addresses")}
 
 
 def _gone(pid: int) -> bool:
@@ -169,126 +84,75 @@ def _gone(pid: int) -> bool:
     return False
 
 
-def _calls(tmp_path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in (tmp_path / "pulumi.log").read_text().splitlines()]
-
-
 def test_readme_quick_start_is_two_commands_and_ci_runs_the_same_tests() -> None:
     commands = _sh_blocks((ROOT / "README.md").read_text(), "Quick start")[0]
     assert commands == ["make up", "make test"]
     assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), re.M)
 
 
-def _nothing_left(project: Path) -> None:
-    assert not (project / ".pulumi").exists(), sorted(p.name for p in (project / ".pulumi").rglob("*"))
-    assert not (project / ".emulator").exists()
-    assert not (project / ".pulumi-state").exists()
-
-
-def test_make_up_offline_without_the_pulumi_cli_stops_at_once_saying_how_to_install_it(
-        project: Path, tmp_path: Path) -> None:
-    offline = f"http://127.0.0.1:{_free_port()}"
-    env = _env(tmp_path, with_pulumi=False, FLEX_PULUMI_RELEASES_URL=offline)
-    done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert done.stderr.splitlines()[0] == (
-        f"The Pulumi CLI is missing and could not be downloaded from {offline}/pulumi-{PULUMI_VERSION}-checksums.txt "
-        f"([Errno 111] Connection refused; offline? FLEX_PULUMI_RELEASES_URL can name a mirror): {INSTALL_ADVICE}")
-    _nothing_left(project)
-
-
-def test_make_up_fetches_the_pinned_pulumi_cli_verifies_it_and_runs_it(
-        project: Path, tmp_path: Path, releases: Releases) -> None:
-    digest = releases.publish({"pulumi/pulumi": _stub(), "pulumi/pulumi-language-python": b"#!/bin/sh\n"})
-    env = _env(tmp_path, with_pulumi=False, FLEX_PULUMI_RELEASES_URL=releases.url,
-               FLEX_EMULATOR_PORT=str(_free_port()))
-    done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[:2] == [
-        f"==> Downloading the Pulumi CLI v{PULUMI_VERSION} ({releases.url}/{releases.archive}) into .pulumi/bin",
-        f"==> Verified (sha256 {digest}) and installed .pulumi/bin/pulumi"]
-    assert releases.requested == [f"/pulumi-{PULUMI_VERSION}-checksums.txt", f"/{releases.archive}"]
-    assert sorted(p.relative_to(project).as_posix() for p in (project / ".pulumi").rglob("*")) == [
-        ".pulumi/bin", ".pulumi/bin/pulumi", ".pulumi/bin/pulumi-language-python"]
-    assert [c["args"][0] for c in _calls(tmp_path)] == ["stack", "config", "up", "stack"], "the fetched CLI ran"
-
-    again = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
-    assert again.returncode == 0, again.stderr
-    assert "Downloading" not in again.stdout
-    assert len(releases.requested) == 2, "the CLI is fetched once"
-
-
-def test_make_up_refuses_a_pulumi_download_that_does_not_match_its_checksum(
-        project: Path, tmp_path: Path, releases: Releases) -> None:
-    actual = releases.publish({"pulumi/pulumi": _stub()}, checksum="e" * 64)
-    env = _env(tmp_path, with_pulumi=False, FLEX_PULUMI_RELEASES_URL=releases.url)
-    done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert done.stderr.splitlines()[0] == (
-        f"The Pulumi CLI is missing and its download {releases.archive} does not match the published checksum "
-        f"(sha256 {actual}, published {'e' * 64}), so nothing was installed: {INSTALL_ADVICE}")
-    assert releases.requested == [f"/pulumi-{PULUMI_VERSION}-checksums.txt", f"/{releases.archive}"]
-    _nothing_left(project)
-    assert not (tmp_path / "pulumi.log").exists(), "nothing ran"
-
-
-def test_make_up_refuses_a_pulumi_archive_with_a_path_outside_its_folder(
-        project: Path, tmp_path: Path, releases: Releases) -> None:
-    releases.publish({"pulumi/pulumi": _stub(), "pulumi/../../escaped": b"x"})
-    env = _env(tmp_path, with_pulumi=False, FLEX_PULUMI_RELEASES_URL=releases.url)
-    done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert done.stderr.splitlines()[0] == (
-        f"The Pulumi CLI is missing and the archive {releases.archive} holds 'pulumi/../../escaped', outside "
-        f"pulumi/; nothing was installed: {INSTALL_ADVICE}")
-    _nothing_left(project)
-    assert not (project / "escaped").exists()
-
-
-def test_make_up_starts_the_emulator_and_runs_pulumi_on_local_state(project: Path, tmp_path: Path) -> None:
-    port = _free_port()
-    env = _env(tmp_path, with_pulumi=True, FLEX_EMULATOR_PORT=str(port))
-    done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "==> Validating stacks/dev.yaml" in done.stdout
-    assert "stacks/dev.yaml: 1 flow, 2 channels, valid" in done.stdout
-    assert f"==> Starting the local Twilio API emulator on http://127.0.0.1:{port}" in done.stdout
-    calls = _calls(tmp_path)
-    assert [c["args"] for c in calls] == [
-        ["stack", "select", "dev", "--create"],
-        ["config", "get", "twilio:accountSid", "--stack", "dev"],
-        ["up", "--yes", "--stack", "dev"],
-        ["stack", "output", "--json", "--stack", "dev"],
-    ]
-    up = calls[2]
-    assert up["PULUMI_BACKEND_URL"] == f"file://{project}/.pulumi-state"
-    assert up["PULUMI_CONFIG_PASSPHRASE"] == ""
-    assert up["FLEX_API_URL"] == f"http://127.0.0.1:{port}"
-    assert up["TWILIO_ACCOUNT_SID"] == "AC" + "0" * 32
-    assert (up["emulator"]["requests"], up["emulator"]["channels"]) == (0, 0), "serving, and nothing sent yet"
+def test_make_up_runs_pulumi_up_on_the_emulator_and_make_destroy_empties_it(project: Path, tmp_path: Path) -> None:
+    """A fresh clone, with a real account's variables still in the shell: the quick start changes the emulator
+    only, says how to reach it, and prints the stack's outputs."""
+    env = _env(tmp_path, TWILIO_ACCOUNT_SID="AC" + "9" * 32, TWILIO_AUTH_TOKEN=REAL_TOKEN)
+    port = env["FLEX_EMULATOR_PORT"]
+    done = _make(project, env, "up")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "==> Validating stacks/dev.yaml" in out and re.search(r"^stacks/dev.yaml: .*, valid$", out, re.M)
+    assert f"==> Starting the local Twilio API emulator on http://127.0.0.1:{port}" in out
+    assert (f"==> Using the local emulator on http://127.0.0.1:{port}. To use the CLI against it in your shell:\n"
+            f"    export FLEX_API_URL=http://127.0.0.1:{port}\n    export TWILIO_ACCOUNT_SID=AC{'0' * 32}\n"
+            "    export TWILIO_AUTH_TOKEN=emulator-auth-token\n    unset TWILIO_API_KEY TWILIO_API_SECRET\n") in out
+    outputs = json.loads(out.split("==> Outputs of stack 'dev' (flows, channels and addresses, by section)\n", 1)[1])
+    assert sorted(outputs["channels"]) == ["billing", "web-support"]
+    assert all(channel["sid"].startswith("CH") for channel in outputs["channels"].values())
+    assert _emulator_counts(env)["channels"] == 2
+    assert REAL_TOKEN not in out + done.stderr
+    assert (project / ".pulumi-state" / ".pulumi").is_dir(), "state stays inside the project"
     pid = int((project / ".emulator" / "pid").read_text().split()[0])
 
-    stopped = subprocess.run(["make", "down"], cwd=project, env=env, capture_output=True, text=True)
-    assert stopped.returncode == 0
-    assert f"==> Stopping the local Twilio API emulator (pid {pid})" in stopped.stdout
-    assert _gone(pid), "the emulator is still running"
+    again = _make(project, env, "up")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Starting the local Twilio API emulator" not in again.stdout, "the running emulator is reused"
+
+    done = _make(project, env, "destroy")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"==> Stopping the local Twilio API emulator (pid {pid})" in done.stdout
+    assert _gone(pid)
+    saved = json.loads((project / ".emulator" / "channels.json").read_text())
+    assert {key: value for key, value in saved.items() if key != "version"} == {
+        "flex_flows": [], "channels": [], "addresses": []}, "destroy leaves the emulator empty"
 
 
-def test_make_up_with_credentials_uses_them_and_starts_no_emulator(project: Path, tmp_path: Path) -> None:
-    env = _env(tmp_path, with_pulumi=True, TWILIO_ACCOUNT_SID="AC" + "9" * 32, TWILIO_AUTH_TOKEN="from-env")
-    done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "==> Using the Twilio credentials from the stack's config or the environment" in done.stdout
-    up = _calls(tmp_path)[1]
-    assert up["args"] == ["up", "--yes", "--stack", "dev"]
-    assert (up["FLEX_API_URL"], up["TWILIO_ACCOUNT_SID"]) == (None, "AC" + "9" * 32)
+def test_make_up_refuses_a_stack_whose_config_names_an_account(project: Path, tmp_path: Path) -> None:
+    config = project / "Pulumi.dev.yaml"
+    config.write_text(config.read_text().replace("config: {}", f"config:\n  twilio:accountSid: AC{'9' * 32}"))
+    done = _make(project, _env(tmp_path), "up")
+    assert done.returncode == 2
+    assert "\n".join([
+        "Stack 'dev' sets twilio:accountSid in its config (Pulumi.dev.yaml), and that would send its requests to that",
+        "account instead of the local emulator. To change that account, run 'make up TWILIO=yes'; to use",
+        "the emulator, remove those settings ('pulumi config rm <key> --stack dev')."]) in done.stderr
+    assert not (project / ".emulator" / "pid").exists(), "no emulator was started, nothing was run"
+
+
+def test_twilio_yes_names_the_account_and_pulumi_asks_before_changing_it(project: Path, tmp_path: Path) -> None:
+    missing = _make(project, _env(tmp_path, TWILIO="yes"), "up")
+    assert missing.returncode == 2
+    assert "TWILIO=yes, but no Twilio account is configured: set twilio:accountSid" in missing.stderr
+
+    env = _env(tmp_path, TWILIO="yes", TWILIO_ACCOUNT_SID="AC" + "9" * 32, TWILIO_AUTH_TOKEN=REAL_TOKEN)
+    done = _make(project, env, "up")
+    assert f"==> This changes Twilio account AC{'9' * 32} (from TWILIO_ACCOUNT_SID)" in done.stdout
+    assert done.returncode != 0, "without a terminal to answer it, pulumi makes no change"
+    assert "--yes" in done.stdout + done.stderr
+    assert REAL_TOKEN not in done.stdout + done.stderr
     assert not (project / ".emulator" / "pid").exists()
-    assert "from-env" not in done.stdout + done.stderr
 
 
 def test_the_copied_program_runs_under_mocks_and_validates(project: Path) -> None:
     assert sorted(r.name for r in run_program("dev", program=project / "__main__.py").registrations) == [
-        "billing", "web-chat", "web-support"]
+        "billing", "support-sms", "web-chat", "web-support"]
     done = subprocess.run(["make", "validate"], cwd=project, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -301,8 +165,7 @@ def test_make_down_leaves_a_process_that_is_not_the_emulator_running(project: Pa
         (project / ".emulator").mkdir()
         for recorded in (f"{unrelated.pid} {started}\n", f"{unrelated.pid}\n"):
             (project / ".emulator" / "pid").write_text(recorded)
-            done = subprocess.run(["make", "down"], cwd=project, env=_env(tmp_path, with_pulumi=False),
-                                  capture_output=True, text=True, timeout=60)
+            done = _make(project, _env(tmp_path), "down")
             assert done.returncode == 0, done.stderr
             assert done.stdout.splitlines() == [f"==> Not stopping pid {unrelated.pid}: it is not the emulator this "
                                                 "project started (the pid file is older than that process)"]
@@ -319,12 +182,12 @@ def test_make_up_starts_its_own_emulator_when_the_pid_file_names_another_process
     try:
         (project / ".emulator").mkdir()
         (project / ".emulator" / "pid").write_text(f"{unrelated.pid}\n")
-        port = _free_port()
-        env = _env(tmp_path, with_pulumi=True, FLEX_EMULATOR_PORT=str(port))
-        done = subprocess.run(["make", "up"], cwd=project, env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
+        env = _env(tmp_path)
+        done = _make(project, env, "up")
+        assert done.returncode == 0, done.stdout + done.stderr
+        port = env["FLEX_EMULATOR_PORT"]
         assert f"==> Starting the local Twilio API emulator on http://127.0.0.1:{port}" in done.stdout
-        assert _calls(tmp_path)[2]["emulator"]["requests"] == 0, "the new emulator served pulumi up"
+        assert _emulator_counts(env)["channels"] == 2, "the new emulator served pulumi up"
         assert int((project / ".emulator" / "pid").read_text().split()[0]) != unrelated.pid
         assert unrelated.poll() is None
     finally:

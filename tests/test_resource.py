@@ -67,6 +67,12 @@ def test_keyword_arguments_and_args_give_the_same_registration_with_the_declared
      "import_sid"),
     (lambda: FlexChannel.registration(FlexFlowArgs(**FLOW_INPUTS)),  # type: ignore[arg-type]
      "FlexChannel() args must be a FlexChannelArgs, not FlexFlowArgs"),
+    (lambda: FlexChannel.registration(**{**channel_inputs(), "chat_unqiue_name": "web-1"}),
+     "FlexChannel() got unknown input chat_unqiue_name; did you mean 'chat_unique_name'?"),
+    (lambda: FlexFlow.registration(**FLOW_INPUTS, intgration={}, colour="red"),
+     "FlexFlow() got unknown inputs intgration (did you mean 'integration'?), colour; known: friendly_name, "
+     "chat_service_sid, channel_type, contact_identity, enabled, integration_type, integration, long_lived, "
+     "janitor_enabled, import_sid"),
 ])
 def test_wrong_arguments_are_a_clear_type_error(call: typing.Callable[[], object], message: str) -> None:
     with pytest.raises(TypeError) as caught:
@@ -151,3 +157,44 @@ def test_a_mapping_json_cannot_hold_is_refused_at_once_naming_the_input() -> Non
         FlexChannel.registration(**channel_inputs(pre_engagement_data={"when": datetime.date(2026, 1, 1)}))
     assert str(caught.value) == ("FlexChannel '': pre_engagement_data holds a value JSON cannot: Object of type date "
                                  "is not JSON serializable")
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: FlexChannel.registration(**channel_inputs(flex_flow_sid="FO" + "1" * 31)),
+     "FlexChannel '': flex_flow_sid must be an FO SID: 'FO' and 32 hex digits (pattern ^FO[0-9a-fA-F]{32}$); found "
+     "'FO' and 31 hex digits"),
+    (lambda: FlexChannel.registration(**channel_inputs(task_sid="WT1", long_lived="yes", import_sid="CH1")),
+     "FlexChannel '': task_sid must be a WT SID: 'WT' and 32 hex digits (pattern ^WT[0-9a-fA-F]{32}$); found 'WT' "
+     "and 1 hex digit; long_lived must be true or false, not the string 'yes'; import_sid must be the SID of an "
+     "existing channel: 'CH' and 32 hex digits; found 'CH' and 1 hex digit"),
+    (lambda: FlexFlow.registration(**FLOW_INPUTS, integration=FlexFlowIntegrationArgs(flow_sid="FW1")),
+     "FlexFlow '': integration.flow_sid must be an FW SID: 'FW' and 32 hex digits (pattern ^FW[0-9a-fA-F]{32}$); "
+     "found 'FW' and 1 hex digit"),
+    (lambda: FlexFlow.registration(**FLOW_INPUTS, integration={"flow_sd": "FW" + "1" * 32}),
+     "FlexFlow '': integration.flow_sd is not a key of integration; did you mean 'flow_sid'?"),
+])
+def test_a_known_bad_value_is_refused_at_construction(call: typing.Callable[[], object], message: str) -> None:
+    with pytest.raises(ValueError, match=r"^Flex(Channel|Flow) '': ") as caught:
+        call()
+    assert str(caught.value) == message
+
+
+def test_a_malformed_sid_stops_the_program_at_the_line_that_declares_it(tmp_path: Path) -> None:
+    """Under Pulumi's mocks, as in `pulumi preview`: the program stops there, so nothing reaches the provider."""
+    with pytest.raises(ValueError, match=r"^FlexChannel 'web': ") as caught:
+        run_program("dev", program=program(tmp_path, f"""
+FlexFlow("web-chat", friendly_name="Web", chat_service_sid="IS{'1' * 32}", channel_type="web")
+FlexChannel("web", flex_flow_sid="FO123", identity="w", chat_user_friendly_name="u", chat_friendly_name="c")
+"""))
+    assert str(caught.value) == ("FlexChannel 'web': flex_flow_sid must be an FO SID: 'FO' and 32 hex digits (pattern "
+                                 "^FO[0-9a-fA-F]{32}$); found 'FO' and 3 hex digits")
+    [in_program] = [entry for entry in caught.traceback if entry.path == tmp_path / "__main__.py"]
+    assert str(in_program.statement).startswith('FlexChannel("web", flex_flow_sid="FO123"')
+
+
+def test_a_value_that_is_an_output_is_left_to_the_preview(tmp_path: Path) -> None:
+    run = run_program("dev", program=program(tmp_path, """
+flow_sid = pulumi.Output.from_input("not known until the flow exists")
+FlexChannel("web", flex_flow_sid=flow_sid, identity="w", chat_user_friendly_name="u", chat_friendly_name="c")
+"""))
+    assert [r.name for r in run.registrations] == ["web"]

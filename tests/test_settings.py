@@ -87,7 +87,7 @@ def test_region_and_edge_must_be_dns_labels_and_the_error_names_the_setting(key:
     what, setting, example = {"twilio:region": ("Region", "twilio:region / TWILIO_REGION", "au1 or ie1"),
                               "twilio:edge": ("Edge", "twilio:edge / TWILIO_EDGE", "sydney or dublin")}[key]
     assert _refusal({key: value}) == (f"{setting} must be a Twilio {what} such as {example} (lowercase letters, "
-                                      f"digits and hyphens), not {value[:60]!r}{'…' if len(value) > 60 else ''}")
+                                      f"digits and hyphens), not {value[:60]!a}{'…' if len(value) > 60 else ''}")
 
 
 def test_region_from_the_environment_is_checked_too() -> None:
@@ -99,27 +99,27 @@ def test_a_url_with_a_space_or_control_character_is_refused() -> None:
     """urlsplit silently drops a tab or newline, so 'https://flex-\napi.twilio.com' passed as flex-api.twilio.com."""
     for url in ("https://flex-\napi.twilio.com", "https://flex api.twilio.com", "https://bob:Super\tSecretPw@x.com"):
         text = _refusal({"flex:apiUrl": url})
-        assert text == f"flex:apiUrl / FLEX_API_URL {_shown(url)!r} holds a space or a control character"
+        assert text == f"flex:apiUrl / FLEX_API_URL {_shown(url)!a} holds a space or a control character"
         assert "Secret" not in text
 
 
 def _shown(url: str) -> str:
-    return url if "@" not in url else "https://…@" + url.rsplit("@", 1)[1]
+    return url if "@" not in url else "https://***@" + url.rsplit("@", 1)[1]
 
 
 @pytest.mark.parametrize(("url", "message"), [
-    ("ftp://bob:SuperSecretPw@example.com", "'ftp://…@example.com' is not an absolute http(s) URL; use something "
+    ("ftp://bob:SuperSecretPw@example.com", "'ftp://***@example.com' is not an absolute http(s) URL; use something "
                                             "like https://flex-api.twilio.com, or http://127.0.0.1:8080 for a local "
                                             "emulator"),
-    ("bob:SuperSecretPw@example.com", "'…@example.com' is not an absolute http(s) URL; use something like "
+    ("bob:SuperSecretPw@example.com", "'***@example.com' is not an absolute http(s) URL; use something like "
                                       "https://flex-api.twilio.com, or http://127.0.0.1:8080 for a local emulator"),
-    ("https://bob:SuperSecretPw@[::1", "'https://…@[::1' is not an absolute http(s) URL; use something like "
+    ("https://bob:SuperSecretPw@[::1", "'https://***@[::1' is not an absolute http(s) URL; use something like "
                                        "https://flex-api.twilio.com, or http://127.0.0.1:8080 for a local emulator"),
-    ("https://bob:Super@SecretPw@flex.example.com", "'https://…@flex.example.com' must be a scheme, host and port "
+    ("https://bob:Super@SecretPw@flex.example.com", "'https://***@flex.example.com' must be a scheme, host and port "
                                                     "only (no path, query, fragment or user info)"),
-    ("http://bob:SuperSecretPw@10.0.0.5:8080", "'http://…@10.0.0.5:8080' must be a scheme, host and port only (no "
+    ("http://bob:SuperSecretPw@10.0.0.5:8080", "'http://***@10.0.0.5:8080' must be a scheme, host and port only (no "
                                                "path, query, fragment or user info)"),
-    ("https://flex.example.com#bob:SuperSecretPw@x", "'https://…@x' must be a scheme, host and port only (no path, "
+    ("https://flex.example.com#bob:SuperSecretPw@x", "'https://***@x' must be a scheme, host and port only (no path, "
                                                      "query, fragment or user info)"),
 ])
 def test_no_url_is_ever_echoed_with_its_user_info(url: str, message: str) -> None:
@@ -131,13 +131,13 @@ def test_no_url_is_ever_echoed_with_its_user_info(url: str, message: str) -> Non
 @pytest.mark.parametrize("url", ["http://127.0.0.1:99999", "http://127.0.0.1:0", "http://127.0.0.1:http"])
 def test_an_invalid_port_is_a_configuration_error_not_a_lost_answer(url: str) -> None:
     """Such a URL got 'the request was sent but no answer came back': nothing had been sent."""
-    assert _refusal({"flex:apiUrl": url}) == (f"flex:apiUrl / FLEX_API_URL {url!r} has no valid port: give one "
+    assert _refusal({"flex:apiUrl": url}) == (f"flex:apiUrl / FLEX_API_URL {url!a} has no valid port: give one "
                                               "from 1 to 65535, or none")
 
 
 @pytest.mark.parametrize("url", ["https://a..b", "https://-flex.example.com", "https://exa\u00dfmple.com"])
 def test_a_host_that_is_not_a_host_name_is_refused(url: str) -> None:
-    assert _refusal({"flex:apiUrl": url}) == (f"flex:apiUrl / FLEX_API_URL {url!r} has no valid host: use a name of "
+    assert _refusal({"flex:apiUrl": url}) == (f"flex:apiUrl / FLEX_API_URL {url!a} has no valid host: use a name of "
                                               "letters, digits, hyphens and dots, or an IP address")
 
 
@@ -166,7 +166,7 @@ def test_every_sid_and_secret_is_checked_and_never_echoed(config: dict[str, str]
 def test_max_retries_takes_ascii_digits_only(value: str) -> None:
     """`str.isdigit` accepts '²', which `int` refuses: the host raised ValueError."""
     assert _refusal({"flex:maxRetries": value}) == (
-        f"flex:maxRetries / FLEX_MAX_RETRIES must be a whole number from 0 to 20, not {value.strip()!r}")
+        f"flex:maxRetries / FLEX_MAX_RETRIES must be a whole number from 0 to 20, not {value.strip()!a}")
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-5", "١٠", "1_0", "1e1", "0", "600.5", "٣.5"])
@@ -174,7 +174,7 @@ def test_timeout_takes_ascii_decimal_seconds_only(value: str) -> None:
     """`float` takes 'nan', '١٠' and '1_0'; each got past or around the range check."""
     assert _refusal({"flex:timeoutSeconds": value}) == (
         f"flex:timeoutSeconds / FLEX_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 600, not "
-        f"{value!r}")
+        f"{value!a}")
 
 
 def test_numbers_in_range_are_taken() -> None:

@@ -171,12 +171,13 @@ channels:
     identity: app
 """, [
         "stacks/dev.yaml:8:15: channels.web.task_sid: must be a WT SID: 'WT' and 32 hex digits "
-        "(pattern ^WT[0-9a-fA-F]{32}$)",
+        "(pattern ^WT[0-9a-fA-F]{32}$); found 'WT' and 3 hex digits",
         "stacks/dev.yaml:9:22: channels.web.task_attributes: is not valid JSON: Expecting value: line 1 column 7 "
         "(char 6)",
-        "stacks/dev.yaml:10:13: channels.web.import: must be the SID of an existing channel: 'CH' and 32 hex digits",
-        "stacks/dev.yaml:12:20: channels.mobile.flex_flow_sid: must be a FO SID: 'FO' and 32 hex digits "
-        "(pattern ^FO[0-9a-fA-F]{32}$)",
+        "stacks/dev.yaml:10:13: channels.web.import: must be the SID of an existing channel: 'CH' and 32 hex digits; "
+        "found 'CH' and 3 characters, 0 of them hex digits",
+        "stacks/dev.yaml:12:20: channels.mobile.flex_flow_sid: must be an FO SID: 'FO' and 32 hex digits "
+        "(pattern ^FO[0-9a-fA-F]{32}$); found 'FO' and 2 characters, 0 of them hex digits",
     ]),
     "duplicates within the file": (f"""\
 defaults:
@@ -200,7 +201,7 @@ channels:
         "Flex would hand back that channel instead of creating a second one",
         "stacks/dev.yaml:14:23: channels.mobile.chat_unique_name: 'support' is already the unique name of channel "
         "'web'; unique names must differ within the account",
-        f"stacks/dev.yaml:15:13: channels.mobile.import: channel 'web' already imports {CH_A}",
+        f"stacks/dev.yaml:15:13: channels.mobile.import: channel 'web' already imports {CH_A!r}",
     ]),
     "bad channel names": (f"""\
 defaults:
@@ -272,12 +273,12 @@ channels:
 """, [
         "stacks/dev.yaml:5:19: flex_flows.web-chat.channel_type: must be one of web, sms, facebook, whatsapp, line, "
         "custom; not 'fax'",
-        "stacks/dev.yaml:6:29: flex_flows.web-chat.integration.flow_sid: must be a FW SID: 'FW' and 32 hex digits "
-        "(pattern ^FW[0-9a-fA-F]{32}$)",
+        "stacks/dev.yaml:6:29: flex_flows.web-chat.integration.flow_sid: must be an FW SID: 'FW' and 32 hex digits "
+        "(pattern ^FW[0-9a-fA-F]{32}$); found 'FW' and 1 hex digit",
         "stacks/dev.yaml:6:34: flex_flows.web-chat.integration.colour: is not a known key; known keys: flow_sid, url, "
         "workspace_sid, workflow_sid, channel, timeout, priority, creation_on_message, retry_count",
         "stacks/dev.yaml:6:56: flex_flows.web-chat.integration.timeout: must be a whole number, not the number 1.5",
-        "stacks/dev.yaml:13:16: channels.a.flex_flow: names no flow of this file (declared: web-chat)",
+        "stacks/dev.yaml:13:16: channels.a.flex_flow: names no flow of this file: 'nope' (declared: web-chat)",
         "stacks/dev.yaml:16:16: channels.b.flex_flow: give flex_flow or flex_flow_sid, not both",
         "stacks/dev.yaml:18:3: channels.c.flex_flow_sid: is required (set it or flex_flow on the channel or in "
         "`defaults:`)",
@@ -302,6 +303,109 @@ channels:
     identity: a
 """, ["stacks/dev.yaml:15:15: channels.b.identity: channel 'a' has the same flex_flow_sid and identity; Flex would "
       "hand back that channel instead of creating a second one"]),
+    "a problem in the defaults is reported once, at its line, naming whom it holds for": (f"""\
+flex_flow_defaults:
+  chat_service_sid: IS{'1' * 32}
+  integration_type: studio
+flex_flows:
+  a:
+    friendly_name: A
+    channel_type: web
+  b:
+    friendly_name: B
+    channel_type: web
+  c:
+    friendly_name: C
+    channel_type: web
+    integration: {{flow_sid: FW{'1' * 32}}}
+defaults:
+  flex_flow: nope
+  chat_unique_name: same
+  chat_user_friendly_name: V
+  chat_friendly_name: S
+channels:
+  web:
+    identity: web
+  mobile:
+    identity: m
+  kiosk:
+    identity: k
+""", [
+        "stacks/dev.yaml:3:21: flex_flow_defaults.integration.flow_sid: is required when integration_type is studio "
+        "(for 2 flows: a, b)",
+        "stacks/dev.yaml:16:14: defaults.flex_flow: names no flow of this file: 'nope' (declared: a, b, c) (for 3 "
+        "channels: web, mobile, kiosk)",
+        "stacks/dev.yaml:17:21: defaults.chat_unique_name: 'same' is already the unique name of channel 'web'; unique "
+        "names must differ within the account (for 2 channels: mobile, kiosk)",
+    ]),
+    "a misspelt key: the cause first, then what it causes, at the misspelling": (f"""\
+channels:
+  web:
+    flex_flow_sid: {FLOW}
+    identty: web
+    chat_user_friendly_name: V
+    chat_friendly_name: S
+""", [
+        "stacks/dev.yaml:4:5: channels.web.identty: is not a known key; did you mean 'identity'?",
+        "stacks/dev.yaml:4:5: channels.web.identity: is required (set it on the channel or in `defaults:`)",
+    ]),
+    "a misspelt key in the defaults: the cause, then what it causes, once": (f"""\
+channels:
+  web:
+    identity: web
+  mobile:
+    identity: m
+    chat_user_friendly_name: Own
+defaults:
+  flex_flow_sid: {FLOW}
+  chat_user_friendly_nam: V
+  chat_friendly_name: S
+""", [
+        "stacks/dev.yaml:9:3: defaults.chat_user_friendly_nam: is not a known key; did you mean "
+        "'chat_user_friendly_name'?",
+        "stacks/dev.yaml:9:3: defaults.chat_user_friendly_name: is required (set it on the channel or in "
+        "`defaults:`) (for 1 channel: web)",
+    ]),
+    "a misspelt defaults section: the cause, then what it causes, once": (f"""\
+channels:
+  web:
+    identity: web
+  mobile:
+    identity: m
+defualts:
+  flex_flow_sid: {FLOW}
+  chat_user_friendly_name: V
+  chat_friendly_name: S
+""", [
+        "stacks/dev.yaml:6:1: defualts: is not a known key; did you mean 'defaults'?",
+        "stacks/dev.yaml:6:1: defaults.flex_flow_sid: is required (set it or flex_flow on the channel or in "
+        "`defaults:`) (for 2 channels: web, mobile)",
+        "stacks/dev.yaml:6:1: defaults.chat_user_friendly_name: is required (set it on the channel or in "
+        "`defaults:`) (for 2 channels: web, mobile)",
+        "stacks/dev.yaml:6:1: defaults.chat_friendly_name: is required (set it on the channel or in `defaults:`) "
+        "(for 2 channels: web, mobile)",
+    ]),
+    "a misspelt integration key: the cause, then what it causes": (f"""\
+flex_flow_defaults:
+  chat_service_sid: IS{'1' * 32}
+  channel_type: web
+  integration:
+    flow_sd: FW{'1' * 32}
+flex_flows:
+  web:
+    friendly_name: Web
+    integration_type: studio
+  sms:
+    friendly_name: SMS
+    integration_type: studio
+    integration:
+      flow_sd: FW{'1' * 32}
+""", [
+        "stacks/dev.yaml:5:5: flex_flow_defaults.integration.flow_sd: is not a known key; did you mean 'flow_sid'?",
+        "stacks/dev.yaml:5:5: flex_flow_defaults.integration.flow_sid: is required when integration_type is studio "
+        "(for 1 flow: web)",
+        "stacks/dev.yaml:14:7: flex_flows.sms.integration.flow_sd: is not a known key; did you mean 'flow_sid'?",
+    ]),
     "anchors and aliases": (f"""\
 channels:
   web: &base
@@ -383,7 +487,7 @@ def test_schema_and_validator_agree_on_the_examples_and_the_bad_corpus(tmp_path:
 def test_validate_command_exit_codes(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "flex_provider", "validate"], cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0
-    assert ok.stdout.splitlines() == ["stacks/dev.yaml: 1 flow, 2 channels, valid",
+    assert ok.stdout.splitlines() == ["stacks/dev.yaml: 1 flow, 2 channels, 1 address, valid",
                                       "stacks/prod.yaml: 3 channels, valid", "stacks/staging.yaml: 3 channels, valid"]
     bad = tmp_path / "bad.yaml"
     bad.write_text("channels:\n  web:\n    identity: [x]\n")
@@ -458,11 +562,12 @@ channels:
     identity: b
 """
     assert problems(tmp_path, text) == [
-        "stacks/dev.yaml:6:20: channels.web.flex_flow_sid: must be a FO SID: 'FO' and 32 hex digits "
-        "(pattern ^FO[0-9a-fA-F]{32}$)",
+        "stacks/dev.yaml:6:20: channels.web.flex_flow_sid: must be an FO SID: 'FO' and 32 hex digits "
+        "(pattern ^FO[0-9a-fA-F]{32}$); found 'FO' and 33 characters, 32 of them hex digits",
         "stacks/dev.yaml:8:15: channels.web.task_sid: must be a WT SID: 'WT' and 32 hex digits "
-        "(pattern ^WT[0-9a-fA-F]{32}$)",
-        "stacks/dev.yaml:9:13: channels.web.import: must be the SID of an existing channel: 'CH' and 32 hex digits",
+        "(pattern ^WT[0-9a-fA-F]{32}$); found 'WT' and 33 characters, 32 of them hex digits",
+        "stacks/dev.yaml:9:13: channels.web.import: must be the SID of an existing channel: 'CH' and 32 hex digits; "
+        "found 'CH' and 33 characters, 32 of them hex digits",
         "stacks/dev.yaml:10:3: channels.'mobile\\n': channel names become Pulumi resource names: start with a letter "
         "or digit, then letters, digits, '.', '_' or '-' (100 at most)",
     ]
@@ -542,7 +647,7 @@ channels:
         f"stacks/dev.yaml:8:5: channels.'a\\n::error::forged'.{'k' * 100!r}…: is not a known key; known keys: "
         "flex_flow_sid, flex_flow, identity, chat_user_friendly_name, chat_friendly_name, target, chat_unique_name, "
         "pre_engagement_data, task_sid, task_attributes, long_lived, protect, retain_on_delete, import, aliases",
-        "stacks/dev.yaml:14:23: channels.c.chat_unique_name: ''same\\u2028line'' is already the unique name of "
+        "stacks/dev.yaml:14:23: channels.c.chat_unique_name: 'same\\u2028line' is already the unique name of "
         "channel 'b'; unique names must differ within the account",
         f"stacks/dev.yaml:15:6: channels.d: must be a mapping of channel fields, not the str {'x' * 40!r}…",
     ]

@@ -83,7 +83,7 @@ def test_the_stack_file_declares_it_under_its_flow_and_the_schema_agrees(stack_f
     bad.write_text(STACK_FILE.replace("flex_flow: web", "flex_flow: mobile").replace(
         "unique_name: audit", "unique_name: audit\n    status: paused"))
     assert [str(p) for p in check_stack_file(bad, "stack.yaml", TYPES)[1]] == [
-        "stack.yaml:5:16: flow_webhooks.audit.flex_flow: names no flow of this file (declared: web)",
+        "stack.yaml:5:16: flow_webhooks.audit.flex_flow: names no flow of this file: 'mobile' (declared: web)",
         "stack.yaml:7:13: flow_webhooks.audit.status: must be one of active, inactive; not 'paused'",
     ]
     assert [error.message for error in schema.iter_errors(yaml.safe_load(bad.read_text()))] == [

@@ -5,12 +5,21 @@ of `flex_provider` (a test checks that), so tests of the client against it check
 Shaped like moto: a backend per resource, registered in one place (`backends/`), with the operations
 Twilio's contract gives it (`contract`); routes and handlers made from both (`routes`, `handlers`),
 which parse and check requests as Twilio does; errors that carry their HTTP status and Twilio code
-(`errors`), a file store (`store`) and fault injection (`faults`). Run it with `python -m twilio_emulator --port 8765`.
+(`errors`), a file store (`store`) and fault injection (`faults`). Run it with `python -m twilio_emulator` (on
+port 8765 unless `--port` says otherwise).
 """
 
-from twilio_emulator.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator
+from twilio_emulator.emulator import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_URL,
+    Emulator,
+)
 from twilio_emulator.errors import TwilioError
 from twilio_emulator.faults import Faults
 from twilio_emulator.server import RecordedRequest
 
-__all__ = ["DEFAULT_ACCOUNT_SID", "DEFAULT_AUTH_TOKEN", "Emulator", "Faults", "RecordedRequest", "TwilioError"]
+__all__ = ["DEFAULT_ACCOUNT_SID", "DEFAULT_AUTH_TOKEN", "DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_URL", "Emulator",
+           "Faults", "RecordedRequest", "TwilioError"]

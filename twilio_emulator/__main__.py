@@ -1,20 +1,24 @@
-"""Command line: `python -m twilio_emulator [--port 8765] [--data FILE] [faults…]`."""
+"""Command line: `python -m twilio_emulator [--port PORT] [--data FILE] [faults…]`."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from twilio_emulator.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator
+from twilio_emulator.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_HOST, DEFAULT_PORT, Emulator
 from twilio_emulator.faults import Faults
 from twilio_emulator.store import StoreError
 
 __all__ = ["main"]
+
+CLOSED_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for a command whose output pipe closed."""
 
 _HELP = """\
 A local emulator of the Twilio APIs flex-channels uses (Flex chat channels and Flex Flows; Conversations
@@ -32,8 +36,11 @@ Requests from web pages (an Origin header, or a Host that is not loopback) are r
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (0 to 65535; 0 picks a free one)")
+    """ASCII digits only: `isdigit` takes '²' (which int() refuses) and '٣' (which it reads as 3), and int() refuses
+    more than 4,300 digits."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 5 and int(text) <= 65535):
+        shown = ascii(text[:20]) + ("…" if len(text) > 20 else "")
+        raise argparse.ArgumentTypeError(f"{shown} is not a TCP port (0 to 65535; 0 picks a free one)")
     return int(text)
 
 
@@ -60,9 +67,10 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None, prog: str = "python -m twilio_emulator") -> int:
     """Start the emulator and serve until interrupted; 2 on a usage or start-up error."""
     parser = argparse.ArgumentParser(prog=prog, description=_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind: 127.0.0.1 (default), ::1, "
-                                                            "localhost or any 127.x.y.z")
-    parser.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"loopback address to bind: {DEFAULT_HOST} (default), "
+                                                             "::1, localhost or any 127.x.y.z")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--data", type=Path, help="JSON file that keeps resources across restarts (locked while "
                                                   "this emulator runs)")
     parser.add_argument("--account-sid", default=DEFAULT_ACCOUNT_SID)
@@ -92,9 +100,14 @@ def main(argv: list[str] | None = None, prog: str = "python -m twilio_emulator")
         print(f"emulator: cannot start: {exc}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _stop)  # before the banner, which tells a supervisor the emulator is up
-    print(f"Twilio API emulator (Flex, Conversations) listening on {emulator.base_url}", flush=True)
     token = emulator.auth_token if emulator.auth_token == DEFAULT_AUTH_TOKEN else "(as given with --auth-token)"
-    print(f"  test credentials: account SID {emulator.account_sid}, auth token {token}", flush=True)
+    try:
+        print(f"Twilio API emulator (Flex, Conversations) listening on {emulator.base_url}", flush=True)
+        print(f"  test credentials: account SID {ascii(emulator.account_sid)[1:-1]}, auth token {token}", flush=True)
+    except BrokenPipeError:  # whoever waited for the banner is gone: stop as `| head -0` stops any tool
+        emulator.close()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE
     with contextlib.suppress(KeyboardInterrupt):
         emulator.serve_forever()
     return 0

@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from twilio_emulator.errors import not_saved
-from twilio_emulator.store import FileStore, StoreError
+from twilio_emulator.store import DataError, FileStore, unreadable
 
 __all__ = ["Account", "Backend", "new_sid", "now"]
 
 DATA_VERSION = 2
+READABLE_VERSIONS = (1, DATA_VERSION)
+"""The data file versions this emulator reads whole; version 1 held only channels, with the API's answer nested."""
 
 
 def new_sid(prefix: str) -> str:
@@ -63,16 +65,37 @@ class Account:
         return self._backends[section]
 
     def load(self) -> None:
-        """Restore every backend from the store's file, if there is one."""
-        data = self._store.load() if self._store else None
-        if data is None:
+        """Restore every backend from the store's file, if there is one, then sweep what a killed save left.
+
+        A file this emulator cannot read whole is refused before anything is written or deleted: its
+        next save would drop what it does not know (another version's form, a section of a newer one).
+        """
+        if self._store is None:
             return
-        try:
-            for backend in self._backends.values():
-                backend.restore(data.get(backend.section, []))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise StoreError(f"cannot read data file {self._store.path if self._store else ''}: "
-                             f"{exc!r}. Move it aside to start empty.") from exc
+        data = self._store.load()
+        if data is not None:
+            try:
+                self._check(data)
+                for backend in self._backends.values():
+                    backend.restore(data.get(backend.section, []))
+            except DataError as exc:
+                raise unreadable(self._store.path, str(exc)) from exc
+            except (KeyError, TypeError, ValueError) as exc:
+                raise unreadable(self._store.path, repr(exc)) from exc
+        self._store.sweep()
+
+    def _check(self, data: dict[str, Any]) -> None:
+        """Refuse data of a version or with sections this emulator does not know."""
+        version = data.get("version")
+        if type(version) is not int or version not in READABLE_VERSIONS:
+            said = f"is version {version!a}" if "version" in data else "says no version"
+            raise DataError(f"it {said}; this emulator reads versions {' and '.join(map(str, READABLE_VERSIONS))} (a "
+                            "newer emulator wrote it?)")
+        known = {"version", *self._backends}
+        unknown = [key for key in data if key not in known]
+        if unknown:
+            raise DataError(f"it holds {', '.join(ascii(key)[1:-1] for key in unknown)}, which this emulator does "
+                            "not know (a newer emulator wrote it?)")
 
     def next_seq(self) -> int:
         """A sequence number for a new record: lists are in creation order, and page tokens point into it."""

@@ -16,10 +16,16 @@ from twilio_emulator.routes import Router
 from twilio_emulator.server import RecordedRequest, Server
 from twilio_emulator.store import FileStore
 
-__all__ = ["DEFAULT_ACCOUNT_SID", "DEFAULT_AUTH_TOKEN", "Emulator"]
+__all__ = ["DEFAULT_ACCOUNT_SID", "DEFAULT_AUTH_TOKEN", "DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_URL", "Emulator"]
 
+# The emulator's published test account and where its command line listens by default: the one place
+# these live. `python -m flex_provider emulator-env` prints them as the variables the provider reads, for
+# scripts and shells; `python -m flex_provider channels list --emulator` uses them.
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
 DEFAULT_AUTH_TOKEN = "emulator-auth-token"  # noqa: S105 - the emulator's published test credential
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 
 
 def _binds_to_loopback_only(host: str) -> bool:
@@ -46,7 +52,7 @@ class Emulator:
 
     def __init__(
         self,
-        host: str = "127.0.0.1",
+        host: str = DEFAULT_HOST,
         port: int = 0,
         *,
         account_sid: str = DEFAULT_ACCOUNT_SID,
@@ -59,7 +65,7 @@ class Emulator:
         backends: Sequence[type[Records[Any]]] = BACKENDS,
     ) -> None:
         if not _binds_to_loopback_only(host):
-            raise ValueError(f"the emulator listens on loopback only, not on {host!r}")
+            raise ValueError(f"the emulator listens on loopback only, not on {host!a}")
         if not 0 <= port <= 65535:
             raise ValueError(f"port {port} is not a TCP port (0 to 65535; 0 picks a free one)")
         credentials = {account_sid: auth_token}
@@ -93,6 +99,10 @@ class Emulator:
 
     def stop(self) -> None:
         self._server.shutdown()
+        self.close()
+
+    def close(self) -> None:
+        """Release the port and the data file; for an emulator that is not serving (`stop` ends one that is)."""
         self._server.server_close()
         if self._store:
             self._store.close()
@@ -111,6 +121,12 @@ class Emulator:
             self._server.server_close()
             if self._store:
                 self._store.close()
+
+    def rotate_auth_token(self, auth_token: str) -> None:
+        """Replace the account's Auth Token, as promoting a secondary token in Twilio's Console does: the old
+        token stops working at once, and requests must use the new one."""
+        self._server.credentials[self.account_sid] = auth_token
+        self.auth_token = auth_token
 
     def set_faults(self, faults: Faults) -> None:
         self._server.injector.configure(faults)

@@ -6,6 +6,7 @@ a page stays correct while items are created and deleted between requests.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,13 +29,14 @@ def page_of(items: Sequence[T], seq: Callable[[T], int], *, base_url: str, path:
             page: int, token: str | None, filters: dict[str, str]) -> Page:
     """One page of `items` (in creation order) with the `meta` Twilio sends beside it."""
     seqs = [seq(item) for item in items]
-    if token and token[:2] == "PB" and token[2:].isdigit():
-        end = sum(1 for s in seqs if s < int(token[2:]))
+    mark = int(token[2:]) if token and re.fullmatch(r"P[AB][0-9]{1,18}", token) else None
+    if token and mark is not None and token[:2] == "PB":
+        end = sum(1 for s in seqs if s < mark)
         start = max(0, end - page_size)
-    elif token and token[:2] == "PA" and token[2:].isdigit():
-        start = sum(1 for s in seqs if s <= int(token[2:]))
+    elif token and mark is not None:
+        start = sum(1 for s in seqs if s <= mark)
     elif token:
-        raise invalid(f"Invalid PageToken: {token!r}")
+        raise invalid(f"Invalid PageToken: {token[:40]!r}")
     else:
         start = page * page_size
     chunk = list(items[start:start + page_size])

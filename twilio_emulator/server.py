@@ -183,9 +183,9 @@ class _Handler(BaseHTTPRequestHandler):
         text = given.pop()
         if not text.isascii() or not text.isdigit():
             raise invalid(f"Content-Length {text[:20]!r} is not a number of bytes")
-        length = int(text)
-        if length > MAX_BODY:
+        if len(text) > len(str(MAX_BODY)) or int(text) > MAX_BODY:  # int() refuses over 4,300 digits
             raise TwilioError(413, 20001, "Request body too large")
+        length = int(text)
         body = self.rfile.read(length) if length else b""
         if len(body) < length:
             raise invalid(f"The body ended after {len(body)} of the {length} bytes its Content-Length gives")
@@ -261,6 +261,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif method == "POST" and path == "/_emulator/faults":
             try:
                 faults = Faults.from_json(json.loads(body or b"{}"))
+            except RecursionError:  # JSON nested deeper than the parser's stack
+                self._send_json(400, {"message": "bad faults: nested too deeply"})
+                return
             except (ValueError, TypeError) as exc:
                 self._send_json(400, {"message": f"bad faults: {exc}"})
                 return

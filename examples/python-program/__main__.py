@@ -7,31 +7,10 @@
 """
 
 import pulumi
-
-from flex_provider import FlexChannel
+from chat_channels import declare_channels
 
 config = pulumi.Config()
-flex_flow_sid = config.require("flexFlowSid")
+channels = declare_channels(config.require("flexFlowSid"))
 
-web = FlexChannel(
-    "web",
-    flex_flow_sid=flex_flow_sid,
-    identity="web-visitor",
-    chat_user_friendly_name="Website visitor",
-    chat_friendly_name="Website chat",
-    pre_engagement_data={"source": "website"},
-)
-
-# An output of one resource as the input of another: Pulumi creates `web` first, then this channel
-# with web's real SID in its task attributes.
-follow_up = FlexChannel(
-    "follow-up",
-    flex_flow_sid=flex_flow_sid,
-    identity="web-visitor-follow-up",
-    chat_user_friendly_name="Website visitor",
-    chat_friendly_name="Follow-up chat",
-    task_attributes={"follows_up": web.sid},
-)
-
-pulumi.export("web", web.sid)
-pulumi.export("follow_up", follow_up.sid)
+for name, channel in channels.items():
+    pulumi.export(name, channel.sid)

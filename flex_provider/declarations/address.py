@@ -6,6 +6,13 @@ automatically, and where they go. `type`, `address` and `address_country` are no
 body of Twilio's spec (Twilio's Terraform provider makes them ForceNew too), so changing one
 replaces the configuration; the rest changes in place. Twilio allows one configuration per address:
 a replace that keeps the type and address (an `address_country` change) deletes the old one first.
+
+Where the spec says a rule in prose only, it is declared as said: an `auto_creation` of type
+`webhook` needs its `webhook_url`, one of type `studio` its `studio_flow_sid` ("for type …"), and
+`address_country` is "an ISO 3166-1 alpha-2 country code", and each of `webhook_filters` is one of the events
+the spec lists ("values can be any of the following"). ASSUMED where the spec is silent (README,
+Assumed Twilio behaviour): the webhook URL is an absolute http(s) URL, as every URL Twilio calls is
+(the spec gives it no `format`), and the country code is written in capitals, as ISO 3166 writes it.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flex_provider.declaration import Collision, Field, ListFilter, ResourceType
+from flex_provider.declaration import Collision, Field, ListFilter, ResourceType, Shape
 from flex_provider.kinds import Kind
 
 if TYPE_CHECKING:
@@ -70,7 +77,8 @@ ADDRESS = ResourceType(
         Field("friendly_name", "FriendlyName", Kind.TEXT, "Name of the configuration (256 characters at most).",
               updatable=True, max_length=256),
         Field("address_country", "AddressCountry", Kind.TEXT,
-              "ISO 3166-1 alpha-2 country code of the address (short codes only)."),
+              "ISO 3166-1 alpha-2 country code of the address (short codes only).",
+              shape=Shape("[A-Z]{2}", "an ISO 3166-1 alpha-2 country code, two capital letters such as US")),
         Field("auto_creation", "AutoCreation", Kind.OBJECT,
               "Whether inbound messages to the address start a conversation, and where it goes.", updatable=True,
               fields=(
@@ -78,17 +86,22 @@ ADDRESS = ResourceType(
                         updatable=True),
                   Field("type", "AutoCreation.Type", Kind.CHOICE,
                         "Where a new conversation goes: a webhook, a Studio flow, or neither (default).",
-                        choices=("webhook", "studio", "default"), updatable=True),
+                        choices=("webhook", "studio", "default"), updatable=True,
+                        requires={"webhook": ("auto_creation.webhook_url",),
+                                  "studio": ("auto_creation.studio_flow_sid",)}),
                   Field("conversation_service_sid", "AutoCreation.ConversationServiceSid", Kind.SID,
                         "Conversation Service of new conversations (default: the account's default service).",
                         sid_prefix="IS", updatable=True),
-                  Field("webhook_url", "AutoCreation.WebhookUrl", Kind.TEXT, "Webhook URL (type webhook).",
-                        updatable=True),
+                  Field("webhook_url", "AutoCreation.WebhookUrl", Kind.URL,
+                        "Webhook URL, absolute http(s) (type webhook).", updatable=True),
                   Field("webhook_method", "AutoCreation.WebhookMethod", Kind.CHOICE,
                         "HTTP method of the webhook (type webhook).", choices=("get", "post"), updatable=True),
                   Field("webhook_filters", "AutoCreation.WebhookFilters", Kind.TEXT_LIST,
                         "Conversation events sent to the webhook (type webhook), e.g. onMessageAdded.",
-                        updatable=True),
+                        updatable=True, item_choices=(
+                            "onMessageAdded", "onMessageUpdated", "onMessageRemoved", "onConversationUpdated",
+                            "onConversationStateUpdated", "onConversationRemoved", "onParticipantAdded",
+                            "onParticipantUpdated", "onParticipantRemoved", "onDeliveryUpdated")),
                   Field("studio_flow_sid", "AutoCreation.StudioFlowSid", Kind.SID, "Studio Flow (type studio).",
                         sid_prefix="FW", updatable=True),
                   Field("studio_retry_count", "AutoCreation.StudioRetryCount", Kind.INT,

@@ -79,7 +79,7 @@ CHANNEL = ResourceType(
     list_filters=(ListFilter("--flow", "flex_flow_sid", None, "only the channels of this Flex Flow (FO…)"),),
     collisions=(
         Collision(("chat_unique_name",),
-                  "'{value}' is already the unique name of channel '{other}'; unique names must differ within the "
+                  "{value} is already the unique name of channel '{other}'; unique names must differ within the "
                   "account"),
         Collision(("flex_flow_sid", "identity"),
                   "channel '{other}' has the same flex_flow_sid and identity; Flex would hand back that channel "

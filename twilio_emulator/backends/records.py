@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from twilio_emulator.account import Account, now
 from twilio_emulator.contract import VERBS, operations
 from twilio_emulator.errors import TwilioError, not_found
+from twilio_emulator.store import DataError
 
 __all__ = ["Record", "Records"]
 
@@ -31,6 +32,11 @@ class Record(Protocol):
 
 
 R = TypeVar("R", bound=Record)
+_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "str": ((str,), "a str"), "str | None": ((str, type(None)), "a str or null"), "int": ((int,), "an int"),
+    "bool": ((bool,), "a bool"), "dict[str, Any]": ((dict,), "a mapping"),
+}
+"""The types a record's field may hold, by its annotation (the models' fields use only these)."""
 OnUndo = Callable[[Callable[[], object]], None]
 
 
@@ -143,12 +149,30 @@ class Records(ABC, Generic[R]):
         return [asdict(record) for record in self._records.values()]  # type: ignore[call-overload]
 
     def restore(self, records: list[dict[str, Any]]) -> None:
+        """Put back saved records; DataError when they are not what `dump` writes (nothing is half restored
+        that a later save could keep: the emulator does not start)."""
+        if not isinstance(records, list) or not all(isinstance(data, dict) for data in records):
+            raise DataError(f"its {self.section} are not a list of records")
         for record in list(self._records.values()):
             self._remove(record.sid)
         for index, data in enumerate(records, 1):
-            record = self.record_type(**self._current(data, index))
+            current = self._current(data, index)
+            self._check_types(current)
+            record = self.record_type(**current)
+            if record.sid in self._records:
+                raise DataError(f"it holds two {self.section} with the SID {record.sid}")
             self._add(record)
             self.account.seen_seq(record.seq)
+
+    def _check_types(self, data: dict[str, Any]) -> None:
+        """Each saved value of the type its field has (the dataclass's annotation), as `dump` wrote it."""
+        for spec in fields(self.record_type):
+            if spec.name in data:
+                allowed, wanted = _TYPES[str(spec.type)]
+                value = data[spec.name]
+                if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+                    raise DataError(f"a record of its {self.section} has {spec.name} {value!a}, which is not "
+                                    f"{wanted}")
 
     @staticmethod
     def _current(data: dict[str, Any], _index: int) -> dict[str, Any]:
