@@ -14,7 +14,9 @@ It looks, in this order, for:
 4. a build from Pulumi's own Go modules, through the Go module proxy: the CLI (github.com/pulumi/pulumi/pkg/v3/
    cmd/pulumi) at the version engine/go.mod requires, our Python language host (engine/cmd/pulumi-language-python:
    the proxy does not serve Pulumi's own), and `pulumi-language-python-exec` and `pulumi-resource-pulumi-python`
-   from github.com/pulumi/pulumi/sdk/v3 at the version of the Python SDK that pyproject.toml pins.
+   from github.com/pulumi/pulumi/sdk/v3 at the version of the Python SDK that pyproject.toml pins; and the Pulumi
+   YAML language host (github.com/pulumi/pulumi-yaml, cmd/pulumi-language-yaml), in a Go module of its own
+   (engine/yaml) at the Pulumi versions it requires.
 
 Otherwise it stops, installing nothing, and says what is missing and how to get it. A build or download happens
 in a temporary folder and is moved into place whole, under a lock, so two runs at once never see half an engine.
@@ -44,6 +46,9 @@ from pathlib import Path, PurePosixPath
 
 PROJECT = Path(__file__).resolve().parent.parent
 ENGINE_MODULE = PROJECT / "engine"
+YAML_MODULE = ENGINE_MODULE / "yaml"
+YAML_PACKAGE = "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml"
+YAML_VERSION_VARIABLE = "github.com/pulumi/pulumi-yaml/pkg/version.Version"
 PYPROJECT = PROJECT / "pyproject.toml"
 CLI_PACKAGE = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 SDK_MODULE = "github.com/pulumi/pulumi/sdk/v3"
@@ -89,9 +94,14 @@ MIN_CLI = sdk_version()
 
 def cli_version() -> str:
     """The Pulumi CLI version engine/go.mod requires."""
-    found = re.search(r"github\.com/pulumi/pulumi/pkg/v3 (v[0-9.]+)", (ENGINE_MODULE / "go.mod").read_text())
+    return required_version(ENGINE_MODULE, "github.com/pulumi/pulumi/pkg/v3")
+
+
+def required_version(module: Path, path: str) -> str:
+    """The version of `path` that the Go module in `module` requires."""
+    found = re.search(rf"{re.escape(path)} (v[0-9.]+)", (module / "go.mod").read_text())
     if not found:
-        raise EngineError("engine/go.mod does not require github.com/pulumi/pulumi/pkg/v3")
+        raise EngineError(f"{module.relative_to(PROJECT)}/go.mod does not require {path}")
     return found.group(1)
 
 
@@ -208,20 +218,25 @@ def build(root: Path) -> Path:
     final = root / f"pulumi-{cli}-{build_key()}"
     if (final / "bin" / "pulumi").is_file():
         return final / "bin"
+    yaml = required_version(YAML_MODULE, "github.com/pulumi/pulumi-yaml")
     step(f"Building the Pulumi engine from its Go modules with {found}, into {final} (once per machine; a few "
          "minutes)")
     with staging(root, final) as work:
         bin_dir = work / "bin"
-        step(f"[1/4] Downloading the Go modules engine/go.mod lists (Pulumi {cli})")
+        step(f"[1/5] Downloading the Go modules engine/go.mod and engine/yaml/go.mod list (Pulumi {cli})")
         run_go(["mod", "download"], "Downloading the Go modules", ENGINE_MODULE)
-        step(f"[2/4] Building the Pulumi CLI {cli} ({CLI_PACKAGE})")
+        run_go(["mod", "download"], "Downloading the Go modules", YAML_MODULE)
+        step(f"[2/5] Building the Pulumi CLI {cli} ({CLI_PACKAGE})")
         run_go(["build", "-trimpath", "-ldflags", f"-X {VERSION_VARIABLE}={cli}", "-o", str(bin_dir / "pulumi"),
                 CLI_PACKAGE], "Building the Pulumi CLI", ENGINE_MODULE)
-        step("[3/4] Building the Python language host (engine/cmd/pulumi-language-python)")
+        step("[3/5] Building the Python language host (engine/cmd/pulumi-language-python)")
         run_go(["build", "-trimpath", "-ldflags", f"-X {VERSION_VARIABLE}={cli}", "-o",
                 str(bin_dir / "pulumi-language-python"), "./cmd/pulumi-language-python"],
                "Building the Python language host", ENGINE_MODULE)
-        step(f"[4/4] Adding the Python SDK's scripts from {SDK_MODULE}@v{sdk}")
+        step(f"[4/5] Building the YAML language host (pulumi-yaml {yaml})")
+        run_go(["build", "-trimpath", "-ldflags", f"-X {YAML_VERSION_VARIABLE}={yaml}", "-o",
+                str(bin_dir / "pulumi-language-yaml"), YAML_PACKAGE], "Building the YAML language host", YAML_MODULE)
+        step(f"[5/5] Adding the Python SDK's scripts from {SDK_MODULE}@v{sdk}")
         listed = run_go(["mod", "download", "-json", f"{SDK_MODULE}@v{sdk}"], "Downloading the Python SDK's scripts",
                         work)
         module_dir = Path(json.loads(listed)["Dir"])

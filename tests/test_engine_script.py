@@ -185,7 +185,7 @@ def test_an_unreachable_go_module_proxy_is_named_with_what_go_said(tmp_path: Pat
     done = run(tmp_path, path=f"{go.parent}:/usr/bin:/bin", GOPROXY=closed, GOMODCACHE=str(tmp_path / "mod"),
                GOCACHE=str(tmp_path / "gocache"), GOPATH=str(tmp_path / "gopath"), HOME=str(tmp_path))
     assert done.returncode == 1
-    assert "==> [1/4] Downloading the Go modules engine/go.mod lists" in done.stderr
+    assert "==> [1/5] Downloading the Go modules engine/go.mod and engine/yaml/go.mod list" in done.stderr
     assert (f"No Pulumi engine: Downloading the Go modules failed: the Go module proxy (GOPROXY={closed}) did not "
             "serve what the build needs. Check the network or GOPROXY, then run again. Go said:") in done.stderr
     assert "connection refused" in done.stderr

@@ -8,7 +8,8 @@
 // sdk/python/cmd/pulumi-language-python/main.go): it starts `pulumi-language-python-exec` from sdk/v3 (installed
 // beside it) in the project's virtualenv with the same arguments and environment, and runs Python plugins the same
 // way. Everything Python-specific (finding the virtualenv, creating it, listing packages) is sdk/v3's toolchain
-// package, as upstream uses it. Left out, because flex-channels never asks for them: debugger attachment,
+// package, as upstream uses it, and SDK generation (`pulumi package gen-sdk`) is pkg/v3's own Python code generator,
+// as upstream's GeneratePackage calls it. Left out, because flex-channels never asks for them: debugger attachment,
 // typecheckers, policy packs, program generation (`pulumi convert`, `pulumi import --generate-code`), SDK linking
 // and packing; each answers Unimplemented, as the engine expects of a host that lacks a feature.
 package main
@@ -28,6 +29,8 @@ import (
 	"syscall"
 	"time"
 
+	codegen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
@@ -498,4 +501,42 @@ func (host *pythonHost) GetProgramDependencies(ctx context.Context, req *pulumir
 func (host *pythonHost) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	host.cancelFunc()
 	return &emptypb.Empty{}, nil
+}
+
+// GeneratePackage writes a Python SDK for a package schema (`pulumi package gen-sdk --language python`), with
+// pkg/v3's Python code generator, as upstream's GeneratePackage does.
+func (host *pythonHost) GeneratePackage(ctx context.Context, req *pulumirpc.GeneratePackageRequest,
+) (*pulumirpc.GeneratePackageResponse, error) {
+	loader, err := schema.NewLoaderClient(req.LoaderTarget)
+	if err != nil {
+		return nil, err
+	}
+	defer loader.Close()
+	var spec schema.PackageSpec
+	if err := json.Unmarshal([]byte(req.Schema), &spec); err != nil {
+		return nil, err
+	}
+	pkg, diags, err := schema.BindSpec(spec, schema.NewCachedLoader(loader),
+		schema.ValidationOptions{AllowDanglingReferences: true})
+	if err != nil {
+		return nil, err
+	}
+	diagnostics := plugin.HclDiagnosticsToRPCDiagnostics(diags)
+	if diags.HasErrors() {
+		return &pulumirpc.GeneratePackageResponse{Diagnostics: diagnostics}, nil
+	}
+	files, err := codegen.GeneratePackage("pulumi-language-python", pkg, req.ExtraFiles, schema.NewCachedLoader(loader))
+	if err != nil {
+		return nil, err
+	}
+	for name, data := range files {
+		target := filepath.Join(req.Directory, name)
+		if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+			return nil, fmt.Errorf("could not create output directory %s: %w", filepath.Dir(name), err)
+		}
+		if err := os.WriteFile(target, data, 0o600); err != nil {
+			return nil, fmt.Errorf("could not write output file %s: %w", name, err)
+		}
+	}
+	return &pulumirpc.GeneratePackageResponse{Diagnostics: diagnostics}, nil
 }
