@@ -48,8 +48,7 @@ validate: $(RUNTIME)
 	$(PY) -m flex_provider validate
 
 emulator: $(RUNTIME)
-	@echo "==> To use the CLI against it, in another shell:"; $(PY) -m flex_provider emulator-env | sed 's/^/    /'
-	$(PY) -m twilio_emulator --data .emulator/channels.json
+	@scripts/quickstart.sh emulator
 
 # Benchmarks (not part of the tests). `make bench` writes bench/results/latest/ (ignored by git);
 # `make bench-record` replaces the tracked bench/results/*.json that BENCHMARKS.md quotes.

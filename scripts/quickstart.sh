@@ -4,7 +4,8 @@
 #            start the local Twilio API emulator, use a Pulumi state backend inside the project, select or create
 #            the stack, `pulumi up`, print its outputs.
 #   destroy  `pulumi destroy` the stack (against the same account), then stop the emulator.
-#   down     stop the emulator (what it holds stays in .emulator/channels.json).
+#   down     stop the emulator (what it holds stays in .emulator/data.json).
+#   emulator run the emulator in the foreground on that data file (`make emulator`).
 # The local emulator is the target unless TWILIO=yes: then the account that the stack's config or the TWILIO_*
 # variables name is changed, after it is named and `pulumi` has asked. Nothing reaches a real account otherwise.
 # STACK (default dev), TWILIO and FLEX_EMULATOR_PORT (default: the emulator's own, 8765) can be set in the environment.
@@ -16,7 +17,10 @@ STACK=${STACK:-dev}
 TWILIO=${TWILIO:-}
 PY=.venv/bin/python
 EMULATOR_DIR=.emulator
-DATA_FILE=$PWD/$EMULATOR_DIR/channels.json
+DATA_FILE=$PWD/$EMULATOR_DIR/data.json
+LEGACY_DATA_FILE=$PWD/$EMULATOR_DIR/channels.json
+# The data file's name until it held flows and addresses too: moved to DATA_FILE once (move_legacy_data), so nobody's
+# emulator data is lost; an emulator an earlier version of this script started on it is still this project's.
 
 step() { printf '==> %s\n' "$*"; }
 
@@ -46,9 +50,34 @@ emulator_pid() {
   [ -f "$EMULATOR_DIR/pid" ] && read -r pid start <"$EMULATOR_DIR/pid"
   [ -n "$pid" ] && [ -n "$start" ] && [ "$(started_at "$pid")" = "$start" ] || return 1
   case "$(command_line "$pid")" in
-    *twilio_emulator*"--data $DATA_FILE"*) echo "$pid" ;;
+    *twilio_emulator*"--data $DATA_FILE"* | *twilio_emulator*"--data $LEGACY_DATA_FILE"*) echo "$pid" ;;
     *) return 1 ;;
   esac
+}
+
+# Moves .emulator/channels.json to .emulator/data.json, once, while no emulator holds it: it takes the file's lock as an
+# emulator does (twilio_emulator.store), so one still running on the old name keeps its file and is named instead.
+move_legacy_data() {
+  [ -e "$LEGACY_DATA_FILE" ] || [ -L "$LEGACY_DATA_FILE" ] || return 0
+  if [ -e "$DATA_FILE" ] || [ -L "$DATA_FILE" ]; then
+    step "Not moving $EMULATOR_DIR/channels.json: $EMULATOR_DIR/data.json exists, and the emulator uses that"
+    return 0
+  fi
+  step "Moving the emulator's data from $EMULATOR_DIR/channels.json to $EMULATOR_DIR/data.json (its new name)"
+  "$PY" - "$LEGACY_DATA_FILE" "$DATA_FILE" <<'PYTHON'
+import os, sys
+from pathlib import Path
+from twilio_emulator.store import FileStore, StoreError
+old, new = map(Path, sys.argv[1:])
+try:
+    store = FileStore(old)
+except StoreError as exc:
+    sys.exit(f"cannot move it to {new.name}: {exc}")
+try:
+    os.rename(old, new)
+finally:
+    store.close()
+PYTHON
 }
 
 stop_emulator() {
@@ -69,6 +98,7 @@ start_emulator() {
   PORT=${FLEX_EMULATOR_PORT:-$("$PY" -c 'import twilio_emulator; print(twilio_emulator.DEFAULT_PORT)')}
   mkdir -p "$EMULATOR_DIR"
   if ! emulator_pid >/dev/null; then
+    move_legacy_data
     step "Starting the local Twilio API emulator on http://127.0.0.1:$PORT (log: $EMULATOR_DIR/emulator.log)"
     nohup "$PY" -m twilio_emulator --port "$PORT" --data "$DATA_FILE" >"$EMULATOR_DIR/emulator.log" 2>&1 &
     echo "$! $(started_at "$!")" >"$EMULATOR_DIR/pid"
@@ -144,6 +174,13 @@ if [ "$command" = down ]; then
   exit 0
 fi
 
+if [ "$command" = emulator ]; then
+  move_legacy_data
+  step "To use the CLI against it, in another shell:"
+  "$PY" -m flex_provider emulator-env | sed 's/^/    /'
+  exec "$PY" -m twilio_emulator --data "$DATA_FILE"
+fi
+
 # The Pulumi engine: the CLI on PATH, else one this machine made or downloaded before, else Pulumi's release
 # download, else a build from Pulumi's Go modules (scripts/engine.py says which). PATH changes for this script only.
 step "Finding the Pulumi engine"
@@ -192,7 +229,7 @@ case "$command" in
     stop_emulator
     ;;
   *)
-    echo "usage: scripts/quickstart.sh up|destroy|down" >&2
+    echo "usage: scripts/quickstart.sh up|destroy|down|emulator" >&2
     exit 2
     ;;
 esac

@@ -22,7 +22,8 @@ import pytest
 
 from tests.pulumi_mocks import run_program
 from tests.real_engine import engine_bin
-from tests.support import ROOT, copy_project
+from tests.support import ROOT, channel_inputs, copy_project, make_client
+from twilio_emulator import Emulator
 
 pytestmark = pytest.mark.timeout(300)
 REAL_TOKEN = "a-real-looking-token-" + "7" * 11
@@ -119,9 +120,55 @@ def test_make_up_runs_pulumi_up_on_the_emulator_and_make_destroy_empties_it(proj
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"==> Stopping the local Twilio API emulator (pid {pid})" in done.stdout
     assert _gone(pid)
-    saved = json.loads((project / ".emulator" / "channels.json").read_text())
+    saved = json.loads((project / ".emulator" / "data.json").read_text())
     assert {key: value for key, value in saved.items() if key != "version"} == {
         "flex_flows": [], "channels": [], "addresses": []}, "destroy leaves the emulator empty"
+
+
+def _legacy_data(project: Path) -> tuple[Path, str]:
+    """An emulator data file under the name it had before, `.emulator/channels.json`, holding one channel; its SID."""
+    legacy = project / ".emulator" / "channels.json"
+    emulator = Emulator(data_file=legacy).start()
+    try:
+        with make_client(emulator) as client:
+            sid = client.create_channel(channel_inputs("kept")).sid
+    finally:
+        emulator.stop()
+    return legacy, sid
+
+
+def test_make_up_moves_the_emulators_old_data_file_to_its_new_name_once(project: Path, tmp_path: Path) -> None:
+    """Nobody's local emulator data is lost to the rename: what `.emulator/channels.json` held is served again."""
+    legacy, sid = _legacy_data(project)
+    env = _env(tmp_path)
+    done = _make(project, env, "up")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ("==> Moving the emulator's data from .emulator/channels.json to .emulator/data.json (its new name)"
+            in done.stdout.splitlines())
+    assert not legacy.exists()
+    assert _emulator_counts(env)["channels"] == 3, "the old channel and the stack's two"
+    assert sid in {c["sid"] for c in json.loads((project / ".emulator" / "data.json").read_text())["channels"]}
+
+    legacy.write_text("{}")
+    again = _make(project, env, "down", "up")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert ("==> Not moving .emulator/channels.json: .emulator/data.json exists, and the emulator uses that"
+            in again.stdout.splitlines())
+    assert legacy.read_text() == "{}", "a second old file is left as it is"
+
+
+def test_make_up_leaves_an_old_data_file_that_an_emulator_still_holds(project: Path, tmp_path: Path) -> None:
+    legacy, _ = _legacy_data(project)
+    running = Emulator(data_file=legacy).start()
+    try:
+        done = _make(project, _env(tmp_path), "up")
+    finally:
+        running.stop()
+    assert done.returncode != 0
+    assert (f"cannot move it to data.json: data file {legacy} is in use by another emulator; stop that one, or give "
+            "this one another --data file") in done.stderr
+    assert legacy.is_file() and not (project / ".emulator" / "data.json").exists()
+    assert not (project / ".emulator" / "pid").exists(), "no emulator was started"
 
 
 def test_make_up_refuses_a_stack_whose_config_names_an_account(project: Path, tmp_path: Path) -> None:
