@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, emulator_env
 from twilio_emulator import Emulator, Faults
 
 SERVICE = "IS" + "1" * 32
@@ -30,11 +30,6 @@ def _cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, stdout
         pytest.fail(f"`{' '.join(args)}` hung")
 
 
-def _env(emulator: Emulator) -> dict[str, str]:
-    return {"TWILIO_ACCOUNT_SID": emulator.account_sid, "TWILIO_AUTH_TOKEN": emulator.auth_token,
-            "FLEX_API_URL": emulator.base_url}
-
-
 # --- 4. values from Twilio are escaped in tables -----------------------------------------------------------------
 
 
@@ -45,7 +40,7 @@ def test_a_name_cannot_forge_a_row_or_reach_the_terminal(emulator: Emulator) -> 
                                                      channel_type="web")
     emulator.backends["flex_flows"].create(friendly_name="web-\u0441hat", chat_service_sid=SERVICE,
                                            channel_type="web")
-    listed = _cli("flex-flows", "list", env=_env(emulator))
+    listed = _cli("flex-flows", "list", env=emulator_env(emulator))
     assert listed.returncode == 0, listed.stderr
     header, *rows = listed.stdout.splitlines()
     assert header.split() == ["SID", "FRIENDLY_NAME", "CHANNEL_TYPE", "INTEGRATION_TYPE", "DATE_CREATED"]
@@ -70,7 +65,7 @@ def _config(tmp_path: Path, text: str | bytes) -> Path:
 
 def _refused(tmp_path: Path, emulator: Emulator) -> str:
     """`channels list --stack qa`, which must stop at once with one line and no request."""
-    listed = _cli("channels", "list", "--stack", "qa", cwd=tmp_path, env=_env(emulator))
+    listed = _cli("channels", "list", "--stack", "qa", cwd=tmp_path, env=emulator_env(emulator))
     assert listed.returncode == 1, listed.stderr
     assert listed.stdout == ""
     assert len(listed.stderr.splitlines()) == 1, listed.stderr
@@ -140,7 +135,7 @@ def test_the_config_file_of_a_qualified_stack_name_is_its_own(tmp_path: Path, em
 
 @pytest.mark.parametrize("stack", ["\x1b[2Jdev", "a/b/c/dev", "dev\n", "dev qa"])
 def test_a_stack_name_is_checked_and_echoed_escaped(tmp_path: Path, emulator: Emulator, stack: str) -> None:
-    listed = _cli("channels", "list", "--stack", stack, cwd=tmp_path, env=_env(emulator))
+    listed = _cli("channels", "list", "--stack", stack, cwd=tmp_path, env=emulator_env(emulator))
     assert listed.returncode == 2
     assert listed.stderr.splitlines()[-1].endswith(
         f"argument --stack: {stack!a} is not a Pulumi stack name: letters, digits, '.', '_' and '-' (or "
@@ -168,7 +163,7 @@ def test_ctrl_c_during_a_slow_list_ends_with_one_line_and_130(emulator: Emulator
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "FLEX_"))}
     process = subprocess.Popen([sys.executable, "-m", "flex_provider", "channels", "list"], cwd=ROOT, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env={**clean, "PYTHONPATH": str(ROOT), **_env(emulator)})
+                               env={**clean, "PYTHONPATH": str(ROOT), **emulator_env(emulator)})
     try:
         deadline = time.monotonic() + 20
         while not emulator.stats()["requests"] and time.monotonic() < deadline:

@@ -13,7 +13,6 @@ import io
 import os
 import platform
 import re
-import socket
 import stat
 import subprocess
 import sys
@@ -27,18 +26,13 @@ from typing import Any
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, answering, closed_port
 
 SCRIPT = ROOT / "scripts" / "engine.py"
 SDK_VERSION = re.search(r'"pulumi>=([0-9.]+)', (ROOT / "pyproject.toml").read_text()).group(1)
 ADVICE = ("install Go 1.26 or newer (https://go.dev/dl/) so that it can be built, or the Pulumi CLI "
           "(curl -fsSL https://get.pulumi.com | sh). Then run 'make up' again.")
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -106,7 +100,7 @@ def run(tmp_path: Path, *args: str, path: str = "/usr/bin:/bin", **extra: str) -
     """The script with a private cache, downloads from a closed local port unless given, and only `path` on PATH."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "FLEX_", "GO"))}
     env = {**keep, "PATH": path, "FLEX_ENGINE_CACHE": str(tmp_path / "cache"),
-           "FLEX_PULUMI_RELEASES_URL": f"http://127.0.0.1:{_free_port()}", **extra}
+           "FLEX_PULUMI_RELEASES_URL": f"http://127.0.0.1:{closed_port()}", **extra}
     return subprocess.run([sys.executable, str(SCRIPT), *args], env=env, capture_output=True, text=True,
                           timeout=120, check=False)
 
@@ -181,7 +175,7 @@ def test_an_unreachable_go_module_proxy_is_named_with_what_go_said(tmp_path: Pat
                              env={"PATH": os.environ["PATH"]}, check=False).stdout.strip() or "/usr/local/go/bin/go")
     if not go.is_file():
         pytest.skip("no Go on this machine")
-    closed = f"http://127.0.0.1:{_free_port()}"
+    closed = f"http://127.0.0.1:{closed_port()}"
     done = run(tmp_path, path=f"{go.parent}:/usr/bin:/bin", GOPROXY=closed, GOMODCACHE=str(tmp_path / "mod"),
                GOCACHE=str(tmp_path / "gocache"), GOPATH=str(tmp_path / "gopath"), HOME=str(tmp_path))
     assert done.returncode == 1
@@ -210,33 +204,22 @@ def endless_mirror(checksums: bytes | None = None) -> Iterator[str]:
     """A mirror that never stops sending: an endless checksums file, or (given `checksums`) that file and an
     archive that claims 10 GiB and never ends."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            with contextlib.suppress(OSError):
-                if checksums is not None and self.path.endswith("-checksums.txt"):
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(checksums)))
-                    self.end_headers()
-                    self.wfile.write(checksums)
-                    return
-                self.send_response(200)
-                if checksums is not None:
-                    self.send_header("Content-Length", str(10 * 2**30))
-                self.end_headers()
-                while True:
-                    self.wfile.write(b"x" * 65536)
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        if checksums is not None and handler.path.endswith("-checksums.txt"):
+            handler.send_response(200)
+            handler.send_header("Content-Length", str(len(checksums)))
+            handler.end_headers()
+            handler.wfile.write(checksums)
+            return
+        handler.send_response(200)
+        if checksums is not None:
+            handler.send_header("Content-Length", str(10 * 2**30))
+        handler.end_headers()
+        while True:
+            handler.wfile.write(b"x" * 65536)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with answering(answer) as url:
+        yield url
 
 
 def test_an_endless_checksums_file_is_read_no_further_than_its_limit(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import time
 import urllib.request
@@ -22,7 +21,7 @@ import pytest
 
 from tests.pulumi_mocks import run_program
 from tests.real_engine import engine_bin
-from tests.support import ROOT, channel_inputs, copy_project, make_client
+from tests.support import ROOT, channel_inputs, closed_port, copy_project, make_client
 from twilio_emulator import Emulator
 
 pytestmark = pytest.mark.timeout(300)
@@ -36,11 +35,6 @@ def _sh_blocks(markdown: str, heading: str) -> list[list[str]]:
     return [[line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()]
             for block in blocks]
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -56,7 +50,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """A user's shell: the engine on PATH, nothing of Pulumi's or Twilio's set, no way to Pulumi's downloads."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "FLEX_", "PULUMI_", "MAKE"))}
     return {**keep, "PATH": f"{engine_bin()}:/usr/local/bin:/usr/bin:/bin", "PULUMI_HOME": str(tmp_path / "home"),
-            "FLEX_PULUMI_RELEASES_URL": f"http://127.0.0.1:{_free_port()}", "FLEX_EMULATOR_PORT": str(_free_port()),
+            "FLEX_PULUMI_RELEASES_URL": f"http://127.0.0.1:{closed_port()}", "FLEX_EMULATOR_PORT": str(closed_port()),
             **extra}
 
 
