@@ -86,6 +86,7 @@ class Held:
         self._sids: set[str] = set()
 
     def hold(self, sid: str | None) -> None:
+        """Hold `sid`: a resource of this run has it. An empty id names no resource and holds nothing."""
         if sid:
             with self._lock:
                 self._sids.add(sid)
@@ -98,6 +99,7 @@ class Held:
         return held
 
     def release(self, sid: str) -> None:
+        """Let go of `sid`: its resource was deleted, so a later create may be answered with that SID anew."""
         with self._lock:
             self._sids.discard(sid)
 

@@ -157,6 +157,7 @@ class _Checker(YamlReader):
     """Problems found so far, those of the defaults that are reported once at the end among them."""
 
     def problem(self, node: Node | None, where: str, message: str, line: int = 1, column: int = 1) -> None:
+        """Report a problem now, and count it: a declaration with any is not built (`reported`)."""
         super().problem(node, where, message, line, column)
         self.reported += 1
 
