@@ -54,12 +54,14 @@ class Checked:
 
 @dataclass(frozen=True)
 class Diff:
-    """What diff returns: whether anything changes, the fields whose change needs a new resource, and whether
-    the old one must go first."""
+    """What diff returns: whether anything changes, which fields changed, those whose change needs a new
+    resource, and whether the old one must go first. The native front end reports `changed` per field
+    (Pulumi's detailed diff); Pulumi's dynamic host has no way to."""
 
     changes: bool
     replaces: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    changed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -115,14 +117,15 @@ def diff(rtype: ResourceType, id_: str, olds: Mapping[str, Any], news: Mapping[s
     fields = [spec for spec in rtype.fields if changed(rtype, spec, olds, news)]
     readopt = adoption.adopts_another(id_, news)
     replaces = [spec.name for spec in fields if not spec.updatable] + ([IMPORT_INPUT] if readopt else [])
+    changed_names = [spec.name for spec in fields] + ([IMPORT_INPUT] if readopt else [])
     if adoption.keeps_adopted(id_, news) and replaces:
-        return Diff(changes=True)
+        return Diff(changes=True, changed=changed_names)
     if not fields and not readopt:
         return Diff(changes=False)
     collide = news.get(IMPORT_INPUT) is None and bool(replaces) and any(
         all(news.get(key) is not None for key in collision.keys) and not set(collision.keys) & set(replaces)
         for collision in rtype.collisions)
-    return Diff(changes=True, replaces=replaces, delete_before_replace=collide)
+    return Diff(changes=True, replaces=replaces, delete_before_replace=collide, changed=changed_names)
 
 
 def create(rtype: ResourceType, client: Client, props: Mapping[str, Any]) -> Found:

@@ -89,6 +89,11 @@ class Kind(ABC):
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
         """The JSON Schema keywords of the type; `described(sub)` is the whole schema of a mapping's key."""
 
+    @abstractmethod
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
+        """The Pulumi package schema's type of the field (native provider); `object_type(spec)` is the token of
+        a mapping field's object type."""
+
 
 class _Scalar(Kind):
     """A kind whose value is one thing, with one reason at most why it is not acceptable."""
@@ -143,6 +148,9 @@ class _String(_Scalar):
             schema["format"] = "uri"
         return schema
 
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
+        return {"type": "string"}
+
 
 class _Bool(_Scalar):
     def problem(self, spec: Field, value: Any) -> str | None:
@@ -152,6 +160,9 @@ class _Bool(_Scalar):
         yield spec.api_name, "true" if value else "false"
 
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
         return {"type": "boolean"}
 
 
@@ -172,6 +183,9 @@ class _Int(_Scalar):
         return int(value) if isinstance(value, float) and value.is_integer() else value
 
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
+        return {"type": "integer"}
+
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
         return {"type": "integer"}
 
 
@@ -195,6 +209,10 @@ class _Json(_Scalar):
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
         return {"type": ["object", "string"]}
 
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
+        """A mapping or JSON text, as everywhere: Pulumi's `Any`."""
+        return {"$ref": "pulumi.json#/Any"}
+
 
 class _TextList(_Scalar):
     """A list of strings; the form repeats its parameter once per item."""
@@ -213,6 +231,9 @@ class _TextList(_Scalar):
         yield spec.api_name, list(value)
 
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "string"}}
+
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
         return {"type": "array", "items": {"type": "string"}}
 
 
@@ -258,6 +279,9 @@ class _Object(Kind):
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
         return {"type": "object", "additionalProperties": False,
                 "properties": {sub.name: described(sub) for sub in spec.fields}}
+
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
+        return {"$ref": f"#/types/{object_type(spec)}"}
 
 
 def _json_checked(value: Any) -> tuple[str | None, str | None]:
