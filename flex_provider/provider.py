@@ -106,10 +106,8 @@ class DeclaredProvider(ResourceProvider):
 
     @_user_facing
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """The core's update, or, for a resource the native provider made (see diff), its outputs as they are:
-        the host adds its provider to them."""
-        if PROVIDER_KEY not in olds and not core.diff(self.rtype, id_, olds, news).changes:
-            return UpdateResult(dict(olds))
+        """The core's update; for a resource the native provider made (see diff) it has nothing to send, and
+        the host adds its provider to the outputs."""
         return UpdateResult(core.update(self.rtype, self._connection.client, id_, olds, news))
 
     @_user_facing
