@@ -12,43 +12,19 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from pulumi import automation as auto
 
-from tests.real_engine import Project
+from tests.real_engine import ROOT, Project
 from tests.support import FLOW, channel_inputs, make_client
 from twilio_emulator import Emulator, Faults
 
 pytestmark = pytest.mark.timeout(600)
 
-RAW = """
-resources:
-  flow:
-    type: flex:index:FlexFlow
-    properties:
-      friendly_name: Web
-      chat_service_sid: IS00000000000000000000000000000001
-      channel_type: web
-      integration_type: studio
-      integration: {flow_sid: FW00000000000000000000000000000001, retry_count: 2}
-  web:
-    type: flex:index:FlexChannel
-    properties:
-      flex_flow_sid: ${flow.id}
-      identity: web-bot
-      chat_user_friendly_name: Visitor
-      chat_friendly_name: Web
-      pre_engagement_data: {friendlyName: Visitor}
-  sms:
-    type: flex:index:AddressConfiguration
-    properties:
-      type: sms
-      address: "+15005550006"
-      auto_creation: {enabled: true, type: default}
-outputs:
-  flow: ${flow.sid}
-  channel: ${web.sid}
-  address: ${sms.sid}
-"""
+EXAMPLE = ROOT / "examples" / "yaml-program" / "Pulumi.yaml"
+RAW = yaml.safe_dump({key: value for key, value in yaml.safe_load(EXAMPLE.read_text()).items()
+                      if key in ("resources", "outputs")})
+"""The YAML example's resources and outputs (examples/yaml-program), run as the test's program."""
 
 
 def test_a_yaml_program_of_native_resources_creates_them_and_keeps_the_token_as_ciphertext(
@@ -56,15 +32,15 @@ def test_a_yaml_program_of_native_resources_creates_them_and_keeps_the_token_as_
     stack = Project(tmp_path, emulator, yaml_program=RAW).stack("{}\n", native=True)
     run = stack.up()
 
-    assert sorted(run.ops()) == [("create", "flow"), ("create", "sms"), ("create", "web")]
+    assert sorted(run.ops()) == [("create", "support-sms"), ("create", "web-chat"), ("create", "web-support")]
     flow = emulator.resources("flex_flows")[0]
     assert [r.form for r in emulator.requests("POST") if r.path == "/v1/FlexFlows"] == [{
-        "FriendlyName": "Web", "ChatServiceSid": "IS00000000000000000000000000000001", "ChannelType": "web",
+        "FriendlyName": "Web chat", "ChatServiceSid": "IS00000000000000000000000000000001", "ChannelType": "web",
         "IntegrationType": "studio", "Integration.FlowSid": "FW00000000000000000000000000000001",
         "Integration.RetryCount": "2"}]
     channel_form = next(r.form for r in emulator.requests("POST") if r.path == "/v1/Channels")
     assert channel_form["FlexFlowSid"] == flow["sid"]
-    assert channel_form["PreEngagementData"] == '{"friendlyName":"Visitor"}'
+    assert channel_form["PreEngagementData"] == '{"friendlyName":"Web visitor"}'
     assert stack.outputs() == {"flow": flow["sid"], "channel": emulator.resources("channels")[0]["sid"],
                                "address": emulator.resources("addresses")[0]["sid"]}
     exported = json.dumps(stack.export())
@@ -115,12 +91,13 @@ def test_preview_diff_shows_each_field_as_an_update_or_a_replace(tmp_path: Path,
     stack = project.stack("{}\n", native=True)
     stack.up()
     program = project.program / "Pulumi.yaml"
-    program.write_text(program.read_text().replace("friendly_name: Web\n", "friendly_name: Web 2\n")
-                       .replace("chat_friendly_name: Web\n", "chat_friendly_name: Web 2\n"))
+    program.write_text(program.read_text().replace("friendly_name: Web chat\n", "friendly_name: Web chat 2\n")
+                       .replace("chat_friendly_name: Web support\n", "chat_friendly_name: Web help\n"))
 
     text = stack.preview(diff=True).text
-    assert "~ flex:index:FlexFlow: (update)" in text and '~ friendly_name: "Web" => "Web 2"' in text
-    assert "+-flex:index:FlexChannel: (replace)" in text and '~ chat_friendly_name: "Web" => "Web 2"' in text
+    assert "~ flex:index:FlexFlow: (update)" in text and '~ friendly_name: "Web chat" => "Web chat 2"' in text
+    assert "+-flex:index:FlexChannel: (replace)" in text
+    assert '~ chat_friendly_name: "Web support" => "Web help"' in text
 
 
 def test_an_error_reaches_the_user_as_its_message_without_a_traceback(tmp_path: Path, emulator: Emulator) -> None:
