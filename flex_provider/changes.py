@@ -4,6 +4,10 @@ share.
 State keeps inputs in stored form (declaration.py), and the API's answers are taken into the same form,
 so equal data compares equal whatever form it was given in; an input left unset that the API returns
 keeps the server's value and is no change.
+
+A resource read into state by `pulumi import` (a read with the id alone) holds, for each input the API
+does not return (a channel's identity and names), a null: not known (`unread`). Its declared value is
+recorded by the next update, which sends it nowhere; a replace for it would delete what was imported.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 from flex_provider.declaration import Field, ResourceType
 from flex_provider.pulumi_workarounds import contains_unknown
 
-__all__ = ["changed", "differs", "fixed_changes", "inputs_of", "update_body"]
+__all__ = ["changed", "differs", "fixed_changes", "inputs_of", "unread", "update_body"]
 
 
 def inputs_of(rtype: ResourceType, props: Mapping[str, Any]) -> dict[str, Any]:
@@ -34,9 +38,16 @@ def changed(rtype: ResourceType, spec: Field, olds: Mapping[str, Any], news: Map
                    None if new is None else _stored(spec, new))
 
 
+def unread(rtype: ResourceType, spec: Field, olds: Mapping[str, Any]) -> bool:
+    """Whether state cannot know `spec`: an input the API does not return, left null by an import's read."""
+    return spec.name in olds and olds[spec.name] is None and spec.name not in rtype.returned
+
+
 def fixed_changes(rtype: ResourceType, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-    """The changed fields the API cannot change in place: each needs a new resource."""
-    return [spec.name for spec in rtype.fields if not spec.updatable and changed(rtype, spec, olds, news)]
+    """The changed fields the API cannot change in place: each needs a new resource (an unread one only its
+    value recorded)."""
+    return [spec.name for spec in rtype.fields
+            if not spec.updatable and not unread(rtype, spec, olds) and changed(rtype, spec, olds, news)]
 
 
 def differs(spec: Field, old: Any, new: Any) -> bool:

@@ -22,7 +22,11 @@ __all__ = ["Connection"]
 class Connection:
     """Settings from configuration, then the environment; one client, shared by every call at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, native: bool = False, pool_size: int | None = None) -> None:
+        """`native`: settings under the native provider's own keys (settings.py); `pool_size`: connections per API
+        host, as many as the calls the front end serves at once."""
+        self._native = native
+        self._pool_size = pool_size
         self._lock = threading.Lock()
         self._settings: ProviderSettings | None = None
         self._error: FlexError | None = None
@@ -35,7 +39,7 @@ class Connection:
         first operation that does reports it.
         """
         try:
-            self._settings = ProviderSettings.resolve(config_get, os.environ)
+            self._settings = ProviderSettings.resolve(config_get, os.environ, native=self._native)
         except FlexError as error:
             self._error = error
 
@@ -45,6 +49,7 @@ class Connection:
             if self._client is None:
                 if self._error is not None:
                     raise type(self._error)(str(self._error))  # a fresh one: up to 4 threads raise it
-                settings = self._settings or ProviderSettings.resolve(lambda _key: None, os.environ)
-                self._client = settings.client()
+                settings = self._settings or ProviderSettings.resolve(lambda _key: None, os.environ,
+                                                                      native=self._native)
+                self._client = settings.client(self._pool_size)
             return self._client

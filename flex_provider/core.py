@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flex_provider import adoption
-from flex_provider.changes import changed, inputs_of, update_body
+from flex_provider.changes import changed, inputs_of, unread, update_body
 from flex_provider.client import ApiObject, FlexClient
 from flex_provider.declaration import ResourceType
 from flex_provider.errors import AlreadyExistsError, FlexError, InvalidIdError, NotFoundError
@@ -57,12 +57,14 @@ class Checked:
 
 @dataclass(frozen=True)
 class Diff:
-    """What diff returns: whether anything changes, the fields whose change needs a new resource, and whether
-    the old one must go first."""
+    """What diff returns: whether anything changes, which fields changed, those whose change needs a new
+    resource, and whether the old one must go first. The native front end reports `changed` per field
+    (Pulumi's detailed diff); Pulumi's dynamic host has no way to."""
 
     changes: bool
     replaces: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    changed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -149,15 +151,17 @@ def diff(rtype: ResourceType, id_: str, olds: Mapping[str, Any], news: Mapping[s
     held.hold(id_)
     fields = [spec for spec in rtype.fields if changed(rtype, spec, olds, news)]
     readopt = adoption.adopts_another(id_, news)
-    replaces = [spec.name for spec in fields if not spec.updatable] + ([IMPORT_INPUT] if readopt else [])
+    replaces = [spec.name for spec in fields if not spec.updatable and not unread(rtype, spec, olds)] + (
+        [IMPORT_INPUT] if readopt else [])
+    changed_names = [spec.name for spec in fields] + ([IMPORT_INPUT] if readopt else [])
     if adoption.keeps_adopted(id_, news) and replaces:
-        return Diff(changes=True)
+        return Diff(changes=True, changed=changed_names)
     if not fields and not readopt:
         return Diff(changes=False)
     collide = news.get(IMPORT_INPUT) is None and bool(replaces) and any(
         all(news.get(key) is not None for key in collision.keys) and not set(collision.keys) & set(replaces)
         for collision in rtype.collisions)
-    return Diff(changes=True, replaces=replaces, delete_before_replace=collide)
+    return Diff(changes=True, replaces=replaces, delete_before_replace=collide, changed=changed_names)
 
 
 def create(rtype: ResourceType, client: Client, props: Mapping[str, Any], held: Held) -> Found:
@@ -203,23 +207,34 @@ def read(rtype: ResourceType, client: Client, id_: str, props: Mapping[str, Any]
             raise
         return None
     held.hold(found.sid)
-    return Found(found.sid, _outputs(inputs, props, found))
+    outputs = _outputs(inputs, props, found)
+    if "sid" not in props:
+        # A read with the id alone (`pulumi import`, `get`): what the API does not return is not known (changes.py).
+        outputs = {**{spec.name: None for spec in rtype.fields if spec.name not in rtype.returned}, **outputs}
+    return Found(found.sid, outputs)
 
 
 def update(rtype: ResourceType, client: Client, id_: str, olds: Mapping[str, Any],
            news: Mapping[str, Any], held: Held) -> dict[str, Any]:
     """POST the changed fields to the resource and return its outputs; diff sends here only fields the API can
-    change (and the replace of an adopted resource it answers as an update, refused here).
+    change (and the replace of an adopted resource it answers as an update, refused here). With nothing the
+    API must be sent (values an import could not read; a resource moving between front ends) it sends
+    nothing and returns the outputs with the declared inputs.
 
     A changed mapping (`integration`, `auto_creation`) is sent whole: whether Twilio merges the
     keys of one sent in part is not documented, and sent whole the result is the same either way.
     """
     adoption.refuse_readoption(rtype, id_, olds, news)
+    inputs = inputs_of(rtype, news)
+    changes = {spec.name: inputs[spec.name] for spec in rtype.fields
+               if spec.name in inputs and changed(rtype, spec, olds, news) and not unread(rtype, spec, olds)}
+    if not changes:
+        # Only values an import could not read: recorded as declared, with nothing to send (changes.py).
+        held.hold(id_)
+        return {**{key: value for key, value in olds.items() if value is not None}, **inputs,
+                **adoption.adopted(news)}
     if not rtype.updatable:
         raise FlexError(f"{rtype.title}s cannot be updated in place; every change replaces the {rtype.noun}")
-    inputs = inputs_of(rtype, news)
-    changes = {spec.name: inputs[spec.name]
-               for spec in rtype.fields if spec.name in inputs and changed(rtype, spec, olds, news)}
     found = client().update(rtype, id_, update_body(rtype, changes, inputs), **_parents(rtype, inputs))
     held.hold(id_)
     return _outputs(inputs, news, found)

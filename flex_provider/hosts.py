@@ -36,7 +36,7 @@ from flex_provider.values import quote
 
 __all__ = ["HOSTS", "MAX_HOSTS", "ProviderHosts", "configured_hosts", "hosts_setting", "provider_inputs", "shard_of"]
 
-HOSTS = Source("flex:hosts", "FLEX_HOSTS", False,
+HOSTS = Source("hosts", "flex", "FLEX_HOSTS", False,
                "Provider hosts to spread resources over, 4 calls at once each (default 1; read by the program).")
 MAX_HOSTS = 32
 PACKAGE = "pulumi-python"
@@ -54,7 +54,7 @@ def hosts_setting(configured: object, environ: Mapping[str, str]) -> int:
     if not text:
         return 1
     if not (text.isascii() and text.isdigit() and len(text) <= 2 and 1 <= int(text) <= MAX_HOSTS):
-        raise ConfigurationError(f"{HOSTS.label} must be a whole number from 1 to {MAX_HOSTS}, not {quote(text, 20)}")
+        raise ConfigurationError(f"{HOSTS.label()} must be a whole number from 1 to {MAX_HOSTS}, not {quote(text, 20)}")
     return int(text)
 
 

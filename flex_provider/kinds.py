@@ -101,6 +101,11 @@ class Kind(ABC):
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
         """The JSON Schema keywords of the type; `described(sub)` is the whole schema of a mapping's key."""
 
+    @abstractmethod
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
+        """The Pulumi package schema's type of the field (native provider); `object_type(spec)` is the token of
+        a mapping field's object type."""
+
 
 class _Scalar(Kind):
     """A kind whose value is one thing, with one reason at most why it is not acceptable."""
@@ -164,6 +169,9 @@ class _String(_Scalar):
             schema["format"] = "uri"
         return schema
 
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
+        return {"type": "string"}
+
 
 class _Bool(_Scalar):
     def problem(self, spec: Field, value: Any) -> str | None:
@@ -173,6 +181,9 @@ class _Bool(_Scalar):
         yield spec.api_name, "true" if value else "false"
 
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
         return {"type": "boolean"}
 
 
@@ -197,6 +208,9 @@ class _Int(_Scalar):
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
         return {"type": "integer"}
 
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
+        return {"type": "integer"}
+
 
 class _Json(_Scalar):
     """JSON data, given as a mapping or as JSON text, kept as canonical JSON text."""
@@ -217,6 +231,10 @@ class _Json(_Scalar):
 
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
         return {"type": ["object", "string"]}
+
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
+        """A mapping or JSON text, as everywhere: Pulumi's `Any`."""
+        return {"$ref": "pulumi.json#/Any"}
 
 
 class _TextList(_Scalar):
@@ -243,6 +261,9 @@ class _TextList(_Scalar):
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
         return {"type": "array", "items": {"type": "string", **({"enum": list(spec.item_choices)}
                                                                 if spec.item_choices else {})}}
+
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "string"}}
 
 
 class _Object(Kind):
@@ -289,6 +310,9 @@ class _Object(Kind):
     def json_schema(self, spec: Field, described: Callable[[Field], dict[str, Any]]) -> dict[str, Any]:
         return {"type": "object", "additionalProperties": False,
                 "properties": {sub.name: described(sub) for sub in spec.fields}}
+
+    def pulumi_type(self, spec: Field, object_type: Callable[[Field], str]) -> dict[str, Any]:
+        return {"$ref": f"#/types/{object_type(spec)}"}
 
 
 def _json_checked(value: Any) -> tuple[str | None, str | None]:

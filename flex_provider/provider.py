@@ -83,7 +83,15 @@ class DeclaredProvider(ResourceProvider):
         return CheckResult(checked.inputs, [CheckFailure(f.property, f.reason) for f in checked.failures])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """The core's diff; and an update, sending nothing, for a resource the native provider made.
+
+        The dynamic host finds the provider of every later call (read, update, delete) in the resource's
+        stored outputs, where only its own create or update puts it. A resource that comes from the native
+        front end (front_end.py) has none, so it gets one through an update that calls no API.
+        """
         found = core.diff(self.rtype, id_, olds, news, self._held)
+        if not found.changes and PROVIDER_KEY not in olds:
+            return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         return DiffResult(changes=found.changes, replaces=found.replaces,
                           delete_before_replace=found.delete_before_replace)
 
@@ -99,6 +107,8 @@ class DeclaredProvider(ResourceProvider):
 
     @_user_facing
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """The core's update; for a resource the native provider made (see diff) it has nothing to send, and
+        the host adds its provider to the outputs."""
         return UpdateResult(core.update(self.rtype, self._connection.client, id_, olds, news, self._held))
 
     @_user_facing

@@ -11,6 +11,13 @@
 - Unknown values: in a preview the host hands the provider an unknown input as a
   `pulumi.output.Unknown` object (it deserializes with keep_unknowns), not as the sentinel
   string the engine sent; `contains_unknown` recognises both.
+- Error text: the experimental provider server (`pulumi.provider.experimental.server`) wraps each
+  method in `_raise_with_traceback`, which appends the Python stack to the message of every error it
+  passes on, so a user would read a traceback under "HTTP 401 …, check the token". The native front end
+  calls the wrapped method itself (`unwrapped`) and answers our errors with their message alone.
+- Unknown values out: the experimental API's `PropertyValue.marshal` cannot marshal a computed value
+  (it raises ValueError), so the native front end answers an unknown with the engine's own wire form
+  of it, the sentinel string (`UNKNOWN`), as the dynamic host does.
 - Garbage collection: each registration makes the SDK allocate thousands of long-lived objects
   (outputs, futures, tasks) that the cyclic collector rescans every 700 allocations;
   `relax_gc_for_registrations` raises the young-generation threshold for the program process.
@@ -20,6 +27,8 @@ from __future__ import annotations
 
 import functools
 import gc
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -38,6 +47,7 @@ __all__ = [
     "register_dynamic",
     "relax_gc_for_registrations",
     "serialized_provider",
+    "unwrapped",
 ]
 
 GC_YOUNG_THRESHOLD = 50_000
@@ -79,3 +89,10 @@ def relax_gc_for_registrations() -> None:
     """
     young, middle, old = gc.get_threshold()
     gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, old)
+
+
+def unwrapped(method: Callable[..., Any]) -> Callable[..., Any]:
+    """An experimental provider server method without its `_raise_with_traceback` wrapper (the coroutine function
+    the wrapper closes over); the method itself if it has none."""
+    cells = getattr(method, "__closure__", None) or ()
+    return next((cell.cell_contents for cell in cells if inspect.iscoroutinefunction(cell.cell_contents)), method)

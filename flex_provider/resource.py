@@ -53,7 +53,12 @@ class DeclaredResource(Resource):
 
     @classmethod
     def _registration(cls, resource_name: str, args: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-        return {**cls._blank_props(), **_props(cls._rtype, cls._args_from(args, kwargs), resource_name)}
+        return {**cls._blank_props(), **cls.inputs(resource_name, args, kwargs)}
+
+    @classmethod
+    def inputs(cls, resource_name: str, args: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """The inputs a program gives, checked and with defaults, as both front ends register them."""
+        return _props(cls._rtype, cls._args_from(args, kwargs), resource_name)
 
     @classmethod
     def get(cls, resource_name: str, id: pulumi.Input[str],  # noqa: A002 - Pulumi's own name for it

@@ -27,7 +27,7 @@ from twilio_emulator import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSPHRASE = "flex-channels-tests"
-CUSTOM = ("pulumi-python:dynamic/",)
+CUSTOM = ("pulumi-python:dynamic/", "flex:index:")
 """Type prefixes of the resources the steps report (not the stack, components or providers)."""
 
 
@@ -83,8 +83,10 @@ class Run:
 class Project:
     """The project's program in `folder`, with its own backend, home and stacks (see the module's docstring)."""
 
-    def __init__(self, folder: Path, emulator: Emulator, program: str | None = None) -> None:
-        """`program` replaces the project's `__main__.py` (a program that uses the library directly)."""
+    def __init__(self, folder: Path, emulator: Emulator, program: str | None = None, *, yaml_program: str | None = None
+                 ) -> None:
+        """`program` replaces the project's `__main__.py` (a program that uses the library directly);
+        `yaml_program` makes it a Pulumi YAML program of these resources and outputs instead."""
         self.folder = folder
         self.emulator = emulator
         self.program = folder / "program"
@@ -93,6 +95,11 @@ class Project:
         (folder / "home").mkdir()
         settings = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
         settings["runtime"]["options"]["virtualenv"] = str(ROOT / ".venv")
+        for plugin in settings.get("plugins", {}).get("providers", []):
+            plugin["path"] = str(ROOT / plugin["path"])
+        if yaml_program is not None:
+            settings = {"name": settings["name"], "runtime": "yaml", "plugins": settings["plugins"],
+                        **yaml.safe_load(yaml_program)}
         (self.program / "Pulumi.yaml").write_text(yaml.safe_dump(settings))
         (self.program / "__main__.py").write_text(program or (ROOT / "__main__.py").read_text())
         self.env = {**blank_environment(), "PULUMI_BACKEND_URL": (folder / "state").as_uri()}
@@ -101,14 +108,16 @@ class Project:
             pulumi_command=auto.PulumiCommand(root=str(engine_bin().parent), skip_version_check=True))
 
     def stack(self, stack_file: str | Mapping[str, Any], name: str = "dev", *, token: str | None = None,
-              config: Mapping[str, str] | None = None) -> RealStack:
+              config: Mapping[str, str] | None = None, native: bool = False) -> RealStack:
         """A new stack of this project, its stack file written, its config pointing at the emulator (the token
-        as a secret, as `pulumi config set --secret` stores it)."""
+        as a secret, as `pulumi config set --secret` stores it), under the dynamic front end's keys or, with
+        `native`, the native provider's (`flex:accountSid`)."""
+        key = {name: source.native_key if native else source.config_key for name, source in SOURCES.items()}
         stack = RealStack(self, auto.Stack.create(name, self.workspace))
         stack.write(stack_file)
-        stack.set_config({"twilio:accountSid": self.emulator.account_sid, "flex:apiUrl": self.emulator.base_url,
+        stack.set_config({key["account_sid"]: self.emulator.account_sid, key["api_url"]: self.emulator.base_url,
                           **(config or {})})
-        stack.set_secret("twilio:authToken", token or self.emulator.auth_token)
+        stack.set_secret(key["auth_token"], token or self.emulator.auth_token)
         return stack
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

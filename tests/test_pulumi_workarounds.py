@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pulumi.dynamic
+import pytest
 
 from flex_provider.provider import FlexChannelProvider
 from flex_provider.pulumi_workarounds import contains_unknown, serialized_provider
@@ -95,3 +96,33 @@ def test_each_registration_still_sets_off_young_collections(tmp_path: Path) -> N
         gc.set_threshold(*threshold)
     assert registrations == 200
     assert len(collections) / registrations > 0.25, len(collections) / registrations
+
+
+def test_the_experimental_provider_server_still_appends_a_traceback_to_every_error() -> None:
+    """When this fails, upstream answers errors with their message: drop `unwrapped` and the native Servicer."""
+    import asyncio
+
+    from pulumi.provider.experimental import provider as api
+    from pulumi.provider.experimental.server import ProviderServicer
+    from pulumi.runtime.proto import provider_pb2
+
+    from flex_provider.pulumi_workarounds import unwrapped
+
+    class Failing(api.Provider):
+        async def create(self, request: api.CreateRequest) -> api.CreateResponse:
+            raise ValueError("what went wrong")
+
+    servicer = ProviderServicer([], "0.0.0", Failing(), "")
+    request = provider_pb2.CreateRequest(urn="urn:pulumi:s::p::flex:index:FlexFlow::f")
+    with pytest.raises(Exception, match=r"^what went wrong:\n") as raised:
+        asyncio.run(servicer.Create(request, None))
+    assert ", line " in str(raised.value), "the stack is appended to the message"
+    assert unwrapped(ProviderServicer.Create) is not ProviderServicer.Create, "the wrapper is still there"
+
+
+def test_the_experimental_property_value_still_cannot_marshal_a_computed_value() -> None:
+    """When this fails, `to_value` can answer an unknown as PropertyValue.computed()."""
+    from pulumi.provider.experimental.property_value import PropertyValue
+
+    with pytest.raises(ValueError, match="Unsupported value type"):
+        PropertyValue.computed().marshal()
