@@ -238,7 +238,7 @@ def test_a_page_link_is_followed_only_on_the_listed_apis_own_origin(emulator: Em
 
 def test_diff_updates_the_name_and_auto_creation_and_replaces_the_rest() -> None:
     provider = AddressConfigurationProvider()
-    olds = {**sms_inputs(address_country="US"), "sid": "IG" + "0" * 32,
+    olds = {**sms_inputs(address_country="US"), "sid": "IG" + "0" * 32, "__provider": "serialized",
             "auto_creation": {**sms_inputs()["auto_creation"], "studio_retry_count": 1.0, "webhook_method": "POST"}}
     assert provider.diff("id", olds, sms_inputs()).changes is False, "unset fields keep the server's value"
     assert provider.diff("id", olds, sms_inputs(auto_creation={"webhook_method": "post"})).changes is False

@@ -82,8 +82,8 @@ def test_a_bad_channel_type_is_refused_by_the_emulator_as_the_spec_says(client: 
 
 def test_diff_updates_what_the_api_can_change_and_replaces_the_chat_service() -> None:
     provider = FlexFlowProvider()
-    olds = {**flow_inputs(), "sid": "FO" + "0" * 32, "enabled": False, "integration": {"flow_sid": STUDIO,
-                                                                                     "retry_count": 1.0}}
+    olds = {**flow_inputs(), "sid": "FO" + "0" * 32, "enabled": False, "__provider": "serialized",
+            "integration": {"flow_sid": STUDIO, "retry_count": 1.0}}
     assert provider.diff("id", olds, flow_inputs()).changes is False, "unset fields keep the server's value"
     update = provider.diff("id", olds, flow_inputs("New", enabled=True, integration={"retry_count": 2}))
     assert (update.changes, update.replaces, update.delete_before_replace) == (True, [], False)

@@ -53,7 +53,8 @@ def test_prod_stack_passes_protect_retain_import_and_aliases() -> None:
     run = run_program("prod")
     by_name = run.by_name()
     assert all(r.protect for r in run.registrations)
-    assert [(a.spec.name, a.spec.noParent) for a in by_name["web-support"].aliases] == [("website", False)]
+    assert [(a.spec.name, a.spec.type, a.spec.noParent) for a in by_name["web-support"].aliases] == [
+        ("", "flex:index:FlexChannel", False), ("website", "", False)], "its native type, then its former name"
     [component] = run.components
     assert (component.type, component.name) == ("flex-channels:index:FlexChannelStack", "stack-file")
     assert all(r.parent == run.component_urn for r in run.registrations)

@@ -177,6 +177,7 @@ def test_lifecycle_create_read_diff_replace_delete(provider: FlexChannelProvider
 
     read = provider.read(created.id, created.outs)
     assert (read.id, read.outs) == (created.id, created.outs)
+    read.outs["__provider"] = "serialized"  # as the dynamic host stores the outputs of every call
 
     assert provider.diff(created.id, read.outs, news).changes is False
     replace = provider.diff(created.id, read.outs, {**news, "chat_friendly_name": "New name"})
@@ -193,14 +194,21 @@ def test_deleting_a_channel_already_gone_succeeds(provider: FlexChannelProvider,
     assert methods(emulator) == ["DELETE"]
 
 
-def test_import_adopts_an_existing_channel_without_change(provider: FlexChannelProvider, emulator: Emulator) -> None:
+def test_a_read_by_id_alone_leaves_what_twilio_does_not_return_unknown_and_replaces_nothing_for_it(
+        provider: FlexChannelProvider, emulator: Emulator) -> None:
+    """`get`, or the native provider's `pulumi import`: a channel's identity and names are not in its fetch."""
     existing = provider.create(channel_inputs())
-    declared = channel_inputs()
-    adopted = provider.read(existing.id, declared)
-    assert adopted.id == existing.id
-    assert adopted.outs == existing.outs
-    assert provider.diff(existing.id, adopted.outs, declared).changes is False
-    assert len(emulator.requests("POST")) == 1
+    read = provider.read(existing.id, {"__provider": "serialized"})
+    assert read.id == existing.id
+    unknown = ["identity", "chat_user_friendly_name", "chat_friendly_name", "target", "chat_unique_name",
+               "pre_engagement_data", "task_attributes", "long_lived"]
+    assert [name for name, value in read.outs.items() if value is None and name != "task_sid"] == unknown
+    stored = {**read.outs, "__provider": "serialized"}
+    diff = provider.diff(existing.id, stored, channel_inputs())
+    assert (diff.changes, diff.replaces) == (True, []), "the declared values are recorded by an update"
+    emulator.reset_stats()
+    assert provider.update(existing.id, stored, channel_inputs()).outs["identity"] == "customer-1"
+    assert emulator.requests() == [], "which sends nothing"
 
 
 def test_import_of_a_malformed_id_says_so_and_sends_nothing(provider: FlexChannelProvider, emulator: Emulator) -> None:
@@ -253,9 +261,18 @@ def test_missing_credentials_fail_the_first_api_call_not_the_preview(emulator: E
     assert emulator.requests() == []
 
 
-def test_update_is_refused_rather_than_losing_outputs() -> None:
+def test_a_change_to_a_channel_is_refused_by_update_rather_than_losing_outputs() -> None:
+    stored = {**channel_inputs(), "__provider": "p"}
     with pytest.raises(FlexError, match="cannot be updated in place"):
-        FlexChannelProvider().update("id", {}, {})
+        FlexChannelProvider().update("CH" + "a" * 32, stored, {**stored, "identity": "someone-else"})
+
+
+def test_an_update_with_nothing_to_send_keeps_the_outputs_and_calls_no_api(emulator: Emulator) -> None:
+    """A resource moving from the native front end (it has no `__provider` in state): its outputs, unchanged."""
+    stored = {**channel_inputs(), "sid": "CH" + "a" * 32, "user_sid": "US" + "b" * 32}
+    outputs = configured(emulator).update("CH" + "a" * 32, stored, {**channel_inputs(), "__provider": "p"}).outs
+    assert outputs == stored
+    assert emulator.requests() == []
 
 
 def test_a_malformed_id_is_echoed_escaped_and_cut(provider: FlexChannelProvider, emulator: Emulator) -> None:

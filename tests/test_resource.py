@@ -134,7 +134,8 @@ def test_moved_from_root_aliases_each_resource_to_its_name_at_the_root(tmp_path:
     run = run_program("dev", program=program(tmp_path, f"""
 FlexStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r}, moved_from_root=True)
 """))
-    aliases = {r.name: [(a.spec.name, a.spec.noParent) for a in r.aliases] for r in run.registrations}
+    aliases = {r.name: [(a.spec.name, a.spec.noParent) for a in r.aliases if not a.spec.type]
+               for r in run.registrations}
     assert aliases == {"billing": [("", True)], "vip": [("", True)],
                        "web-support": [("", True), ("website", False), ("website", True)]}
 
@@ -144,10 +145,10 @@ def test_a_component_adds_no_alias_to_the_stacks_root_unless_asked(tmp_path: Pat
     run = run_program("dev", program=program(tmp_path, f"""
 FlexStack("support", path={str(ROOT / 'stacks' / 'prod.yaml')!r})
 """))
-    assert [[(a.spec.name, a.spec.noParent) for a in r.aliases] for r in run.registrations if r.name != "web-support"] \
-        == [[], []]
+    assert [[(a.spec.name, a.spec.type, a.spec.noParent) for a in r.aliases] for r in run.registrations
+            if r.name != "web-support"] == [[("", "flex:index:FlexChannel", False)]] * 2, "only the native type"
     [web] = [r for r in run.registrations if r.name == "web-support"]
-    assert [(a.spec.name, a.spec.noParent) for a in web.aliases] == [("website", False)]
+    assert [(a.spec.name, a.spec.noParent) for a in web.aliases if not a.spec.type] == [("website", False)]
 
 
 def test_a_mapping_json_cannot_hold_is_refused_at_once_naming_the_input() -> None:

@@ -55,7 +55,7 @@ class AddressConfigurationAutoCreationArgsDict(TypedDict):
     """
     webhook_url: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Webhook URL (type webhook).
+    Webhook URL, absolute http(s) (type webhook).
     """
 
 @pulumi.input_type
@@ -79,7 +79,7 @@ class AddressConfigurationAutoCreationArgs:
         :param pulumi.Input[_builtins.str] type: Where a new conversation goes: a webhook, a Studio flow, or neither (default). One of: webhook, studio, default.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] webhook_filters: Conversation events sent to the webhook (type webhook), e.g. onMessageAdded.
         :param pulumi.Input[_builtins.str] webhook_method: HTTP method of the webhook (type webhook). One of: get, post.
-        :param pulumi.Input[_builtins.str] webhook_url: Webhook URL (type webhook).
+        :param pulumi.Input[_builtins.str] webhook_url: Webhook URL, absolute http(s) (type webhook).
         """
         if conversation_service_sid is not None:
             pulumi.set(__self__, "conversation_service_sid", conversation_service_sid)
@@ -186,7 +186,7 @@ class AddressConfigurationAutoCreationArgs:
     @pulumi.getter
     def webhook_url(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Webhook URL (type webhook).
+        Webhook URL, absolute http(s) (type webhook).
         """
         return pulumi.get(self, "webhook_url")
 

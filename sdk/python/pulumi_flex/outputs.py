@@ -43,7 +43,7 @@ class AddressConfigurationAutoCreation(dict):
         :param _builtins.str type: Where a new conversation goes: a webhook, a Studio flow, or neither (default). One of: webhook, studio, default.
         :param Sequence[_builtins.str] webhook_filters: Conversation events sent to the webhook (type webhook), e.g. onMessageAdded.
         :param _builtins.str webhook_method: HTTP method of the webhook (type webhook). One of: get, post.
-        :param _builtins.str webhook_url: Webhook URL (type webhook).
+        :param _builtins.str webhook_url: Webhook URL, absolute http(s) (type webhook).
         """
         if conversation_service_sid is not None:
             pulumi.set(__self__, "conversation_service_sid", conversation_service_sid)
@@ -122,7 +122,7 @@ class AddressConfigurationAutoCreation(dict):
     @pulumi.getter
     def webhook_url(self) -> Optional[_builtins.str]:
         """
-        Webhook URL (type webhook).
+        Webhook URL, absolute http(s) (type webhook).
         """
         return pulumi.get(self, "webhook_url")
 
