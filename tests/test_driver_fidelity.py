@@ -1,10 +1,10 @@
 """The engine-step driver (tests/engine.py) sends the provider what the real Pulumi engine sends.
 
-One lifecycle (create, update in place, replace delete-first, refresh, destroy) runs twice: through the Pulumi CLI
-with `PULUMI_DEBUG_GRPC`, which logs every gRPC request the engine makes, and through the driver, which records
-its own. The provider requests of each resource are compared field by field, in order, ignoring only what is
-random or local to a run (SIDs, dates, ports, seeds, the engine's own addresses). The driver is kept for fast
-tests because this test holds it to the engine.
+One lifecycle (create, a preview of a change, update in place, replace delete-first, refresh, destroy) runs
+twice: through the Pulumi CLI with `PULUMI_DEBUG_GRPC`, which logs every gRPC request the engine makes, and
+through the driver, which records its own. The provider requests of each resource are compared field by
+field, in order, ignoring only what is random or local to a run (SIDs, dates, ports, seeds, the engine's own
+addresses). The driver is kept for fast tests because this test holds it to the engine.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def run_real(project: Project, log: Path) -> None:
     stack = project.stack(FIRST)
     stack.auto.up(color="never")
     stack.write(SECOND)
+    stack.auto.preview(color="never")
     stack.auto.up(color="never")
     stack.auto.refresh(color="never")
     stack.auto.destroy(color="never")
@@ -92,11 +93,11 @@ def run_driver(emulator: Emulator, log_dir: Path) -> list[tuple[str, dict[str, A
               "twilio:authToken": engine.secret(emulator.auth_token)}
     sent: list[tuple[str, Any]] = []
     stack: engine.Stack | None = None
-    commands = [("up", FIRST), ("up", SECOND), ("refresh", None), ("destroy", None)]
+    commands = [("up", FIRST), ("preview", SECOND), ("up", SECOND), ("refresh", None), ("destroy", None)]
     for index, (command, text) in enumerate(commands):
         host = engine.ProviderHost(log_dir / str(index))
         try:
-            host.configure(config, olds=config if index else None, program=command == "up")
+            host.configure(config, olds=config if index else None, program=command in ("up", "preview"))
             if stack is None:
                 stack = engine.Stack(host)
             stack.host = host
@@ -104,7 +105,7 @@ def run_driver(emulator: Emulator, log_dir: Path) -> list[tuple[str, dict[str, A
                 getattr(stack, command)()
             else:
                 second = text is SECOND
-                stack.up([
+                getattr(stack, command)([
                     engine.goal(FlexFlow, "web-chat", friendly_name="Web chat 2" if second else "Web chat",
                                 channel_type="web", chat_service_sid="IS00000000000000000000000000000001"),
                     engine.goal(FlexChannel, "web", flex_flow_sid=engine.Ref("web-chat"), identity="web-bot",
