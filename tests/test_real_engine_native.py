@@ -181,3 +181,29 @@ resources:
         assert "second-token" not in json.dumps(stack.export())
         stack.destroy()
         assert other.resources("flex_flows") == []
+
+
+def test_get_of_a_missing_sid_is_a_clear_error_and_of_an_existing_one_reads_it(
+        tmp_path: Path, emulator: Emulator) -> None:
+    with make_client(emulator) as client:
+        existing = client.create_channel(channel_inputs()).sid
+    missing = "CH" + "1" * 32
+    program = """  # noqa: UP031 - a YAML program, its ${…} not to be formatted
+resources:
+  adopted:
+    type: flex:index:FlexChannel
+    get: {id: %s}
+outputs:
+  flow: ${adopted.flex_flow_sid}
+"""
+    project = Project(tmp_path, emulator, yaml_program=program % existing)
+    stack = project.stack("{}\n", native=True)
+    stack.up()
+    assert stack.outputs() == {"flow": FLOW}
+
+    (project.program / "Pulumi.yaml").write_text((project.program / "Pulumi.yaml").read_text().replace(existing,
+                                                                                                       missing))
+    with pytest.raises(auto.CommandError) as failed:
+        stack.up()
+    assert f"FlexChannel.get: the account has no Flex chat channel {missing} (GET" in str(failed.value)
+    assert "Traceback" not in str(failed.value)
