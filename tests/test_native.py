@@ -52,12 +52,11 @@ def test_the_native_provider_reads_its_own_keys_and_names_them_in_its_messages()
 
 
 def test_the_front_end_is_dynamic_unless_set_to_native_and_nothing_else_is_taken() -> None:
-    assert front_end_setting(None, {}) == "dynamic"
-    assert front_end_setting("native", {}) == "native"
-    assert front_end_setting(" ", {"FLEX_FRONT_END": "native"}) == "native"
+    assert front_end_setting(None) == front_end_setting(" ") == "dynamic"
+    assert front_end_setting("native") == "native"
     with pytest.raises(ConfigurationError) as bad:
-        front_end_setting("Native\x1b[2J", {})
-    assert str(bad.value) == "flex:frontEnd / FLEX_FRONT_END must be dynamic or native, not 'Native\\x1b[2J'"
+        front_end_setting("Native\x1b[2J")
+    assert str(bad.value) == "flex:frontEnd must be dynamic or native, not 'Native\\x1b[2J'"
 
 
 def test_property_values_translate_both_ways() -> None:
