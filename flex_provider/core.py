@@ -170,13 +170,22 @@ def create(rtype: ResourceType, client: Client, props: Mapping[str, Any], held: 
     One POST, never repeated once it may have reached the server: it either created the resource
     and we return it, or failed and created nothing, or its answer was lost and OutcomeUnknownError
     tells the user how to find and adopt it. A resource Twilio hands back instead of creating one
-    (made before the run, or held by another resource of it) is refused.
+    (made before the run, or held by another resource of it) is refused, and so is adopting one another
+    resource of the run holds, before anything is sent.
     """
     inputs = inputs_of(rtype, props)
     sid = props.get(IMPORT_INPUT)
     if sid:
-        found = adoption.adopt(rtype, client, sid, inputs)
-        held.hold(found.sid)
+        if held.claim(sid):
+            raise AlreadyExistsError(
+                f"cannot adopt {rtype.title} {sid}: another resource of this run already holds it (it created, "
+                f"adopted or manages it). Two resources adopting one {rtype.noun} would give it two owners, and "
+                f"destroying either would delete the other's; adopt it in one place only.")
+        try:
+            found = adoption.adopt(rtype, client, sid, inputs)
+        except BaseException:
+            held.release(sid)
+            raise
     else:
         found = client().create(rtype, inputs)
         _refuse_handed_back(rtype, found)
@@ -207,11 +216,15 @@ def read(rtype: ResourceType, client: Client, id_: str, props: Mapping[str, Any]
             raise
         return None
     held.hold(found.sid)
-    outputs = _outputs(inputs, props, found)
-    if "sid" not in props:
-        # A read with the id alone (`pulumi import`, `get`): what the API does not return is not known (changes.py).
-        outputs = {**{spec.name: None for spec in rtype.fields if spec.name not in rtype.returned}, **outputs}
-    return Found(found.sid, outputs)
+    return Found(found.sid, {**_unread(rtype, props), **_outputs(inputs, props, found)})
+
+
+def _unread(rtype: ResourceType, props: Mapping[str, Any]) -> dict[str, None]:
+    """The inputs the API does not return that state cannot know (changes.py): all of them on a read with the id
+    alone (`pulumi import`, `get`), and on a refresh those the state still holds as not known."""
+    by_id_alone = "sid" not in props
+    return {spec.name: None for spec in rtype.fields if spec.name not in rtype.returned
+            and (by_id_alone or (spec.name in props and props[spec.name] is None))}
 
 
 def update(rtype: ResourceType, client: Client, id_: str, olds: Mapping[str, Any],

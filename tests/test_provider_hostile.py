@@ -58,6 +58,24 @@ def test_a_create_answered_with_a_channel_the_stack_already_has_is_refused(tmp_p
     assert grpc_error_text(caught.value).splitlines()[-1] == _held_by_another(made["sid"])
 
 
+def test_a_channel_adopted_by_two_resources_of_one_run_is_refused_for_the_second_before_anything_is_sent(
+        stack: Stack, emulator: Emulator, client: FlexClient) -> None:
+    """Two resources with one `import:` SID (two stack files, or a program of its own): the second would give the
+    channel two owners, and removing it later would delete the first one's channel."""
+    existing = client.create_channel(channel_inputs("made-by-hand")).sid
+    first, second = (goal(FlexChannel, name, **channel_inputs("made-by-hand", import_sid=existing))
+                     for name in ("one", "two"))
+    emulator.reset_stats()
+    with pytest.raises(grpc.RpcError) as caught:
+        stack.up([first, second])
+    assert grpc_error_text(caught.value).splitlines()[-1] == (
+        f"flex_provider.errors.AlreadyExistsError: cannot adopt Flex chat channel {existing}: another resource of "
+        "this run already holds it (it created, adopted or manages it). Two resources adopting one channel would "
+        "give it two owners, and destroying either would delete the other's; adopt it in one place only.")
+    assert [r.method for r in emulator.requests()] == ["GET"], "the second adoption sent nothing"
+    assert [c["sid"] for c in emulator.resources("channels")] == [existing]
+
+
 def test_a_resource_deleted_in_the_run_no_longer_holds_its_channel(stack: Stack, emulator: Emulator) -> None:
     """A replace that deletes first frees the channel: the same inputs may create it anew (no false refusal)."""
     stack.up([goal(FlexChannel, "web", **channel_inputs("bot"))])

@@ -53,7 +53,7 @@ def test_a_yaml_program_of_native_resources_creates_them_and_keeps_the_token_as_
 
 
 
-def test_pulumi_import_of_a_channel_fills_state_from_twilio_and_the_next_up_replaces_nothing(
+def test_pulumi_import_of_a_channel_fills_state_from_twilio_and_a_later_up_replaces_nothing(
         tmp_path: Path, emulator: Emulator) -> None:
     with make_client(emulator) as client:
         existing = client.create_channel(channel_inputs("made-by-hand")).sid
@@ -76,6 +76,8 @@ resources:
     properties: {{flex_flow_sid: {FLOW}, identity: made-by-hand, chat_user_friendly_name: Customer,
                  chat_friendly_name: Support chat}}
 """
+    stack.refresh()
+    assert stack.state_of("web")["outputs"]["identity"] is None, "a refresh cannot read it either: still not known"
     stack.project.program.joinpath("Pulumi.yaml").write_text(
         stack.project.program.joinpath("Pulumi.yaml").read_text().replace("resources: {}\n", declared))
     emulator.reset_stats()
