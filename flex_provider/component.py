@@ -16,8 +16,9 @@ import pulumi
 from flex_provider.declaration import Link, ResourceType, in_dependency_order
 from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.front_end import DYNAMIC, NATIVE, configured_front_end, other_type
-from flex_provider.hosts import ProviderHosts, configured_hosts
+from flex_provider.hosts import ProviderHosts, configured_hosts, provider_inputs
 from flex_provider.native.resource import native_class
+from flex_provider.native.schema import PACKAGE
 from flex_provider.options import IMPORT_INPUT, Options
 from flex_provider.resource import resource_class
 from flex_provider.stackfile import StackFile, StackFileError, load_stack_file
@@ -86,6 +87,11 @@ class FlexStack(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.stack_file = stack_file
         self.hosts = ProviderHosts(count, name, parent=self)
+        # The native provider gets the stack's settings under either namespace (settings.from_config), so switching
+        # the front end never changes the account: its default provider would see only `flex:` keys.
+        self.native_provider = pulumi.ProviderResource(
+            PACKAGE, f"{name}-flex", provider_inputs(native=True), pulumi.ResourceOptions(parent=self),
+        ) if self.front_end == NATIVE else None
         self.resources = self._declare(stack_file)
         self.register_outputs(self.outputs())
 
@@ -115,7 +121,8 @@ class FlexStack(pulumi.ComponentResource):
                           if isinstance(value, Link) else value for key, value in declaration.inputs.items()}
                 if declaration.options.import_id:
                     inputs[IMPORT_INPUT] = declaration.options.import_id
-                options = resource_options(declaration.options, self, self.hosts.provider_for(declaration.name),
+                provider = self.native_provider or self.hosts.provider_for(declaration.name)
+                options = resource_options(declaration.options, self, provider,
                                            moved_from_root=self._moved_from_root,
                                            former_type=other_type(rtype, self.front_end))
                 made = native_class(rtype) if self.front_end == NATIVE else resource_class(rtype)

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 import pulumi
 
 from flex_provider.errors import ConfigurationError
-from flex_provider.settings import SOURCES, Source
+from flex_provider.settings import SOURCES, Source, from_config
 from flex_provider.values import quote
 
 __all__ = ["HOSTS", "MAX_HOSTS", "ProviderHosts", "configured_hosts", "hosts_setting", "provider_inputs", "shard_of"]
@@ -81,20 +81,24 @@ class ProviderHosts:
         return self.providers[shard_of(name, self.count)] if self.providers else None
 
 
-def provider_inputs() -> dict[str, pulumi.Input[str]]:
-    """The provider settings of the stack config, as the default provider receives them.
+def provider_inputs(native: bool = False) -> dict[str, pulumi.Input[str]]:
+    """The provider settings of the stack config, under either namespace (settings.from_config), as the inputs
+    of an explicit provider: keyed as the dynamic provider reads them (`twilio:accountSid`), or with `native`
+    as the native provider's inputs (`accountSid`).
 
     A setting that is a secret by nature (the token, the API secret) or that the user stored with
     `--secret` is passed as a secret Output, so state keeps it only encrypted.
     """
     inputs: dict[str, pulumi.Input[str]] = {}
     for source in SOURCES.values():
-        namespace, key = source.config_key.split(":", 1)
-        config = pulumi.Config(namespace)
-        secret = source.secret or pulumi.runtime.is_config_secret(source.config_key)
-        value = config.get_secret(key) if secret else config.get(key)
-        if value is not None:
-            inputs[source.config_key] = value
+        try:
+            given = from_config(source, pulumi.runtime.get_config)
+        except ConfigurationError as error:
+            raise pulumi.RunError(str(error)) from None
+        if given is not None:
+            key, value = given
+            secret = source.secret or pulumi.runtime.is_config_secret(key)
+            inputs[source.key if native else source.config_key] = pulumi.Output.secret(value) if secret else value
     return inputs
 
 

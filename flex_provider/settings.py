@@ -21,7 +21,7 @@ from flex_provider.declaration import sid_pattern
 from flex_provider.errors import ConfigurationError
 from flex_provider.values import quote
 
-__all__ = ["SOURCES", "ProviderSettings", "Source"]
+__all__ = ["SOURCES", "ProviderSettings", "Source", "from_config"]
 
 
 NATIVE = "flex"
@@ -74,6 +74,23 @@ SOURCES: Mapping[str, Source] = {
                           "Retries of a request that is safe to retry (default 6; 0 turns retrying off)."),
 }
 
+def from_config(source: Source, config_get: Callable[[str], Any]) -> tuple[str, str] | None:
+    """The setting as the stack config gives it, under either namespace, and the key it came from; None if unset.
+
+    The dynamic front end reads `twilio:accountSid`, the native provider `flex:accountSid`; a stack may
+    hold either, and switching `flex:frontEnd` must not change the account requests go to. So each reads
+    both (its own key first), and a stack that sets the two to different values is refused, naming the
+    keys and never the values.
+    """
+    found = [(key, str(value).strip()) for key in dict.fromkeys((source.config_key, source.native_key))
+             if (value := config_get(key)) is not None and str(value).strip()]
+    if len(found) == 2 and found[0][1] != found[1][1]:
+        raise ConfigurationError(
+            f"{found[0][0]} and {found[1][0]} are both set, to different values: the dynamic and the native provider "
+            f"would use different ones. Keep one (`pulumi config rm {found[1][0]}`).")
+    return found[0] if found else None
+
+
 def _missing(native: bool) -> str:
     """What to do when no credentials are set, in the keys of the front end that reads them."""
     key = {name: SOURCES[name].native_key if native else SOURCES[name].config_key
@@ -118,15 +135,20 @@ class ProviderSettings:
                 native: bool = False) -> ProviderSettings:
         """Read each setting from Pulumi config (via `config_get`), falling back to `environ`.
 
-        `config_get` takes the dynamic front end's namespaced key (`twilio:accountSid`), or with
-        `native` the native provider's own key (`accountSid`), as each receives its configuration.
+        `config_get` takes a namespaced key (the dynamic front end gets the whole stack config: either
+        namespace, `from_config`), or with `native` the native provider's own key (`accountSid`): it
+        receives only its own namespace, or the inputs the program gave its explicit provider.
         Raises ConfigurationError naming the setting (both ways to set it, for that front end) and what it
         must be; it quotes a value the user typed, but never a credential, a secret or a URL's user info.
         """
         label = {name: source.label(native) for name, source in SOURCES.items()}
         values: dict[str, str | None] = {}
         for name, source in SOURCES.items():
-            value = config_get(source.key if native else source.config_key)
+            if native:
+                value = config_get(source.key)
+            else:
+                given = from_config(source, config_get)
+                value = given[1] if given else None
             if value is None or not str(value).strip():
                 value = environ.get(source.env_var)
             values[name] = str(value).strip() if value is not None and str(value).strip() else None

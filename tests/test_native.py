@@ -64,3 +64,16 @@ def test_property_values_translate_both_ways() -> None:
     assert to_plain(to_value(plain)) == {**plain, "count": 3.0}
     assert to_plain(PropertyValue.computed()) == UNKNOWN
     assert to_value(UNKNOWN) == PropertyValue(UNKNOWN), "an unknown goes back in the engine's wire form"
+
+
+def test_each_front_end_reads_a_setting_under_either_namespace_and_two_different_values_are_refused() -> None:
+    native_only = {"flex:accountSid": "AC" + "1" * 32, "flex:authToken": "tok", "flex:apiUrl": "http://127.0.0.1:9"}
+    assert ProviderSettings.resolve(native_only.get, {}).credentials.account_sid == "AC" + "1" * 32
+    both = {**native_only, "twilio:accountSid": "AC" + "2" * 32}
+    with pytest.raises(ConfigurationError) as refused:
+        ProviderSettings.resolve(both.get, {})
+    assert str(refused.value) == (
+        "twilio:accountSid and flex:accountSid are both set, to different values: the dynamic and the native "
+        "provider would use different ones. Keep one (`pulumi config rm flex:accountSid`).")
+    same = {**native_only, "twilio:authToken": "tok"}
+    assert ProviderSettings.resolve(same.get, {}).credentials.password == "tok"

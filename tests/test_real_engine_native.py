@@ -134,12 +134,13 @@ addresses:
 
 
 @pytest.mark.parametrize("first", ["dynamic", "native"])
-def test_a_stack_file_stack_moves_between_the_front_ends_with_nothing_replaced(
+def test_a_stack_file_stack_moves_between_the_front_ends_with_nothing_replaced_and_the_same_account(
         tmp_path: Path, emulator: Emulator, first: str) -> None:
-    """Both settings are in the stack's config (`twilio:` for the dynamic front end, `flex:` for the native)."""
-    stack = Project(tmp_path, emulator).stack(STACK, config={"flex:frontEnd": first})
-    stack.set_config({"flex:accountSid": emulator.account_sid})
-    stack.set_secret("flex:authToken", emulator.auth_token)
+    """The stack's settings are the dynamic front end's (`twilio:accountSid`, …), and the environment names
+    another account: both front ends must use the stack's, whichever is on."""
+    project = Project(tmp_path, emulator)
+    project.env.update(TWILIO_ACCOUNT_SID="AC" + "9" * 32, TWILIO_AUTH_TOKEN="another-accounts-token")
+    stack = project.stack(STACK, config={"flex:frontEnd": first})
     stack.up()
     made = {r["urn"].rsplit("::", 1)[1]: r["id"] for r in stack.resources()
             if r["type"].startswith(("pulumi-python:dynamic/", "flex:index:"))}
@@ -157,6 +158,7 @@ def test_a_stack_file_stack_moves_between_the_front_ends_with_nothing_replaced(
     assert [r.method for r in emulator.requests()] == [], "moving sends Twilio nothing"
     stack.refresh()
     stack.destroy()
+    assert {r.username for r in emulator.requests()} == {emulator.account_sid}, "always the stack's account"
     assert all(emulator.resources(section) == [] for section in ("flex_flows", "channels", "addresses"))
 
 
