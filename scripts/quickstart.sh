@@ -125,7 +125,8 @@ target_settings() {
   "$PY" -c 'from flex_provider.settings import SOURCES
 for source in SOURCES.values():
     if source.targets:
-        print(source.config_key, source.env_var)'
+        for key in dict.fromkeys((source.config_key, source.native_key)):
+            print(key, source.env_var)'
 }
 
 # Prints the config keys among those that the stack's config sets.
@@ -156,9 +157,15 @@ use_emulator() {
 
 # TWILIO=yes: the account the stack's config or the environment names, said out loud; `pulumi` then asks.
 use_twilio() {
-  local account source
-  if account=$(pulumi config get twilio:accountSid --stack "$STACK" 2>/dev/null); then
-    source="the config of stack '$STACK'"
+  local account source key
+  for key in twilio:accountSid flex:accountSid; do
+    if account=$(pulumi config get "$key" --stack "$STACK" 2>/dev/null); then
+      source="$key in the config of stack '$STACK'"
+      break
+    fi
+  done
+  if [ -n "${source:-}" ]; then
+    :
   elif [ -n "${TWILIO_ACCOUNT_SID:-}" ]; then
     account=$TWILIO_ACCOUNT_SID source="TWILIO_ACCOUNT_SID"
   else

@@ -165,13 +165,15 @@ def test_make_up_leaves_an_old_data_file_that_an_emulator_still_holds(project: P
     assert not (project / ".emulator" / "pid").exists(), "no emulator was started"
 
 
-def test_make_up_refuses_a_stack_whose_config_names_an_account(project: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", ["twilio:accountSid", "flex:accountSid"])
+def test_make_up_refuses_a_stack_whose_config_names_an_account(project: Path, tmp_path: Path, key: str) -> None:
+    """Under either front end's key: the dynamic provider reads both (settings.from_config)."""
     config = project / "Pulumi.dev.yaml"
-    config.write_text(config.read_text().replace("config: {}", f"config:\n  twilio:accountSid: AC{'9' * 32}"))
+    config.write_text(config.read_text().replace("config: {}", f"config:\n  {key}: AC{'9' * 32}"))
     done = _make(project, _env(tmp_path), "up")
     assert done.returncode == 2
     assert "\n".join([
-        "Stack 'dev' sets twilio:accountSid in its config (Pulumi.dev.yaml), and that would send its requests to that",
+        f"Stack 'dev' sets {key} in its config (Pulumi.dev.yaml), and that would send its requests to that",
         "account instead of the local emulator. To change that account, run 'make up TWILIO=yes'; to use",
         "the emulator, remove those settings ('pulumi config rm <key> --stack dev')."]) in done.stderr
     assert not (project / ".emulator" / "pid").exists(), "no emulator was started, nothing was run"
