@@ -211,3 +211,18 @@ outputs:
         stack.up()
     assert f"FlexChannel.get: the account has no Flex chat channel {missing} (GET" in str(failed.value)
     assert "Traceback" not in str(failed.value)
+
+
+def test_pulumi_import_in_the_python_project_prints_the_python_to_declare_it(tmp_path: Path,
+                                                                           emulator: Emulator) -> None:
+    with make_client(emulator) as client:
+        flow = client.create_flex_flow({"friendly_name": "Made by hand", "chat_service_sid": "IS" + "1" * 32,
+                                        "channel_type": "web"}).sid
+    project = Project(tmp_path, emulator)
+    stack = project.stack(STACK, native=True, config={"flex:frontEnd": "native"})
+
+    done = project.cli("import", "flex:index:FlexFlow", "adopted", flow, "--yes", "--stack", stack.name)
+
+    assert stack.state_of("adopted")["outputs"]["friendly_name"] == "Made by hand"
+    assert "import pulumi_flex as flex" in done.stdout
+    assert 'adopted = flex.FlexFlow("adopted",' in done.stdout and 'friendly_name="Made by hand"' in done.stdout

@@ -8,10 +8,11 @@
 // sdk/python/cmd/pulumi-language-python/main.go): it starts `pulumi-language-python-exec` from sdk/v3 (installed
 // beside it) in the project's virtualenv with the same arguments and environment, and runs Python plugins the same
 // way. Everything Python-specific (finding the virtualenv, creating it, listing packages) is sdk/v3's toolchain
-// package, as upstream uses it, and SDK generation (`pulumi package gen-sdk`) is pkg/v3's own Python code generator,
-// as upstream's GeneratePackage calls it. Left out, because flex-channels never asks for them: debugger attachment,
-// typecheckers, policy packs, program generation (`pulumi convert`, `pulumi import --generate-code`), SDK linking
-// and packing; each answers Unimplemented, as the engine expects of a host that lacks a feature.
+// package, as upstream uses it, and code generation (`pulumi package gen-sdk`, and the program `pulumi import`
+// prints) is pkg/v3's own Python code generator, as upstream's GeneratePackage and GenerateProgram call it. Left
+// out, because flex-channels never asks for them: debugger attachment, typecheckers, policy packs, new projects
+// from templates, SDK linking and packing; each answers Unimplemented (or an error naming the option), as the engine
+// expects of a host that lacks a feature.
 package main
 
 import (
@@ -29,6 +30,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pulumi/pulumi/pkg/v3/codegen/hcl2/syntax"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
 	codegen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
@@ -539,4 +542,45 @@ func (host *pythonHost) GeneratePackage(ctx context.Context, req *pulumirpc.Gene
 		}
 	}
 	return &pulumirpc.GeneratePackageResponse{Diagnostics: diagnostics}, nil
+}
+
+// GenerateProgram writes a Python program from PCL (the code `pulumi import` prints, `pulumi convert`), with pkg/v3's
+// binder and Python code generator, as upstream's GenerateProgram does.
+func (host *pythonHost) GenerateProgram(ctx context.Context, req *pulumirpc.GenerateProgramRequest,
+) (*pulumirpc.GenerateProgramResponse, error) {
+	loader, err := schema.NewLoaderClient(req.LoaderTarget)
+	if err != nil {
+		return nil, err
+	}
+	defer loader.Close()
+	parser := syntax.NewParser()
+	for path, contents := range req.Source {
+		if err := parser.ParseFile(strings.NewReader(contents), path); err != nil {
+			return nil, err
+		}
+		if parser.Diagnostics.HasErrors() {
+			return nil, parser.Diagnostics
+		}
+	}
+	options := []pcl.BindOption{pcl.PreferOutputVersionedInvokes}
+	if !req.Strict {
+		options = append(options, pcl.NonStrictBindOptions()...)
+	}
+	program, diags, err := pcl.BindProgram(parser.Files, schema.NewCachedLoader(loader), options...)
+	if err != nil {
+		return nil, err
+	}
+	diagnostics := plugin.HclDiagnosticsToRPCDiagnostics(diags)
+	if diags.HasErrors() {
+		return &pulumirpc.GenerateProgramResponse{Diagnostics: diagnostics}, nil
+	}
+	if program == nil {
+		return nil, errors.New("internal error: the bound program is nil")
+	}
+	files, diags, err := codegen.GenerateProgram(program)
+	if err != nil {
+		return nil, err
+	}
+	diagnostics = append(diagnostics, plugin.HclDiagnosticsToRPCDiagnostics(diags)...)
+	return &pulumirpc.GenerateProgramResponse{Source: files, Diagnostics: diagnostics}, nil
 }
