@@ -9,8 +9,9 @@ It looks, in this order, for:
 1. a `pulumi` on PATH, of version MIN_CLI or newer (`pulumi version` is checked);
 2. an engine this script made before, in the cache folder (FLEX_ENGINE_CACHE, else $XDG_CACHE_HOME/flex-channels,
    else ~/.cache/flex-channels): outside the checkout, so every clone and every CI run on the machine reuses it;
-3. with --download only, Pulumi's release of the pinned SDK version, verified against its published SHA-256
-   (FLEX_PULUMI_RELEASES_URL names a mirror of https://get.pulumi.com/releases/sdk);
+3. with --download only, Pulumi's release of the CLI version the build makes (engine/go.mod), the version the
+   tests run, verified against its published SHA-256 (FLEX_PULUMI_RELEASES_URL names a mirror of
+   https://get.pulumi.com/releases/sdk);
 4. a build from Pulumi's own Go modules, through the Go module proxy: the CLI (github.com/pulumi/pulumi/pkg/v3/
    cmd/pulumi) at the version engine/go.mod requires, our Python language host (engine/cmd/pulumi-language-python:
    the proxy does not serve Pulumi's own), and `pulumi-language-python-exec` and `pulumi-resource-pulumi-python`
@@ -63,8 +64,6 @@ MAX_CHECKSUMS = 1 << 20
 """The longest checksums file read: Pulumi's lists a few dozen archives in a few KiB."""
 MAX_ARCHIVE = 1 << 30
 """The largest archive downloaded: the CLI's are about a tenth of it; an answer that never ends stops here."""
-INSTALL_ADVICE = ("install Go 1.26 or newer (https://go.dev/dl/) so that it can be built, or the Pulumi CLI "
-                  "(curl -fsSL https://get.pulumi.com | sh)")
 
 
 class EngineError(Exception):
@@ -173,10 +172,16 @@ def build_key() -> str:
     return digest.hexdigest()[:12]
 
 
+def install_advice() -> str:
+    """What to install: the Go that engine/go.mod asks for, or the CLI."""
+    return (f"install Go {required_go()} or newer (https://go.dev/dl/) so that it can be built, or the Pulumi CLI "
+            "(curl -fsSL https://get.pulumi.com | sh)")
+
+
 def go_version() -> str:
     go = shutil.which("go")
     if not go:
-        raise EngineError(f"Go is not installed; {INSTALL_ADVICE}")
+        raise EngineError(f"Go is not installed; {install_advice()}")
     done = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=False,
                           env=go_environment())
     return done.stdout.strip() or "unknown"
@@ -213,7 +218,7 @@ def build(root: Path) -> Path:
     found = go_version()
     if version_tuple(found) < version_tuple(required_go()):
         raise EngineError(f"Go {required_go()} or newer is needed to build it, and this machine has {found}; "
-                          f"{INSTALL_ADVICE}")
+                          f"{install_advice()}")
     cli, sdk = cli_version(), sdk_version()
     final = root / f"pulumi-{cli}-{build_key()}"
     if (final / "bin" / "pulumi").is_file():
@@ -335,8 +340,8 @@ def unpack(archive: Path, target: Path) -> Path:
 
 
 def download(root: Path) -> Path:
-    """Pulumi's release of the pinned SDK version, verified, into the cache; return its bin folder."""
-    version = MIN_CLI
+    """Pulumi's release of the CLI version the build makes, verified, into the cache; return its bin folder."""
+    version = cli_version().lstrip("v")
     final = root / f"pulumi-v{version}-release"
     if (final / "bin" / "pulumi").is_file():
         return final / "bin"
@@ -360,7 +365,7 @@ def cached(root: Path) -> Path | None:
     built = root / f"pulumi-{cli_version()}-{build_key()}" / "bin"
     if (built / "pulumi").is_file():
         return built
-    released = root / f"pulumi-v{MIN_CLI}-release" / "bin"
+    released = root / f"pulumi-{cli_version()}-release" / "bin"
     return released if (released / "pulumi").is_file() else None
 
 

@@ -30,7 +30,11 @@ from tests.support import ROOT, answering, closed_port
 
 SCRIPT = ROOT / "scripts" / "engine.py"
 SDK_VERSION = re.search(r'"pulumi>=([0-9.]+)', (ROOT / "pyproject.toml").read_text()).group(1)
-ADVICE = ("install Go 1.26 or newer (https://go.dev/dl/) so that it can be built, or the Pulumi CLI "
+GO_MOD = (ROOT / "engine" / "go.mod").read_text()
+CLI_VERSION = re.search(r"github\.com/pulumi/pulumi/pkg/v3 v([0-9.]+)", GO_MOD).group(1)
+"""The release a download fetches: the version the build makes and the tests run, not the SDK's."""
+GO_VERSION = re.search(r"^go (\S+)", GO_MOD, re.M).group(1)
+ADVICE = (f"install Go {GO_VERSION} or newer (https://go.dev/dl/) so that it can be built, or the Pulumi CLI "
           "(curl -fsSL https://get.pulumi.com | sh). Then run 'make up' again.")
 
 
@@ -47,7 +51,7 @@ class Releases:
     def archive(self) -> str:
         system = {"Linux": "linux", "Darwin": "darwin"}[platform.system()]
         arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine().lower()]
-        return f"pulumi-v{SDK_VERSION}-{system}-{arch}.tar.gz"
+        return f"pulumi-v{CLI_VERSION}-{system}-{arch}.tar.gz"
 
     def publish(self, members: dict[str, bytes], checksum: str | None = None) -> str:
         """The archive holding `members` (mode 755) and a checksums file with `checksum` or its real SHA-256."""
@@ -59,8 +63,8 @@ class Releases:
                 tar.addfile(info, io.BytesIO(data))
         (self.folder / self.archive).write_bytes(buffer.getvalue())
         actual = hashlib.sha256(buffer.getvalue()).hexdigest()
-        (self.folder / f"pulumi-{SDK_VERSION}-checksums.txt").write_text(
-            f"{'0' * 64}  pulumi-v{SDK_VERSION}-windows-x64.zip\n{checksum or actual}  {self.archive}\n")
+        (self.folder / f"pulumi-{CLI_VERSION}-checksums.txt").write_text(
+            f"{'0' * 64}  pulumi-v{CLI_VERSION}-windows-x64.zip\n{checksum or actual}  {self.archive}\n")
         return actual
 
 
@@ -124,14 +128,14 @@ def test_offline_without_go_or_a_cli_it_stops_at_once_naming_both_ways_and_leave
 
 
 def test_the_release_is_downloaded_once_verified_and_used_from_the_cache(tmp_path: Path, releases: Releases) -> None:
-    digest = releases.publish({"pulumi/pulumi": STAND_IN.format(version=SDK_VERSION).encode(),
+    digest = releases.publish({"pulumi/pulumi": STAND_IN.format(version=CLI_VERSION).encode(),
                                "pulumi/pulumi-language-python": b"#!/bin/sh\n"})
     done = run(tmp_path, "--download", FLEX_PULUMI_RELEASES_URL=releases.url)
     assert done.returncode == 0, done.stderr
-    bin_dir = tmp_path / "cache" / f"pulumi-v{SDK_VERSION}-release" / "bin"
+    bin_dir = tmp_path / "cache" / f"pulumi-v{CLI_VERSION}-release" / "bin"
     assert done.stdout == f"{bin_dir}\n"
     assert done.stderr.splitlines() == [
-        f"==> Downloading the Pulumi CLI v{SDK_VERSION} ({releases.url}/{releases.archive}) into {bin_dir.parent}",
+        f"==> Downloading the Pulumi CLI v{CLI_VERSION} ({releases.url}/{releases.archive}) into {bin_dir.parent}",
         f"==> Verified (sha256 {digest}) and installed {bin_dir / 'pulumi'}"]
     assert sorted(p.name for p in bin_dir.iterdir()) == ["pulumi", "pulumi-language-python"]
 
@@ -165,7 +169,7 @@ def test_a_go_older_than_the_engine_needs_is_named_with_the_fix(tmp_path: Path) 
     executable(tmp_path / "old-go", "go", "#!/bin/sh\n[ \"$2\" = GOVERSION ] && echo go1.25.3\n")
     done = run(tmp_path, "--for", "up", path=f"{tmp_path / 'old-go'}:/usr/bin:/bin")
     assert done.returncode == 1
-    required = (ROOT / "engine" / "go.mod").read_text().split("\ngo ", 1)[1].split()[0]
+    required = GO_VERSION
     assert done.stderr.splitlines()[-1] == (
         f"No Pulumi engine: Go {required} or newer is needed to build it, and this machine has go1.25.3; {ADVICE}")
 
@@ -226,7 +230,7 @@ def test_an_endless_checksums_file_is_read_no_further_than_its_limit(tmp_path: P
     with endless_mirror() as mirror:
         done = run(tmp_path, "--download", FLEX_PULUMI_RELEASES_URL=mirror)
     assert done.returncode == 1
-    assert (f"No Pulumi engine: the checksums file {mirror}/pulumi-{SDK_VERSION}-checksums.txt is over 1,048,576 "
+    assert (f"No Pulumi engine: the checksums file {mirror}/pulumi-{CLI_VERSION}-checksums.txt is over 1,048,576 "
             "bytes, which no checksums file is, so nothing was installed") in done.stderr
     assert cache_entries(tmp_path) == [".lock"]
 
