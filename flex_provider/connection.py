@@ -44,11 +44,11 @@ class Connection:
             self._error = error
 
     def client(self) -> FlexClient:
-        """The one client, built on first use; the dynamic host runs up to 4 operations at once."""
+        """The one client, built on first use; every call the front end serves at once shares it."""
         with self._lock:
             if self._client is None:
                 if self._error is not None:
-                    raise type(self._error)(str(self._error))  # a fresh one: up to 4 threads raise it
+                    raise type(self._error)(str(self._error))  # a fresh one: each waiting call raises its own
                 settings = self._settings or ProviderSettings.resolve(lambda _key: None, os.environ,
                                                                       native=self._native)
                 self._client = settings.client(self._pool_size)

@@ -58,13 +58,13 @@ class Checked:
 @dataclass(frozen=True)
 class Diff:
     """What diff returns: whether anything changes, which fields changed, those whose change needs a new
-    resource, and whether the old one must go first. The native front end reports `changed` per field
+    resource, and whether the old one must go first. The native front end reports `changed_fields` per field
     (Pulumi's detailed diff); Pulumi's dynamic host has no way to."""
 
     changes: bool
     replaces: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
-    changed: list[str] = field(default_factory=list)
+    changed_fields: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Held:
     a delete lets go), so that a create answered with one of them is refused (`create`).
 
     The dynamic host keeps one provider object per class for its whole life, one run, and each holds one
-    of these; the host runs up to 4 operations at once, hence the lock.
+    of these, as the native provider holds one; both serve several operations at once, hence the lock.
     """
 
     def __init__(self) -> None:
@@ -155,13 +155,13 @@ def diff(rtype: ResourceType, id_: str, olds: Mapping[str, Any], news: Mapping[s
         [IMPORT_INPUT] if readopt else [])
     changed_names = [spec.name for spec in fields] + ([IMPORT_INPUT] if readopt else [])
     if adoption.keeps_adopted(id_, news) and replaces:
-        return Diff(changes=True, changed=changed_names)
+        return Diff(changes=True, changed_fields=changed_names)
     if not fields and not readopt:
         return Diff(changes=False)
     collide = news.get(IMPORT_INPUT) is None and bool(replaces) and any(
         all(news.get(key) is not None for key in collision.keys) and not set(collision.keys) & set(replaces)
         for collision in rtype.collisions)
-    return Diff(changes=True, replaces=replaces, delete_before_replace=collide, changed=changed_names)
+    return Diff(changes=True, replaces=replaces, delete_before_replace=collide, changed_fields=changed_names)
 
 
 def create(rtype: ResourceType, client: Client, props: Mapping[str, Any], held: Held) -> Found:
@@ -211,8 +211,8 @@ def read(rtype: ResourceType, client: Client, id_: str, props: Mapping[str, Any]
         found = client().fetch(rtype, id_, **_parents(rtype, inputs))
     except NotFoundError as error:
         if "sid" not in props:
-            error.args = (f"{rtype.name}.get: the account has no {rtype.title} {id_} ({error}). Check the SID: "
-                          f"`python -m flex_provider {rtype.command} list` lists them.",)
+            error.args = (f"{rtype.name}.get: the account has no {rtype.title} {id_} ({error}). Check the SID given "
+                          f"to `get` or `pulumi import`: `python -m flex_provider {rtype.command} list` lists them.",)
             raise
         return None
     held.hold(found.sid)

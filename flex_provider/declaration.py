@@ -19,8 +19,8 @@ from typing import Any
 from flex_provider.kinds import Kind, Problems
 from flex_provider.values import plural
 
-__all__ = ["Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "Shape", "first_problem",
-           "in_dependency_order", "sid_pattern"]
+__all__ = ["COMMON_OUTPUTS", "Collision", "Field", "Link", "ListFilter", "Reference", "ResourceType", "Shape",
+           "first_problem", "in_dependency_order", "sid_pattern"]
 
 
 def in_dependency_order(types: Iterable[ResourceType]) -> tuple[ResourceType, ...]:
@@ -201,6 +201,16 @@ class ListFilter:
     help: str
 
 
+COMMON_OUTPUTS: Mapping[str, str] = {
+    "sid": "The resource's SID, also its Pulumi id.",
+    "account_sid": "The SID of the account it belongs to.",
+    "url": "Its absolute URL in the Twilio API.",
+    "date_created": "When Twilio created it (ISO 8601).",
+    "date_updated": "When Twilio last changed it (ISO 8601).",
+}
+"""What the outputs every Twilio resource answers with mean (the native provider's schema describes them)."""
+
+
 @dataclass(frozen=True, eq=False)
 class ResourceType:
     """One Twilio resource as flex-channels manages it; each is one object, compared by identity."""
@@ -239,6 +249,8 @@ class ResourceType:
     """The outputs `python -m flex_provider <section> list` shows."""
     collisions: tuple[Collision, ...] = ()
     list_filters: tuple[ListFilter, ...] = ()
+    output_descriptions: Mapping[str, str] = field(default_factory=dict)
+    """What each output that is not a field means, beyond those every Twilio resource has (`COMMON_OUTPUTS`)."""
     args: type | None = field(default=None, repr=False)
     """The typed args class a Python program may declare one with, kept beside the declaration (a test keeps
     its fields equal to the declared ones)."""
@@ -271,6 +283,10 @@ class ResourceType:
     @cached_property
     def by_name(self) -> Mapping[str, Field]:
         return {spec.name: spec for spec in self.fields}
+
+    def output_description(self, name: str) -> str:
+        """What an output that is not a field means; a KeyError names one the declaration leaves undescribed."""
+        return {**COMMON_OUTPUTS, **self.output_descriptions}[name]
 
     @cached_property
     def returned(self) -> frozenset[str]:

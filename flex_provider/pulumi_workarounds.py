@@ -6,8 +6,10 @@
   RecursionError. Our providers hold no state, so one pickling per class serves every resource
   (`serialized_provider`), and resources register through `CustomResource.__init__`
   (`register_dynamic`), skipping `Resource.__init__` and its pickling.
-- Private names: `PROVIDER_KEY` and `serialize_provider` live in `pulumi.dynamic.dynamic`, and
-  the unknown-value sentinel in `pulumi.runtime.rpc`; none of them is exported publicly.
+- Private names: `PROVIDER_KEY` and `serialize_provider` live in `pulumi.dynamic.dynamic`, the
+  unknown-value sentinel in `pulumi.runtime.rpc`, and the gRPC options every Pulumi server uses (the
+  message size limit the engine expects) in `pulumi.runtime._grpc_settings`; none of them is exported
+  publicly.
 - Unknown values: in a preview the host hands the provider an unknown input as a
   `pulumi.output.Unknown` object (it deserializes with keep_unknowns), not as the sentinel
   string the engine sent; `contains_unknown` recognises both.
@@ -35,12 +37,14 @@ import pulumi
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 from pulumi.output import Unknown
+from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS as GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.rpc import UNKNOWN
 
 from flex_provider.values import nested
 
 __all__ = [
     "GC_YOUNG_THRESHOLD",
+    "GRPC_CHANNEL_OPTIONS",
     "PROVIDER_KEY",
     "UNKNOWN",
     "contains_unknown",

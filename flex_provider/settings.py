@@ -24,7 +24,7 @@ from flex_provider.values import quote
 __all__ = ["SOURCES", "ProviderSettings", "Source", "from_config"]
 
 
-NATIVE = "flex"
+NATIVE_NAMESPACE = "flex"
 """The native provider's package, and so the namespace of its settings (`flex:accountSid`)."""
 
 
@@ -51,7 +51,7 @@ class Source:
     @property
     def native_key(self) -> str:
         """The native provider's config key: `flex:accountSid`."""
-        return f"{NATIVE}:{self.key}"
+        return f"{NATIVE_NAMESPACE}:{self.key}"
 
     def label(self, native: bool = False) -> str:
         """How messages name the setting: both ways to set it, for the front end that reads it."""

@@ -52,6 +52,7 @@ def test_the_names_we_import_privately_are_still_not_public() -> None:
     pulumi.runtime.rpc. Once pulumi.dynamic exports them, import them from there."""
     public = set(pulumi.dynamic.__all__)
     assert not {"PROVIDER_KEY", "serialize_provider", "UNKNOWN"} & public
+    assert "GRPC_CHANNEL_OPTIONS" not in dir(pulumi.runtime), "the server options are still private"
 
 
 def test_unknown_inputs_still_reach_a_provider_as_objects_not_the_sentinel() -> None:

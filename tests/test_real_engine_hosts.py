@@ -63,14 +63,14 @@ def test_the_engine_checks_and_diffs_one_at_a_time_and_creates_in_parallel(
     project = Project(tmp_path, emulator)
     log = tmp_path_factory.mktemp("grpc") / "grpc.jsonl"  # it holds the token: kept out of tmp_path, then deleted
     project.env["PULUMI_DEBUG_GRPC"] = str(log)
-    stack = project.stack(channels(12))
-    stack.up()
-    stack.write(channels(12).replace("chat_friendly_name: Web", "chat_friendly_name: Web 2"))
-    stack.up()
     try:
+        stack = project.stack(channels(12))
+        stack.up()
+        stack.write(channels(12).replace("chat_friendly_name: Web", "chat_friendly_name: Web 2"))
+        stack.up()
         most = most_at_once(log)
     finally:
-        log.unlink()
+        log.unlink(missing_ok=True)
     assert most["Check"] == most["Diff"] == 1
     assert most["Create"] > 1 and most["Delete"] > 1
 

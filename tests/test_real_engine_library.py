@@ -74,7 +74,8 @@ def test_get_reads_an_existing_channel_and_a_missing_sid_is_an_error_not_empty_o
         stack.up()
     assert (f"FlexChannel.get: the account has no Flex chat channel {missing} (GET {emulator.base_url}/v1/Channels/"
             f"{missing} returned HTTP 404") in str(failed.value)
-    assert "`python -m flex_provider channels list` lists them." in str(failed.value)
+    assert ("Check the SID given to `get` or `pulumi import`: `python -m flex_provider channels list` lists "
+            "them.") in str(failed.value)
     assert emulator.requests("POST") == [] and emulator.requests("DELETE") == []
 
 

@@ -226,3 +226,27 @@ def test_pulumi_import_in_the_python_project_prints_the_python_to_declare_it(tmp
     assert stack.state_of("adopted")["outputs"]["friendly_name"] == "Made by hand"
     assert "import pulumi_flex as flex" in done.stdout
     assert 'adopted = flex.FlexFlow("adopted",' in done.stdout and 'friendly_name="Made by hand"' in done.stdout
+
+
+def test_replace_on_changes_works_through_the_native_providers_detailed_diff(tmp_path: Path,
+                                                                          emulator: Emulator) -> None:
+    """A field the API changes in place (a flow's name) replaces the flow when the program asks: the engine reads
+    the provider's per-field diff, which Pulumi's dynamic host never gives (test_real_engine_library.py)."""
+    program = """
+resources:
+  flow:
+    type: flex:index:FlexFlow
+    properties: {friendly_name: Web, chat_service_sid: IS00000000000000000000000000000001, channel_type: web}
+    options: {replaceOnChanges: [friendly_name]}
+"""
+    project = Project(tmp_path, emulator, yaml_program=program)
+    stack = project.stack("{}\n", native=True)
+    stack.up()
+    old = emulator.resources("flex_flows")[0]["sid"]
+    settings = project.program / "Pulumi.yaml"
+    settings.write_text(settings.read_text().replace("friendly_name: Web", "friendly_name: Web 2"))
+
+    run = stack.up()
+    assert run.ops() == [("create-replacement", "flow"), ("replace", "flow"), ("delete-replaced", "flow")]
+    assert [f["friendly_name"] for f in emulator.resources("flex_flows")] == ["Web 2"]
+    assert emulator.resources("flex_flows")[0]["sid"] != old

@@ -71,6 +71,7 @@ CHANNEL = ResourceType(
         Field("long_lived", "LongLived", Kind.BOOL, "Whether the channel is long-lived.", default=True),
     ),
     outputs=("sid", "account_sid", "flex_flow_sid", "user_sid", "task_sid", "url", "date_created", "date_updated"),
+    output_descriptions={"user_sid": "The SID of the chat user the channel was made for."},
     exports=("sid", "user_sid", "task_sid", "url"),
     section="channels",
     hands_back_existing=True,

@@ -1,0 +1,1 @@
+"""The native `flex` provider plugin: its schema, its front end over the core, and its resources in a program."""

@@ -13,10 +13,10 @@ import contextlib
 import sys
 
 import grpc
-from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from flex_provider.native.provider import FlexProvider, Servicer
+from flex_provider.pulumi_workarounds import GRPC_CHANNEL_OPTIONS
 from flex_provider.version import __version__
 
 __all__ = ["main"]
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     known, _ = parser.parse_known_args(args)
 
     async def serve() -> None:
-        server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
+        server = grpc.aio.server(options=GRPC_CHANNEL_OPTIONS)
         servicer = Servicer(args, __version__, FlexProvider(), engine_address=known.engine)
         provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
         port = server.add_insecure_port("127.0.0.1:0")

@@ -119,11 +119,11 @@ class FlexProvider(api.Provider):
     async def diff(self, request: api.DiffRequest) -> api.DiffResponse:
         found = core.diff(self._rtype(request.urn), request.resource_id, _plain_map(request.old_state),
                           _plain_map(request.new_inputs), self._held)
-        kind = {name: api.PropertyDiffKind.UPDATE_REPLACE if name in found.replaces else api.PropertyDiffKind.UPDATE
-                for name in found.changed}
+        detailed = {name: api.PropertyDiff(api.PropertyDiffKind.UPDATE_REPLACE if name in found.replaces
+                                           else api.PropertyDiffKind.UPDATE, True) for name in found.changed_fields}
         return api.DiffResponse(changes=found.changes, replaces=found.replaces,
-                                delete_before_replace=found.delete_before_replace, diffs=found.changed,
-                                detailed_diff={name: api.PropertyDiff(kind[name], True) for name in found.changed})
+                                delete_before_replace=found.delete_before_replace, diffs=found.changed_fields,
+                                detailed_diff=detailed)
 
     async def create(self, request: api.CreateRequest) -> api.CreateResponse:
         made = await self._call(core.create, self._rtype(request.urn), self._connection.client,

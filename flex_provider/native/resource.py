@@ -8,17 +8,17 @@ the stack-file program declares when `flex:frontEnd` is `native`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import pulumi
 
 from flex_provider.declaration import ResourceType
-from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.native.schema import build_schema, type_token
 from flex_provider.resource import resource_class
 
-__all__ = ["NATIVE_RESOURCES", "NativeResource", "native_class"]
+__all__ = ["NativeResource", "native_class"]
 
 
 class NativeResource(pulumi.CustomResource):
@@ -44,18 +44,12 @@ class NativeResource(pulumi.CustomResource):
     @classmethod
     def _blank_props(cls) -> dict[str, Any]:
         """Every output of the schema unset, so each is an attribute."""
-        return dict.fromkeys(build_schema()["resources"][type_token(cls._rtype)]["properties"])
+        return dict.fromkeys(build_schema((cls._rtype,))["resources"][type_token(cls._rtype)]["properties"])
 
 
+@functools.cache
 def native_class(rtype: ResourceType) -> type[NativeResource]:
-    """The native resource class of a declaration."""
-    return NATIVE_RESOURCES[rtype]
-
-
-def _declare(rtype: ResourceType) -> type[NativeResource]:
+    """The native resource class of a declaration (any declared type, made on first use)."""
     body: Mapping[str, Any] = {"_rtype": rtype, "__module__": __name__, "__qualname__": rtype.name,
                                "__doc__": f"The native `{type_token(rtype)}` resource ({rtype.title})."}
     return type(rtype.name, (NativeResource,), dict(body))
-
-
-NATIVE_RESOURCES: dict[ResourceType, type[NativeResource]] = {rtype: _declare(rtype) for rtype in RESOURCE_TYPES}

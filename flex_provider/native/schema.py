@@ -21,23 +21,15 @@ from typing import Any
 from flex_provider.declaration import Field, ResourceType
 from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.options import IMPORT_INPUT, OPTIONS_BY_KEY
-from flex_provider.settings import NATIVE, SOURCES
+from flex_provider.settings import NATIVE_NAMESPACE, SOURCES
 from flex_provider.version import __version__
 
 __all__ = ["PACKAGE", "build_schema", "schema_text", "type_token"]
 
-PACKAGE = NATIVE
+PACKAGE = NATIVE_NAMESPACE
 """The package name: resource types are `flex:index:<Name>`, settings `flex:<key>`."""
 PYTHON_PACKAGE = "pulumi_flex"
 """The Python SDK's package (sdk/python), as `pulumi package gen-sdk` names it from the schema."""
-_OUTPUT_DESCRIPTIONS = {
-    "sid": "The resource's SID, also its Pulumi id.",
-    "account_sid": "The SID of the account it belongs to.",
-    "url": "Its absolute URL in the Twilio API.",
-    "date_created": "When Twilio created it (ISO 8601).",
-    "date_updated": "When Twilio last changed it (ISO 8601).",
-    "user_sid": "The SID of the chat user the channel was made for.",
-}
 
 
 def type_token(rtype: ResourceType) -> str:
@@ -63,7 +55,7 @@ def _resource(rtype: ResourceType) -> dict[str, Any]:
     inputs[IMPORT_INPUT] = {"type": "string", "description": OPTIONS_BY_KEY["import"].describe(rtype)}
     # State holds every input beside what Twilio answers (core.py), so each is an output too.
     outputs = {**{spec.name: _property(rtype, spec) for spec in rtype.fields},
-               **{name: {"type": "string", "description": _OUTPUT_DESCRIPTIONS.get(name, name)}
+               **{name: {"type": "string", "description": rtype.output_description(name)}
                   for name in rtype.outputs if name not in rtype.by_name},
                IMPORT_INPUT: inputs[IMPORT_INPUT]}
     required = [spec.name for spec in rtype.fields if spec.required]
