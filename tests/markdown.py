@@ -8,7 +8,7 @@ from pathlib import Path
 
 __all__ = ["Link", "anchors", "fenced_blocks", "link_targets", "links", "section", "table_rows"]
 
-_FENCE = re.compile(r"^```")
+_FENCE = re.compile(r"^\s*```")
 _HEADING = re.compile(r"^(#{1,6}) (.+?)\s*#*\s*$")
 _CODE_SPAN = re.compile(r"`[^`\n]*`")
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
