@@ -280,8 +280,8 @@ def _outputs(inputs: Mapping[str, Any], props: Mapping[str, Any], found: ApiObje
 def _refuse_handed_back(rtype: ResourceType, found: ApiObject) -> None:
     """Refuse a create Twilio answered with a resource it already had.
 
-    Flex hands back the existing channel for a Flex Flow and identity (README, Assumed Twilio
-    behaviour; `hands_back_existing` in the declaration). Taking it as created would make two
+    Flex hands back the existing channel for a Flex Flow and identity (docs/development.md, Assumed
+    Twilio behaviour; `hands_back_existing` in the declaration). Taking it as created would make two
     owners of one channel, and destroying either would delete the other's. A resource made more
     than `HANDED_BACK_AFTER` before Twilio answered (both by Twilio's clock: `date_created` and
     the answer's Date header) was there already.

@@ -3,7 +3,7 @@
 Each resource (`declarations/`) is one `ResourceType`, registered by one line in
 `declarations.RESOURCE_TYPES`. Everything else derives from it: the client's operations, the
 provider's check, diff and form body, the provider and resource classes, the stack-file section and
-loader, the JSON Schema, the CLI's list command, the exports, and the README tables (a test keeps
+loader, the JSON Schema, the CLI's list command, the exports, and the field tables of docs/stack-files.md (a test keeps
 those and the typed args classes equal to it). Names, patterns and enums are those of Twilio's
 OpenAPI descriptions; tests check each declaration against them.
 """

@@ -24,7 +24,7 @@ from flex_provider.values import shown
 __all__ = ["RetryPolicy", "make_retry"]
 
 _log = logging.getLogger("flex_provider.client")
-"""The client's logger, by the name users and the README know: the retry policy is part of the client."""
+"""The client's logger, under the client's name: the retry policy is part of the client."""
 _log.addHandler(logging.NullHandler())  # a library is silent unless its user shows its logs (the CLI does)
 
 

@@ -381,7 +381,7 @@ class _Checker(YamlReader):
 
         Values compare resolved: a reference to a flow that adopts a SID is that SID, so a channel naming
         the flow and one giving its SID are seen to share it; SIDs compare without regard to the case of
-        their hex digits (one object either way, README: Assumed Twilio behaviour).
+        their hex digits (one object either way; docs/development.md, Assumed Twilio behaviour).
         """
         claims: dict[tuple[Any, ...], tuple[str, Any]] = {}
         checks = [*((c.keys, c.reason) for c in rtype.collisions),

@@ -21,7 +21,7 @@ REPLACED_ALTHOUGH_THE_API_UPDATES_IT = {(FLEX_FLOW, "chat_service_sid")}
 """Deliberate: a flow's channels live in its chat service (declarations/flex_flow.py)."""
 URL_ALTHOUGH_THE_SPEC_GIVES_NO_FORMAT = {(ADDRESS, "AutoCreation.WebhookUrl")}
 """Assumed: a URL Twilio calls is an absolute http(s) URL, whether or not the spec says `format: uri`
-(declarations/address.py; README, Assumed Twilio behaviour)."""
+(declarations/address.py; docs/development.md, Assumed Twilio behaviour)."""
 BY_TYPE = pytest.mark.parametrize("rtype", RESOURCE_TYPES, ids=[rtype.name for rtype in RESOURCE_TYPES])
 
 

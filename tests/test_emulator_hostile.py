@@ -456,7 +456,7 @@ def test_data_file_name_with_glob_characters_removes_no_other_file(tmp_path: Pat
 
 
 def test_create_for_a_flow_and_identity_with_a_channel_answers_that_channel(emulator: Emulator) -> None:
-    """ASSUMED Twilio behaviour (see README): the existing channel, 201, whatever else the create says."""
+    """ASSUMED Twilio behaviour (see docs/development.md): the existing channel, 201, whatever else the create says."""
     session = http(emulator)
     url = f"{emulator.base_url}/v1/Channels"
     first = session.post(url, data=CHANNEL_FORM, timeout=5)

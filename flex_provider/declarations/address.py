@@ -10,7 +10,7 @@ a replace that keeps the type and address (an `address_country` change) deletes 
 Where the spec says a rule in prose only, it is declared as said: an `auto_creation` of type
 `webhook` needs its `webhook_url`, one of type `studio` its `studio_flow_sid` ("for type …"), and
 `address_country` is "an ISO 3166-1 alpha-2 country code", and each of `webhook_filters` is one of the events
-the spec lists ("values can be any of the following"). ASSUMED where the spec is silent (README,
+the spec lists ("values can be any of the following"). ASSUMED where the spec is silent (docs/development.md,
 Assumed Twilio behaviour): the webhook URL is an absolute http(s) URL, as every URL Twilio calls is
 (the spec gives it no `format`), and the country code is written in capitals, as ISO 3166 writes it.
 """

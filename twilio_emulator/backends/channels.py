@@ -72,10 +72,10 @@ class ChannelBackend(Records[Channel]):
                task_attributes: str | None = None, long_lived: bool | None = None) -> tuple[Channel, bool]:
         """CreateChannel: the channel, and whether this call made it.
 
-        ASSUMED, as Twilio does not document it (community code relies on it, and the README says
-        so): a create for a Flex Flow and identity that already have a channel hands back that
+        ASSUMED, as Twilio does not document it (community code relies on it, and docs/development.md
+        says so): a create for a Flex Flow and identity that already have a channel hands back that
         channel, whatever else the request says, instead of making a second one. Otherwise a
-        unique name already in use is refused (409, 50307: also assumed, see README).
+        unique name already in use is refused (409, 50307: also assumed, see docs/development.md).
         """
         with self.account.lock:
             existing = self._by_owner.get((flex_flow_sid, identity))
