@@ -44,7 +44,8 @@ from requests.adapters import HTTPAdapter
 
 from bench.measure import AUTH, FLOW, ROOT, admin, cpu_seconds, emulator_process, form, machine_busy, reset, timed
 
-__all__ = ["BARE", "FRONT_ENDS", "PARALLEL", "bare_loop", "bench_engine", "engine_bin", "wait_for_quiet"]
+__all__ = ["BARE", "FRONT_ENDS", "PARALLEL", "bare_loop", "bench_engine", "costs", "engine_bin", "stack_file",
+           "wait_for_quiet"]
 
 PARALLEL = 64
 """`--parallel`: as many calls at once as the native provider serves."""
@@ -184,6 +185,7 @@ class RunResult:
     provider_total_peak_rss_mib: float = 0.0
     provider_cpu_s: float = 0.0
     program_peak_rss_mib: float = 0.0
+    program_cpu_s: float = 0.0
     tcp_connections: int = 0
     listen_overflows: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -311,6 +313,7 @@ def run_up(variant: str, latency_ms: float, count: int, base_url: str, emulator_
                      provider_total_peak_rss_mib=sum(p.peak_rss_mib for p in providers),
                      provider_cpu_s=sum(p.cpu_s for p in providers),
                      program_peak_rss_mib=max((p.peak_rss_mib for p in programs), default=0.0),
+                     program_cpu_s=sum(p.cpu_s for p in programs),
                      tcp_connections=connections, listen_overflows=int(readings["listen_overflows"]))
 
 
@@ -366,7 +369,7 @@ def _rows(runs: list[RunResult]) -> list[dict[str, Any]]:
                      "providers": max(r.providers for r in group), "provider_cpu_s": median("provider_cpu_s"),
                      "tree_cpu_s": median("tree_cpu_s"), "emulator_cpu_s": median("emulator_cpu_s"),
                      "machine_busy": median("machine_busy"), "others_cpu_s": median("others_cpu_s"),
-                     "program_peak_rss_mib": median("program_peak_rss_mib"),
+                     "program_peak_rss_mib": median("program_peak_rss_mib"), "program_cpu_s": median("program_cpu_s"),
                      "tcp_connections": max(r.tcp_connections for r in group),
                      "listen_overflows": max(r.listen_overflows for r in group),
                      "samples_s": [round(r.elapsed_s, 3) for r in group]})
@@ -377,7 +380,7 @@ def _order() -> list[str]:
     return [BARE, *FRONT_ENDS]
 
 
-def _derived(rows: list[dict[str, Any]], counts: Sequence[int], latencies: Sequence[float]) -> list[dict[str, Any]]:
+def costs(rows: list[dict[str, Any]], counts: Sequence[int], latencies: Sequence[float]) -> list[dict[str, Any]]:
     """The issue's two measures, per variant, from the medians: the latency cost of the smaller size (time at the
     highest latency less time at none) and the per-create cost at each latency, (time(large) - time(small)) /
     (large - small), which takes away the engine's fixed start-up and the program's start; each against the bare
@@ -426,13 +429,14 @@ def bench_engine(reps: int, counts: Sequence[int], latencies: Sequence[float], *
                         runs.append(run_up(variant, latency, count, base_url, pid, bin_dir, skip_checkpoints))
                     runs[-1].extra.update(waited_for_quiet_s=round(waited, 1), busy_share_before=round(share, 2))
     rows = _rows(runs)
-    return {"rows": rows, "derived": _derived(rows, counts, latencies),
+    return {"rows": rows, "derived": costs(rows, counts, latencies),
             "runs": [vars(run) for run in runs], "duration_s": round(time.perf_counter() - started),
             "command": ("PULUMI_SKIP_CHECKPOINTS=true " if skip_checkpoints else "")
             + f"pulumi up --yes --skip-preview --parallel {PARALLEL} --non-interactive --stack {STACK}",
             "note": "median_s/min_s/max_s: wall time of the command (or the bare loop); provider_* the providers' "
                     "peak RSS (largest one, and the sum over hosts) and CPU seconds, read from /proc every "
                     f"{POLL_SECONDS} s; tree_cpu_s the whole command's CPU seconds (wait4; for the bare loop, the "
-                    "harness's own); machine_busy the share of all cores in use, anything else on the machine "
-                    "included; others_cpu_s the CPU seconds of what was not this run (other users); "
+                    "harness's own), program_cpu_s the program's part of it; machine_busy the share of all cores "
+                    "in use, anything else on the machine included; others_cpu_s the CPU seconds of what was not "
+                    "this run (other users); "
                     "listen_overflows the machine's TcpExt ListenOverflows during the run"}
