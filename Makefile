@@ -7,7 +7,7 @@ PY      := $(VENV)/bin/python
 RUNTIME := $(VENV)/.installed-runtime
 STAMP   := $(VENV)/.installed
 
-.PHONY: test lint engine setup up destroy down clean emulator validate bench bench-record
+.PHONY: test lint engine setup up destroy down clean emulator validate bench bench-record bench-engine
 
 # The one test command: README and .ci/run both call it. The real-engine tests need the Pulumi engine.
 test: lint engine
@@ -57,6 +57,12 @@ bench: $(STAMP)
 
 bench-record: $(STAMP)
 	$(PY) bench/run.py --record
+
+# The real-engine benchmarks of issue 20 (about 35 minutes on 2 cores): `pulumi up` through each front end, with and
+# without Pulumi's per-step state writes, and the native plugin alone; add ARGS=--record for new figures.
+bench-engine: $(STAMP) engine
+	$(PY) bench/run.py engine engine-skip-checkpoints --reps 2 $(ARGS)
+	$(PY) bench/run.py plugin --reps 5 $(ARGS)
 
 # Forget local state: the emulator's channels and the project-local Pulumi state (the Pulumi CLI
 # that `make up` downloaded into .pulumi/ stays).

@@ -1,6 +1,8 @@
 """Benchmarks of flex-channels, each figure a ratio against a baseline measured in the same run.
 
-    python bench/run.py [overhead] [layers] [throughput] [scale] [validator] [emulator] [--reps N] [--quick] [--record]
+    python bench/run.py [overhead] [layers] [throughput] [scale] [validator] [emulator] [hosts] [flows] [engine]
+                        [engine-skip-checkpoints] [plugin]
+                        [--reps N] [--quick] [--record]
 
 The emulator runs in its own process (so it does not share the measuring process's GIL) on
 127.0.0.1, with the latency each benchmark injects. Results print as Markdown and are written
@@ -36,77 +38,32 @@ sys.path.insert(0, str(ROOT))
 
 from pulumi.runtime.proto import provider_pb2  # noqa: E402
 
+from bench.engine import bench_engine  # noqa: E402
+from bench.measure import (  # noqa: E402
+    AUTH,
+    FLOW,
+    admin,
+    cpu_seconds,
+    emulator,
+    emulator_process,
+    form,
+    machine_busy,
+    peak_rss_mib,
+    reset,
+    timed,
+)
+from bench.plugin import bench_plugin  # noqa: E402
 from bench.provider_host import ProviderHost, check, check_request, create_request, secret, urn  # noqa: E402
 from flex_provider import FlexChannel  # noqa: E402
 from flex_provider.stackfile import check_stack_file  # noqa: E402
 from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN  # noqa: E402
 
 RECORDED = ROOT / "bench" / "results"
-FLOW = "FO" + "1" * 32
-AUTH = (DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
-
-
-def form(i: int, run: str) -> dict[str, str]:
-    return {"FlexFlowSid": FLOW, "Identity": f"{run}-{i}", "ChatUserFriendlyName": "Visitor",
-            "ChatFriendlyName": "Support", "LongLived": "true"}
 
 
 def inputs(i: int, run: str) -> dict[str, Any]:
     return {"flex_flow_sid": FLOW, "identity": f"{run}-{i}", "chat_user_friendly_name": "Visitor",
             "chat_friendly_name": "Support", "long_lived": True}
-
-
-@contextmanager
-def emulator_process(latency_ms: float) -> Iterator[tuple[str, int]]:
-    """An emulator process on a free loopback port; yields its base URL and its pid."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "twilio_emulator", "--port", "0", "--latency-ms", str(latency_ms)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        yield process.stdout.readline().rsplit(" ", 1)[1].strip(), process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@contextmanager
-def emulator(latency_ms: float) -> Iterator[str]:
-    """An emulator process on a free loopback port; yields its base URL."""
-    with emulator_process(latency_ms) as (base_url, _pid):
-        yield base_url
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy() -> tuple[int, int]:
-    """(busy, total) CPU jiffies of the whole machine so far (Linux /proc/stat); deltas give its busy share."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
-def peak_rss_mib(pid: int) -> float:
-    """A process's peak resident memory (VmHWM, Linux /proc)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def admin(base_url: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    method = requests.get if path == "stats" else requests.post
-    return method(f"{base_url}/_emulator/{path}", json=body, timeout=10).json()
-
-
-def reset(base_url: str, latency_ms: float) -> None:
-    """Forget channels and counters; reset also clears faults, so the latency is set again."""
-    admin(base_url, "reset")
-    admin(base_url, "faults", {"latency_ms": latency_ms})
 
 
 @contextmanager
@@ -137,12 +94,6 @@ def check_then_create(host: ProviderHost, request: provider_pb2.CheckRequest) ->
     assert not checked.failures, checked.failures
     return host.stub.Create(provider_pb2.CreateRequest(urn=request.urn, name=request.name, type=request.type,
                                                        properties=checked.inputs, timeout=0, preview=False)).id
-
-
-def timed(work: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
 
 
 # --- per-create overhead -------------------------------------------------------------------
@@ -512,10 +463,12 @@ def bench_emulator(reps: int, count: int) -> dict[str, Any]:
 
 
 def _markdown(name: str, result: dict[str, Any]) -> str:
-    rows = result["rows"]
-    keys = [k for k in rows[0] if k != "samples_s"]
-    lines = [f"### {name}", "", "| " + " | ".join(keys) + " |", "|" + " --- |" * len(keys)]
-    lines += ["| " + " | ".join(str(row[k]) for k in keys) + " |" for row in rows]
+    lines = [f"### {name}"]
+    for rows in (result["rows"], result.get("derived")):
+        if rows:
+            keys = [k for k in rows[0] if k != "samples_s"]
+            lines += ["", "| " + " | ".join(keys) + " |", "|" + " --- |" * len(keys)]
+            lines += ["| " + " | ".join(str(row[k]) for k in keys) + " |" for row in rows]
     if result.get("note"):
         lines += ["", result["note"]]
     return "\n".join(lines) + "\n"
@@ -537,6 +490,7 @@ def main() -> int:
                              "(default: bench/results/latest/, ignored by git)")
     args = parser.parse_args()
     quick = args.quick
+    engine_counts = (40, 100) if quick else (200, 1000)
     plans: dict[str, Callable[[], dict[str, Any]]] = {
         "overhead": lambda: bench_overhead(args.reps, 20 if quick else 200),
         "layers": lambda: bench_layers(args.reps, 50 if quick else 500),
@@ -547,6 +501,9 @@ def main() -> int:
         "hosts": lambda: bench_hosts(1 if quick else args.reps, 100 if quick else 1000, (150, 20),
                                      (1, 2) if quick else (1, 2, 4, 8)),
         "flows": lambda: bench_flows(args.reps, 100 if quick else 1000, 10),
+        "engine": lambda: bench_engine(args.reps, engine_counts, (0, 20, 100)),
+        "engine-skip-checkpoints": lambda: bench_engine(args.reps, engine_counts, (0, 20, 100), skip_checkpoints=True),
+        "plugin": lambda: bench_plugin(args.reps, engine_counts, 20),
     }
     results = results_dir(args.record)
     results.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,24 @@ def test_channels_survive_a_restart_with_the_same_data_file(tmp_path: Path) -> N
 def test_only_loopback_addresses_are_served() -> None:
     with pytest.raises(ValueError, match=r"loopback only, not on '0\.0\.0\.0'"):
         Emulator(host="0.0.0.0")
+
+
+def test_a_burst_of_64_new_connections_all_connect_before_any_is_accepted() -> None:
+    """A provider serving `--parallel 64` opens 64 connections at once; each must complete its handshake in the
+    kernel's queue. With socketserver's default queue of 5, the rest were dropped and retried a second later."""
+    emulator = Emulator()  # listening, not yet accepting: only the kernel's queue holds the connections
+    port = int(emulator.base_url.rsplit(":", 1)[1])
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(64):
+            sockets.append(socket.create_connection(("127.0.0.1", port), timeout=0.5))
+    except TimeoutError:
+        pass
+    finally:
+        for opened in sockets:
+            opened.close()
+        emulator.close()
+    assert len(sockets) == 64
 
 
 def test_faults_and_stats_are_set_and_read_over_the_admin_api(emulator: Emulator) -> None:

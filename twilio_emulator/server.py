@@ -65,6 +65,10 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    request_queue_size = socket.SOMAXCONN
+    """Connections the kernel completes before the server accepts them: as many as the system allows, as a
+    service's edge does. socketserver's default of 5 dropped the handshakes of a burst of new connections
+    (a provider opening 64 at once), which clients then retried a second later."""
 
     def __init__(self, address: tuple[str, int], router: Router, credentials: Mapping[str, str],
                  reset: Any, counts: Any) -> None:
