@@ -89,10 +89,11 @@ def most_at_once(log: Path) -> dict[str, int]:
     return most
 
 
-@pytest.fixture
-def rotated(tmp_path: Path, emulator: Emulator) -> RealStack:
-    """A stack on two hosts, after its token was rotated in Twilio and in the stack's config (but before any up)."""
-    stack = Project(tmp_path, emulator).stack(channels(4), config={"flex:hosts": "2"})
+@pytest.fixture(params=["1", "2"], ids=["default provider", "two hosts"])
+def rotated(request: pytest.FixtureRequest, tmp_path: Path, emulator: Emulator) -> RealStack:
+    """A stack after its token was rotated in Twilio and in the stack's config (but before any up): on the default
+    provider as on explicit hosts, because the engine keeps a default provider's inputs in state too."""
+    stack = Project(tmp_path, emulator).stack(channels(4), config={"flex:hosts": request.param})
     stack.up()
     emulator.rotate_auth_token("tok-rotated-" + emulator.auth_token[-12:])
     stack.set_secret("twilio:authToken", emulator.auth_token)
