@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -64,6 +65,8 @@ MAX_CHECKSUMS = 1 << 20
 """The longest checksums file read: Pulumi's lists a few dozen archives in a few KiB."""
 MAX_ARCHIVE = 1 << 30
 """The largest archive downloaded: the CLI's are about a tenth of it; an answer that never ends stops here."""
+HEARTBEAT_SECONDS = 30.0
+"""How often a long Go step says it is still running."""
 
 
 class EngineError(Exception):
@@ -197,15 +200,34 @@ def required_go() -> str:
     return found.group(1) if found else "1.26"
 
 
-def run_go(args: list[str], what: str, cwd: Path) -> str:
-    """Run `go args…`; its failure becomes an EngineError that says what failed and, when it can, why."""
-    done = subprocess.run(["go", *args], cwd=cwd, capture_output=True, text=True, env=go_environment(), check=False)
-    if done.returncode == 0:
-        return done.stdout
-    said = [line for line in done.stderr.splitlines() if line.strip()][-6:]
-    reason = "\n    ".join(said) or f"go exited with status {done.returncode}"
+def elapsed(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def run_go(args: list[str], what: str, cwd: Path, heartbeat: float = HEARTBEAT_SECONDS) -> str:
+    """Run `go args…`, saying every `heartbeat` seconds that it still runs: Go prints nothing while it compiles, and
+    the CLI's build takes minutes, which a newcomer would otherwise take for a hang. Its failure becomes an
+    EngineError that says what failed and, when it can, why."""
+    started = time.monotonic()
+    with subprocess.Popen(["go", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=go_environment()) as process:
+        while True:
+            try:
+                # Called again after a timeout, communicate() loses no output (its documented contract).
+                stdout, stderr = process.communicate(timeout=heartbeat)
+                break
+            except subprocess.TimeoutExpired:
+                print(f"    … {what}: {elapsed(time.monotonic() - started)} so far", file=sys.stderr, flush=True)
+            except BaseException:
+                process.kill()  # as subprocess.run does: Ctrl-C leaves no go behind
+                raise
+    if process.returncode == 0:
+        return stdout
+    said = [line for line in stderr.splitlines() if line.strip()][-6:]
+    reason = "\n    ".join(said) or f"go exited with status {process.returncode}"
     if re.search(r"dial tcp|no such host|connection refused|i/o timeout|TLS handshake|403 Forbidden|"
-                 r"proxy\.golang\.org", done.stderr):
+                 r"proxy\.golang\.org", stderr):
         goproxy = subprocess.run(["go", "env", "GOPROXY"], capture_output=True, text=True,
                                  env=go_environment(), check=False).stdout.strip()
         raise EngineError(f"{what} failed: the Go module proxy (GOPROXY={goproxy}) did not serve what the build "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import io
 import os
 import platform
@@ -243,3 +244,24 @@ def test_an_archive_that_claims_gigabytes_is_not_downloaded(tmp_path: Path, rele
     assert (f"the download {mirror}/{releases.archive} is over 1,073,741,824 bytes, which no release is, so nothing "
             "was installed") in done.stderr
     assert cache_entries(tmp_path) == [".lock"]
+
+
+def test_a_long_go_step_says_it_is_still_running_and_keeps_all_go_printed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("engine_script", SCRIPT)
+    assert spec and spec.loader
+    engine = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(engine)
+    slow = "#!/bin/sh\necho first\nsleep 1\necho second\n"
+    executable(tmp_path / "slow-go", "go", slow + "echo 'go: broke' >&2\nexit 1\n")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'slow-go'}:/usr/bin:/bin")
+
+    with pytest.raises(engine.EngineError) as raised:
+        engine.run_go(["build"], "Building the Pulumi CLI", tmp_path, heartbeat=0.3)
+    assert str(raised.value) == "Building the Pulumi CLI failed. Go said:\n    go: broke"
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) >= 2, said
+    assert all(re.fullmatch(r"    … Building the Pulumi CLI: \d s so far", line) for line in said), said
+
+    executable(tmp_path / "slow-go", "go", slow)
+    assert engine.run_go(["build"], "Building", tmp_path, heartbeat=0.3) == "first\nsecond\n"
