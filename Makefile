@@ -7,7 +7,7 @@ PY      := $(VENV)/bin/python
 RUNTIME := $(VENV)/.installed-runtime
 STAMP   := $(VENV)/.installed
 
-.PHONY: test lint engine setup up destroy down clean emulator validate bench bench-record bench-engine
+.PHONY: test lint engine setup up destroy down clean emulator env validate bench bench-record bench-engine
 
 # The one test command: README and .ci/run both call it. The real-engine tests need the Pulumi engine.
 test: lint engine
@@ -49,6 +49,10 @@ validate: $(RUNTIME)
 
 emulator: $(RUNTIME)
 	@scripts/quickstart.sh emulator
+
+# The shell lines that give a shell the pulumi, state and emulator settings `make up` uses: eval "$$(make env)".
+env:
+	@scripts/quickstart.sh env
 
 # Benchmarks (not part of the tests). `make bench` writes bench/results/latest/ (ignored by git);
 # `make bench-record` replaces the tracked bench/results/*.json that BENCHMARKS.md quotes.

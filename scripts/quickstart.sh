@@ -6,6 +6,8 @@
 #   destroy  `pulumi destroy` the stack (against the same account), then stop the emulator.
 #   down     stop the emulator (what it holds stays in .emulator/data.json).
 #   emulator run the emulator in the foreground on that data file (`make emulator`).
+#   env      print the shell lines that give a shell what `up` runs pulumi with (`eval "$(make env)"`): the engine on
+#            PATH, the project's state backend and passphrase, and unless TWILIO=yes the emulator's settings.
 # The local emulator is the target unless TWILIO=yes: then the account that the stack's config or the TWILIO_*
 # variables name is changed, after it is named and `pulumi` has asked. Nothing reaches a real account otherwise.
 # STACK (default dev), TWILIO and FLEX_EMULATOR_PORT (default: the emulator's own, 8765) can be set in the environment.
@@ -80,22 +82,27 @@ finally:
 PYTHON
 }
 
+# With --say-none (`make down`), says so when there is nothing to stop, since a user who asked expects a word.
 stop_emulator() {
-  local pid stale
+  local pid stale=''
+  [ -f "$EMULATOR_DIR/pid" ] && stale=$(cut -d' ' -f1 "$EMULATOR_DIR/pid")
   if pid=$(emulator_pid); then
     step "Stopping the local Twilio API emulator (pid $pid)"
     kill "$pid"
-  elif [ -f "$EMULATOR_DIR/pid" ]; then
-    stale=$(cut -d' ' -f1 "$EMULATOR_DIR/pid")
-    if [ -n "$stale" ] && kill -0 "$stale" 2>/dev/null; then
-      step "Not stopping pid $stale: it is not the emulator this project started (the pid file is older than that process)"
-    fi
+  elif [ -n "$stale" ] && kill -0 "$stale" 2>/dev/null; then
+    step "Not stopping pid $stale: it is not the emulator this project started (the pid file is older than that process)"
+  elif [ "${1:-}" = --say-none ]; then
+    step "No emulator that 'make up' started is running (one that 'make emulator' runs stops with Ctrl-C in its shell)"
   fi
   rm -f "$EMULATOR_DIR/pid"
 }
 
+emulator_port() {
+  echo "${FLEX_EMULATOR_PORT:-$("$PY" -c 'import twilio_emulator; print(twilio_emulator.DEFAULT_PORT)')}"
+}
+
 start_emulator() {
-  PORT=${FLEX_EMULATOR_PORT:-$("$PY" -c 'import twilio_emulator; print(twilio_emulator.DEFAULT_PORT)')}
+  PORT=$(emulator_port)
   mkdir -p "$EMULATOR_DIR"
   if ! emulator_pid >/dev/null; then
     move_legacy_data
@@ -117,6 +124,48 @@ PYTHON
   # The emulator's account and URL, from the one place they live (twilio_emulator), as the CLI prints them.
   EMULATOR_ENV=$("$PY" -m flex_provider emulator-env "$PORT")
   eval "$EMULATOR_ENV"
+}
+
+# What pulumi runs with here: a state backend inside the project unless the user chose one, an empty passphrase
+# unless one is set. STATE_ENV gets the shell lines that set what it chose (a backend or passphrase the user set is
+# theirs, in their shell already, and never printed).
+local_state() {
+  STATE_ENV=""
+  if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
+    export PULUMI_BACKEND_URL=file://$PWD/.pulumi-state
+    STATE_ENV+=$(printf 'export PULUMI_BACKEND_URL=%q' "$PULUMI_BACKEND_URL")$'\n'
+  fi
+  if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+    export PULUMI_CONFIG_PASSPHRASE=""
+    STATE_ENV+="export PULUMI_CONFIG_PASSPHRASE=''"$'\n'
+  fi
+  export PULUMI_SKIP_UPDATE_CHECK=true
+  STATE_ENV+="export PULUMI_SKIP_UPDATE_CHECK=true"$'\n'
+}
+
+# The lines `make env` prints: the engine on PATH, the state, and (EMULATOR_ENV, unless TWILIO=yes) the emulator.
+shell_env() {
+  printf 'export PATH=%q:"$PATH"\n%s' "$engine_bin" "$STATE_ENV"
+  [ -z "${EMULATOR_ENV:-}" ] || printf '%s\n' "$EMULATOR_ENV"
+}
+
+# After a destroy, what the emulator still holds, said before it stops: a resource kept by `retain_on_delete`, or another
+# stack's, stays in .emulator/data.json and would be listed after the next `make up`.
+emulator_holds() {
+  "$PY" - "$FLEX_API_URL" <<'PYTHON'
+import json, sys, urllib.request
+from flex_provider.declarations import RESOURCE_TYPES
+from flex_provider.values import plural
+with urllib.request.urlopen(f"{sys.argv[1]}/_emulator/stats", timeout=5) as answer:
+    stats = json.load(answer)
+held = [f"{stats[rtype.section]} {rtype.noun if stats[rtype.section] == 1 else plural(rtype.noun)}"
+        for rtype in RESOURCE_TYPES if stats.get(rtype.section)]
+if not held:
+    print("==> The emulator holds nothing now")
+else:
+    print(f"==> The emulator still holds {', '.join(held)}: kept by retain_on_delete or another stack's "
+          "(`pulumi stack ls` after eval \"$(make env)\"); `make clean` empties it")
+PYTHON
 }
 
 # The settings (SOURCES of flex_provider/settings.py) that choose where requests go: what an emulator run must not
@@ -150,9 +199,9 @@ use_emulator() {
   # The environment's Twilio settings (a real account's, perhaps) are set aside for this run only.
   while read -r _ env_var; do unset "$env_var"; done < <(target_settings)
   start_emulator
-  step "Using the local emulator on $FLEX_API_URL. To use the CLI against it in your shell:"
-  sed 's/^/    /' <<<"$EMULATOR_ENV"
-  echo "    $PY -m flex_provider channels list    (or: $PY -m flex_provider channels list --emulator $PORT)"
+  step "Using the local emulator on $FLEX_API_URL. To use pulumi and the CLI on it in your shell, eval \"\$(make env)\":"
+  shell_env | sed 's/^/    /'
+  echo "    pulumi stack output --stack $STACK; $PY -m flex_provider channels list"
 }
 
 # TWILIO=yes: the account the stack's config or the environment names, said out loud; `pulumi` then asks.
@@ -176,32 +225,55 @@ use_twilio() {
   step "This changes Twilio account $account (from $source). Pulumi shows what it will do and asks first."
 }
 
+bad_twilio() {
+  printf "TWILIO must be 'yes' (change the account the stack's config names) or unset (the emulator), not %q\n" \
+    "$TWILIO" >&2
+  exit 2
+}
+
 if [ "$command" = down ]; then
-  stop_emulator
+  stop_emulator --say-none
   exit 0
 fi
 
 if [ "$command" = emulator ]; then
+  if pid=$(emulator_pid); then
+    echo "The emulator that 'make up' started is running already (pid $pid, on $DATA_FILE): use that one, or" \
+         "stop it with 'make down' first." >&2
+    exit 2
+  fi
   move_legacy_data
   step "To use the CLI against it, in another shell:"
   "$PY" -m flex_provider emulator-env | sed 's/^/    /'
   exec "$PY" -m twilio_emulator --data "$DATA_FILE"
 fi
 
+if [ "$command" = env ]; then
+  if [ ! -x "$PY" ]; then
+    echo "There is no .venv here yet: run 'make up' first, then eval \"\$(make env)\"." >&2
+    exit 2
+  fi
+  engine_bin=$("${PYTHON:-python3}" scripts/engine.py --cached-only --for env)
+  local_state
+  case "$TWILIO" in
+    yes) ;;
+    "") EMULATOR_ENV=$("$PY" -m flex_provider emulator-env "$(emulator_port)") ;;
+    *) bad_twilio ;;
+  esac
+  shell_env
+  exit 0
+fi
+
 # The Pulumi engine: the CLI on PATH, else one this machine made or downloaded before, else Pulumi's release
 # download, else a build from Pulumi's Go modules (scripts/engine.py says which). PATH changes for this script only.
 step "Finding the Pulumi engine"
 engine_bin=$("${PYTHON:-python3}" scripts/engine.py --download --for "$command")
-export PATH="$engine_bin:$PATH" PULUMI_SKIP_UPDATE_CHECK=true
+export PATH="$engine_bin:$PATH"
 
 step "Setting up .venv"
 make --no-print-directory setup
 
-# A state backend inside the project, unless the user chose one; an empty passphrase unless set.
-export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}
-if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-  export PULUMI_CONFIG_PASSPHRASE=""
-fi
+local_state
 mkdir -p .pulumi-state
 
 if [ "$command" = up ]; then
@@ -215,8 +287,7 @@ pulumi stack select "$STACK" --create
 case "$TWILIO" in
   yes) use_twilio ;;
   "") use_emulator ;;
-  *) echo "TWILIO must be 'yes' (change the account the stack's config names) or unset (the emulator), not" \
-          "'$TWILIO'" >&2; exit 2 ;;
+  *) bad_twilio ;;
 esac
 # On the emulator nothing real can change, so pulumi need not ask; on an account it always asks.
 confirm=(--yes)
@@ -232,11 +303,19 @@ case "$command" in
   destroy)
     # --run-program: the provider uses the settings of now, not those saved by the last `up` (a rotated token).
     step "pulumi destroy: deleting the resources of stack '$STACK'"
-    pulumi destroy "${confirm[@]}" --run-program --stack "$STACK"
+    if ! pulumi destroy "${confirm[@]}" --run-program --stack "$STACK"; then
+      if [ "$TWILIO" != yes ]; then
+        echo "pulumi destroy of stack '$STACK' failed (above); the emulator keeps running on $FLEX_API_URL, so you" >&2
+        echo "can look: eval \"\$(make env)\", then pulumi stack --stack $STACK or the list commands. 'make down' stops" >&2
+        echo "it; 'make clean' forgets everything the emulator and the local state hold, and starts from nothing." >&2
+      fi
+      exit 1
+    fi
+    [ "$TWILIO" = yes ] || emulator_holds
     stop_emulator
     ;;
   *)
-    echo "usage: scripts/quickstart.sh up|destroy|down|emulator" >&2
+    echo "usage: scripts/quickstart.sh up|destroy|down|emulator|env" >&2
     exit 2
     ;;
 esac

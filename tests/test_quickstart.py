@@ -95,9 +95,13 @@ def test_make_up_runs_pulumi_up_on_the_emulator_and_make_destroy_empties_it(proj
     out = done.stdout
     assert "==> Validating stacks/dev.yaml" in out and re.search(r"^stacks/dev.yaml: .*, valid$", out, re.M)
     assert f"==> Starting the local Twilio API emulator on http://127.0.0.1:{port}" in out
-    assert (f"==> Using the local emulator on http://127.0.0.1:{port}. To use the CLI against it in your shell:\n"
+    assert (f"==> Using the local emulator on http://127.0.0.1:{port}. To use pulumi and the CLI on it in your "
+            f'shell, eval "$(make env)":\n    export PATH={engine_bin()}:"$PATH"\n'
+            f"    export PULUMI_BACKEND_URL=file://{project}/.pulumi-state\n    export PULUMI_CONFIG_PASSPHRASE=''\n"
+            f"    export PULUMI_SKIP_UPDATE_CHECK=true\n"
             f"    export FLEX_API_URL=http://127.0.0.1:{port}\n    export TWILIO_ACCOUNT_SID=AC{'0' * 32}\n"
-            "    export TWILIO_AUTH_TOKEN=emulator-auth-token\n    unset TWILIO_API_KEY TWILIO_API_SECRET\n") in out
+            "    export TWILIO_AUTH_TOKEN=emulator-auth-token\n    unset TWILIO_API_KEY TWILIO_API_SECRET\n"
+            "    pulumi stack output --stack dev; .venv/bin/python -m flex_provider channels list\n") in out
     outputs = json.loads(out.split("==> Outputs of stack 'dev' (flows, channels and addresses, by section)\n", 1)[1])
     assert sorted(outputs["channels"]) == ["billing", "web-support"]
     assert all(channel["sid"].startswith("CH") for channel in outputs["channels"].values())
@@ -112,7 +116,7 @@ def test_make_up_runs_pulumi_up_on_the_emulator_and_make_destroy_empties_it(proj
 
     done = _make(project, env, "destroy")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"==> Stopping the local Twilio API emulator (pid {pid})" in done.stdout
+    assert f"==> The emulator holds nothing now\n==> Stopping the local Twilio API emulator (pid {pid})" in done.stdout
     assert _gone(pid)
     saved = json.loads((project / ".emulator" / "data.json").read_text())
     assert {key: value for key, value in saved.items() if key != "version"} == {
@@ -217,6 +221,72 @@ def test_make_down_leaves_a_process_that_is_not_the_emulator_running(project: Pa
     finally:
         unrelated.kill()
         unrelated.wait()
+
+
+def test_make_down_says_when_there_is_no_emulator_to_stop(project: Path, tmp_path: Path) -> None:
+    done = _make(project, _env(tmp_path), "down")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == ("==> No emulator that 'make up' started is running (one that 'make emulator' runs stops "
+                           "with Ctrl-C in its shell)\n")
+
+
+def test_make_env_gives_a_shell_the_pulumi_and_emulator_that_make_up_used(project: Path, tmp_path: Path) -> None:
+    """What `make up` prints to eval: afterwards plain `pulumi` and the CLI in the user's shell see its stack and
+    its emulator, with no other variable set by hand."""
+    env = _env(tmp_path, TWILIO_AUTH_TOKEN=REAL_TOKEN)
+    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"  # a new shell: the engine is not on PATH
+    assert _make(project, env, "up").returncode == 0
+    shell = ('eval "$(make env)" && pulumi stack output channels --json --stack dev && '
+             ".venv/bin/python -m flex_provider channels list --json")
+    done = subprocess.run(["bash", "-c", shell], cwd=project, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    decoder = json.JSONDecoder()
+    outputs, end = decoder.raw_decode(done.stdout)
+    listed, _ = decoder.raw_decode(done.stdout[end:].lstrip())
+    assert sorted(channel["sid"] for channel in outputs.values()) == sorted(channel["sid"] for channel in listed)
+    assert REAL_TOKEN not in done.stdout + done.stderr
+
+    mine = _env(tmp_path, PULUMI_CONFIG_PASSPHRASE="my secret passphrase", PULUMI_BACKEND_URL="file:///elsewhere")
+    printed = _make(project, mine, "env", "TWILIO=yes")
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == f'export PATH={engine_bin()}:"$PATH"\nexport PULUMI_SKIP_UPDATE_CHECK=true\n', (
+        "a passphrase or backend of the user's own is never printed, and TWILIO=yes leaves the account to them")
+
+
+def test_make_destroy_names_what_the_emulator_keeps_and_a_failed_one_leaves_it_running(
+        project: Path, tmp_path: Path) -> None:
+    """staging retains its `vip` channel on delete; prod cannot adopt its `vip` on the emulator, so its destroy
+    fails on the protected channels it made."""
+    env = _env(tmp_path, STACK="staging")
+    assert _make(project, env, "up").returncode == 0
+    done = _make(project, env, "destroy")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ("==> The emulator still holds 1 channel: kept by retain_on_delete or another stack's (`pulumi stack ls` "
+            'after eval "$(make env)"); `make clean` empties it\n') in done.stdout
+
+    env["STACK"] = "prod"
+    assert _make(project, env, "up").returncode != 0
+    done = _make(project, env, "destroy")
+    assert done.returncode != 0
+    port = env["FLEX_EMULATOR_PORT"]
+    assert (f"pulumi destroy of stack 'prod' failed (above); the emulator keeps running on http://127.0.0.1:{port}, "
+            'so you\ncan look: eval "$(make env)", then pulumi stack --stack prod or the list commands. \'make down\' '
+            "stops\nit; 'make clean' forgets everything the emulator and the local state hold, and starts from "
+            "nothing.\n") in done.stderr
+    assert _emulator_counts(env)["channels"] >= 1, "the emulator still answers"
+
+
+def test_make_emulator_refuses_while_make_ups_emulator_runs(project: Path, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert _make(project, env, "up").returncode == 0
+    pid = int((project / ".emulator" / "pid").read_text().split()[0])
+    done = _make(project, env, "emulator")
+    assert done.returncode == 2
+    assert "export" not in done.stdout, "no lines to export for an emulator that never started"
+    assert done.stderr.splitlines()[0] == (
+        f"The emulator that 'make up' started is running already (pid {pid}, on {project}/.emulator/data.json): use "
+        "that one, or stop it with 'make down' first.")
 
 
 def test_make_up_starts_its_own_emulator_when_the_pid_file_names_another_process(
