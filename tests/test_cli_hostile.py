@@ -201,3 +201,20 @@ def test_validate_names_a_stack_file_it_cannot_read_instead_of_skipping_it(tmp_p
         "stacks/zero.yaml:1:1: (file): is a character device, not a regular file; give the path of a stack file",
     ]
     assert done.stderr == "validate: 2 of 3 stack files have problems\n"
+
+
+# --- 3, 8. command-line arguments --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [f"http://user:{SECRET}@203.0.113.9:8765", f"http://user:{SECRET}/x@example.com"])
+def test_an_emulator_url_is_never_echoed_with_its_password(url: str) -> None:
+    """`--emulator` and `emulator-env` refuse a URL off loopback, naming it as any URL setting is named: without the
+    user info, where a password would be."""
+    for args in (("emulator-env", url), ("channels", "list", "--emulator", url)):
+        done = _cli(*args)
+        assert done.returncode == 2
+        assert SECRET not in done.stderr
+        assert done.stderr.splitlines()[-1].endswith(
+            f"'http://***@{url.rsplit('@', 1)[1]}' is not a local emulator: the emulator listens on loopback only; "
+            "give its port, or a URL such as http://127.0.0.1:8765")
+
