@@ -218,3 +218,17 @@ def test_an_emulator_url_is_never_echoed_with_its_password(url: str) -> None:
             f"'http://***@{url.rsplit('@', 1)[1]}' is not a local emulator: the emulator listens on loopback only; "
             "give its port, or a URL such as http://127.0.0.1:8765")
 
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("channels", "list", "--json", "\x1b[2Jx\nforged"), "unrecognized arguments: \\x1b[2Jx\\nforged"),
+    (("\u0441hannels", "list"), "argument command: invalid choice: '\\u0441hannels' (choose from"),
+    (("channels", "list", "--flow", "FO\u0441hat"), "argument --flow: 'FO\\u0441hat' must be an FO SID"),
+])
+def test_a_usage_error_echoes_arguments_escaped(args: tuple[str, ...], said: str) -> None:
+    """argparse quotes what it refuses with `repr` (a look-alike letter stays as it was typed) or not at all (an
+    unknown argument's escape sequence reaches the terminal, its newline forges a line)."""
+    done = _cli(*args)
+    assert done.returncode == 2
+    assert said in done.stderr.splitlines()[-1]
+    assert done.stderr.isascii() and "\x1b" not in done.stderr
+    assert done.stdout == ""

@@ -230,6 +230,20 @@ def test_command_line_refuses_fault_values(args: tuple[str, ...], message: str) 
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (("--bogus", "\x1b[2Jx\nforged"), "unrecognized arguments: --bogus \\x1b[2Jx\\nforged"),
+    (("--rate-429", "0.\u0441"), "argument --rate-429: '0.\\u0441' is not a number"),
+])
+def test_command_line_echoes_what_it_refuses_escaped(args: tuple[str, ...], message: str) -> None:
+    """argparse echoes an unrecognized argument raw (an escape sequence reaches the log or terminal, a newline forges
+    a line) and a refused value with `repr`, which leaves a look-alike letter as it was typed."""
+    result = _refused("--port", "0", *args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == USAGE_ERROR + message
+    assert result.stderr.isascii() and "\x1b" not in result.stderr
+    assert result.stdout == ""
+
+
 # --- 3. malformed HTTP, ports, hosts, methods, authentication ----------------------------------------------------
 
 
