@@ -240,9 +240,10 @@ def escaped(text: str) -> str:
     """A message that holds what a user typed, as a terminal may receive it: every character that is not printable
     ASCII written as its code point, as `quote` writes it (`\\x1b`, `\\n`, `\\u0441`), and nothing else changed.
 
-    For messages another library makes (argparse's), where the typed part cannot be told from the rest.
+    For messages another library makes (argparse's), where the typed part cannot be told from the rest. The '…'
+    that `quote` puts where it cut a value short stays: it is neither a control character nor a letter's look-alike.
     """
-    return "".join(char if " " <= char <= "~" else ascii(char)[1:-1] for char in text)
+    return "".join(char if " " <= char <= "~" or char == "…" else ascii(char)[1:-1] for char in text)
 
 
 def shown(text: str, limit: int = 100) -> str:

@@ -38,7 +38,7 @@ Requests from web pages (an Origin header, or a Host that is not loopback) are r
 
 class _Parser(argparse.ArgumentParser):
     """argparse, whose usage errors reach the terminal or log escaped: every character that is not printable ASCII as
-    its code point, as `ascii` writes it.
+    its code point, as `ascii` writes it, but the '…' that marks a value cut short (`_port`).
 
     argparse echoes an unrecognized argument as it was typed (an escape sequence reached the terminal, a newline
     forged a line of the log) and a refused value with `repr`, which leaves a look-alike letter as it was typed.
@@ -46,7 +46,7 @@ class _Parser(argparse.ArgumentParser):
     """
 
     def error(self, message: str) -> NoReturn:
-        super().error("".join(char if " " <= char <= "~" else ascii(char)[1:-1] for char in message))
+        super().error("".join(char if " " <= char <= "~" or char == "…" else ascii(char)[1:-1] for char in message))
 
 
 def _port(text: str) -> int:
