@@ -124,6 +124,19 @@ def test_a_config_file_over_the_limit_is_refused_unread(tmp_path: Path, emulator
                                             "limited to 1,048,576 bytes (1 MiB)")
 
 
+@pytest.mark.parametrize(("setting", "value", "column"), [
+    ("twilio:accountSid", "{sid: AC" + "9" * 32 + "}", 22), ("flex:apiUrl", "[http://127.0.0.1:9]", 16),
+    ("twilio:region", "{}", 18)])
+def test_a_provider_setting_that_is_a_list_or_mapping_is_refused(tmp_path: Path, emulator: Emulator, setting: str,
+                                                                 value: str, column: int) -> None:
+    """The provider refuses such a setting (it takes text); `list --stack` left it out as it leaves out an encrypted
+    one, and listed the account or URL of the environment instead of the one the stack names, without a word."""
+    _config(tmp_path, f"config:\n  flex:other: [kept, as, the, program's]\n  {setting}: {value}\n")
+    assert _refused(tmp_path, emulator) == (
+        f"error: Pulumi.qa.yaml:3:{column}: {setting} must be one value, not a list or mapping: the provider refuses "
+        f"it too; write it out (`pulumi config set {setting} …`)")
+
+
 def test_the_config_file_of_a_qualified_stack_name_is_its_own(tmp_path: Path, emulator: Emulator) -> None:
     _config(tmp_path, f"config:\n  twilio:accountSid: {emulator.account_sid}\n  flex:apiUrl: {emulator.base_url}\n")
     listed = _cli("channels", "list", "--stack", "acme/flex-channels/qa", cwd=tmp_path,
