@@ -272,7 +272,7 @@ _FETCH_ERRORS = (OSError, http.client.HTTPException, ValueError)
 a URL it cannot open (`InvalidURL`, a ValueError): each is one line, not a traceback."""
 
 
-def shown(text: str, limit: int = 200) -> str:
+def _shown(text: str, limit: int = 200) -> str:
     """Text from a user or a server as a message shows it: as is when printable ASCII, else quoted with every other
     character as its code point, so it cannot send an escape sequence to the terminal, forge a line or pass a
     look-alike letter for the one it imitates (flex_provider.values.shown does the same; this script runs before
@@ -311,9 +311,9 @@ def releases_url() -> str:
 
 def _unreachable(url: str, error: Exception) -> EngineError:
     if isinstance(error, urllib.error.HTTPError):
-        return EngineError(f"the download failed: {url} answered {error.code} {shown(str(error.reason))}")
+        return EngineError(f"the download failed: {url} answered {error.code} {_shown(str(error.reason))}")
     reason = getattr(error, "reason", error)
-    return EngineError(f"the download from {url} failed ({shown(str(reason))}; offline? FLEX_PULUMI_RELEASES_URL can "
+    return EngineError(f"the download from {url} failed ({_shown(str(reason))}; offline? FLEX_PULUMI_RELEASES_URL can "
                        "name a mirror)")
 
 
