@@ -245,7 +245,11 @@ if [ "$command" = up ]; then
   "$PY" -m flex_provider validate "stacks/$STACK.yaml"
 fi
 
-step "Selecting stack '$STACK' (state: $PULUMI_BACKEND_URL)"
+# The backend's URL as messages quote a URL (flex_provider.endpoints.quote_url): a database backend's holds its
+# password, which Pulumi's own messages hide too.
+backend_shown=$("$PY" -c 'import sys; from flex_provider.endpoints import quote_url
+print(quote_url(sys.argv[1], 300))' "$PULUMI_BACKEND_URL")
+step "Selecting stack '$STACK' (state: $backend_shown)"
 pulumi stack select "$STACK" --create
 
 case "$TWILIO" in

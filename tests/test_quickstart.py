@@ -219,6 +219,16 @@ def test_make_up_refuses_a_hostile_setting_before_doing_anything(project: Path, 
     assert not (project / ".emulator").exists() and not (project / ".pulumi-state").exists()
 
 
+def test_a_state_backends_password_is_never_printed(project: Path, tmp_path: Path) -> None:
+    """A database backend's URL holds its password, which Pulumi's own messages hide; the step that names the state
+    printed it."""
+    backend = f"postgres://flex:{REAL_TOKEN}@127.0.0.1:{closed_port()}/state"
+    done = _make(project, _env(tmp_path, PULUMI_BACKEND_URL=backend), "up")
+    assert done.returncode != 0, "no state database listens there"
+    assert f"==> Selecting stack 'dev' (state: 'postgres://***@{backend.rsplit('@', 1)[1]}')" in done.stdout
+    assert REAL_TOKEN not in done.stdout + done.stderr
+
+
 def test_twilio_yes_names_an_account_only_if_it_is_an_account_sid(project: Path, tmp_path: Path) -> None:
     """The account is named before pulumi asks; a TWILIO_ACCOUNT_SID that is no SID reached the terminal raw."""
     env = _env(tmp_path, TWILIO="yes", TWILIO_ACCOUNT_SID="AC\x1b[2J\n==> forged", TWILIO_AUTH_TOKEN=REAL_TOKEN)
