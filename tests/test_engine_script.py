@@ -226,25 +226,6 @@ def endless_mirror(checksums: bytes | None = None) -> Iterator[str]:
         yield url
 
 
-def test_an_endless_checksums_file_is_read_no_further_than_its_limit(tmp_path: Path) -> None:
-    with endless_mirror() as mirror:
-        done = run(tmp_path, "--download", FLEX_PULUMI_RELEASES_URL=mirror)
-    assert done.returncode == 1
-    assert (f"No Pulumi engine: the checksums file {mirror}/pulumi-{CLI_VERSION}-checksums.txt is over 1,048,576 "
-            "bytes, which no checksums file is, so nothing was installed") in done.stderr
-    assert cache_entries(tmp_path) == [".lock"]
-
-
-def test_an_archive_that_claims_gigabytes_is_not_downloaded(tmp_path: Path, releases: Releases) -> None:
-    listed = f"{'0' * 64}  {releases.archive}\n".encode()
-    with endless_mirror(listed) as mirror:
-        done = run(tmp_path, "--download", FLEX_PULUMI_RELEASES_URL=mirror)
-    assert done.returncode == 1
-    assert (f"the download {mirror}/{releases.archive} is over 1,073,741,824 bytes, which no release is, so nothing "
-            "was installed") in done.stderr
-    assert cache_entries(tmp_path) == [".lock"]
-
-
 SECRET = "hush-" + "7" * 20
 
 
@@ -287,3 +268,22 @@ def test_what_a_mirror_answers_is_escaped(tmp_path: Path) -> None:
     assert (f"No Pulumi engine: the download failed: {mirror}/pulumi-{CLI_VERSION}-checksums.txt answered 404 "
             "'Gone\\x1b[2J\\xe9'; and Go") in done.stderr
     assert "\x1b" not in done.stderr
+
+
+def test_an_endless_checksums_file_is_read_no_further_than_its_limit(tmp_path: Path) -> None:
+    with endless_mirror() as mirror:
+        done = run(tmp_path, "--download", FLEX_PULUMI_RELEASES_URL=mirror)
+    assert done.returncode == 1
+    assert (f"No Pulumi engine: the checksums file {mirror}/pulumi-{CLI_VERSION}-checksums.txt is over 1,048,576 "
+            "bytes, which no checksums file is, so nothing was installed") in done.stderr
+    assert cache_entries(tmp_path) == [".lock"]
+
+
+def test_an_archive_that_claims_gigabytes_is_not_downloaded(tmp_path: Path, releases: Releases) -> None:
+    listed = f"{'0' * 64}  {releases.archive}\n".encode()
+    with endless_mirror(listed) as mirror:
+        done = run(tmp_path, "--download", FLEX_PULUMI_RELEASES_URL=mirror)
+    assert done.returncode == 1
+    assert (f"the download {mirror}/{releases.archive} is over 1,073,741,824 bytes, which no release is, so nothing "
+            "was installed") in done.stderr
+    assert cache_entries(tmp_path) == [".lock"]
