@@ -20,13 +20,14 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from flex_provider.declaration import ResourceType
 from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.errors import FlexError
 from flex_provider.stackfile import check_stack_file, iter_stack_files
 from flex_provider.stackfile_schema import SCHEMA_FILE, build_schema
-from flex_provider.values import counted, quote, shown
+from flex_provider.values import counted, escaped, quote, shown
 from flex_provider.version import __version__
 
 CLOSED_PIPE = 141
@@ -131,7 +132,7 @@ def _accepted_by(rtype: ResourceType, output: str) -> object:
 
     def check(text: str) -> str:
         if spec is not None and spec.problem(text):
-            raise argparse.ArgumentTypeError(f"{text!r} {spec.problem(text)}")
+            raise argparse.ArgumentTypeError(f"{quote(text)} {spec.problem(text)}")
         return text
 
     return check
@@ -144,6 +145,18 @@ def _stack_name(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{quote(text)} is not a Pulumi stack name: letters, digits, '.', '_' and "
                                          "'-' (or org/project/stack)")
     return found[1]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors reach the terminal escaped (`escaped`).
+
+    argparse quotes a refused choice with `repr`, which leaves a look-alike letter as it was typed (`'сhannels'`
+    for `channels`), and an unrecognized argument not at all: its escape sequence reached the terminal and its
+    newline forged a line. Subcommands' parsers are of this class too (argparse makes them of their parent's).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        super().error(escaped(message))
 
 
 def _list_options(rtype: ResourceType) -> list[str]:
@@ -200,7 +213,7 @@ def main(argv: list[str] | None = None, prog: str = "flex-channels",
 
 
 def _run(argv: list[str] | None, prog: str, types: Sequence[ResourceType]) -> int:
-    parser = argparse.ArgumentParser(prog=prog, description="flex-channels tools")
+    parser = _Parser(prog=prog, description="flex-channels tools")
     parser.add_argument("--version", action="version", version=f"flex-channels {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check stack files without Pulumi or credentials")

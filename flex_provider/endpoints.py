@@ -17,7 +17,7 @@ from flex_provider.errors import ConfigurationError
 from flex_provider.loopback import is_loopback
 from flex_provider.values import quote
 
-__all__ = ["FLEX_API", "Endpoints", "resolve_base_url"]
+__all__ = ["FLEX_API", "Endpoints", "quote_url", "resolve_base_url"]
 
 FLEX_API = "flex-api"
 """The Flex API's host name prefix (`ResourceType.api`), whose base URL `FlexClient.base_url` names."""
@@ -81,7 +81,7 @@ def resolve_base_url(api_url: str | None = None, region: str | None = None, edge
 
 def _checked_url(url: str, name: str) -> str:
     """An explicit base URL, refused unless it is a scheme, a valid host and an optional port."""
-    said = f"{name} {quote(_without_userinfo(url), 100)}"
+    said = f"{name} {quote_url(url)}"
     if not url.isprintable() or any(char.isspace() for char in url):
         # urlsplit drops tabs and newlines without a word, so they would pass every check below.
         raise ConfigurationError(f"{said} holds a space or a control character")
@@ -123,8 +123,15 @@ def _is_host(host: str) -> bool:
     return True
 
 
+def quote_url(url: str, limit: int = 100) -> str:
+    """A URL a user gave, as a message quotes it (`quote`): its user info hidden, so a password in it never reaches
+    a message or log, whatever else is wrong with the URL."""
+    return quote(_without_userinfo(url), limit)
+
+
 def _without_userinfo(url: str) -> str:
-    """`url` with everything before its last '@' hidden, so a password in it never reaches a message or log."""
+    """`url` with everything before its last '@' hidden: a password may hold '/', '?' or '#', which end the user info
+    for urlsplit, so none of those is trusted to."""
     if "@" not in url:
         return url
     scheme, sep, _ = url.partition("://")

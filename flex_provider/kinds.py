@@ -23,6 +23,7 @@ from flex_provider.values import (
     is_url,
     load_json,
     quote,
+    shown,
     sid_found,
 )
 
@@ -281,7 +282,7 @@ class _Object(Kind):
             if key not in spec.by_name:
                 close = closest(str(key), spec.by_name)
                 hint = f"did you mean '{close}'?" if close else f"known: {', '.join(spec.by_name)}"
-                found.append((str(key), f"is not a key of {spec.name}; {hint}"))
+                found.append((shown(str(key)), f"is not a key of {spec.name}; {hint}"))
         for sub in spec.fields:
             item = value.get(sub.name)
             if item is not None:

@@ -38,7 +38,7 @@ from flex_provider.client import ApiObject
 from flex_provider.declaration import ResourceType
 from flex_provider.errors import ConfigurationError
 from flex_provider.files import FileRefusedError, place, read_text
-from flex_provider.settings import ProviderSettings
+from flex_provider.settings import SOURCES, ProviderSettings
 from flex_provider.values import quote, shown
 
 __all__ = ["MAX_CONFIG_BYTES", "list_resources", "stack_config"]
@@ -115,18 +115,32 @@ def _after(key: Event, events: Iterator[Event]) -> Event:
     return next(events)
 
 
+_PROVIDER_KEYS = frozenset(key for source in SOURCES.values() for key in (source.config_key, source.native_key))
+"""The settings the provider reads from a stack's config (either namespace), which it takes as text only."""
+
+
 def _settings(loader: Any, events: Iterator[Event], name: str) -> dict[str, Any]:
-    """The entries of `config:`, up to its end: scalars by key; a mapping (`secure:`) or list is left out."""
+    """The entries of `config:`, up to its end: scalars by key; an encrypted value (`secure:`) is left out, as is a
+    list or mapping of the program's own. A provider setting that is a list or mapping is refused: the provider
+    refuses it, and leaving it out would list the environment's account or URL instead of the stack's."""
     values: dict[str, Any] = {}
     for key in events:
         if isinstance(key, CollectionEndEvent):
             break
         value = _after(key, events)
+        where = f"{name}:{value.start_mark.line + 1}:{value.start_mark.column + 1}"
         if isinstance(value, AliasEvent):
-            where = f"{name}:{value.start_mark.line + 1}:{value.start_mark.column + 1}"
             raise ConfigurationError(f"{where}: an alias (`*…`) is not read here; write the value out")
         if isinstance(value, CollectionStartEvent):
-            _skip_rest(events)
+            first = next(events)
+            if isinstance(first, CollectionStartEvent):
+                _skip_rest(events)
+            if not isinstance(first, CollectionEndEvent):
+                _skip_rest(events)
+            secure = isinstance(value, MappingStartEvent) and isinstance(first, ScalarEvent) and first.value == "secure"
+            if isinstance(key, ScalarEvent) and key.value in _PROVIDER_KEYS and not secure:
+                raise ConfigurationError(f"{where}: {key.value} must be one value, not a list or mapping: the provider "
+                                         f"refuses it too; write it out (`pulumi config set {key.value} …`)")
         elif isinstance(key, ScalarEvent) and isinstance(value, ScalarEvent):
             tag = value.tag or loader.resolve(ScalarNode, value.value, value.implicit)
             values[key.value] = None if tag == _NULL else value.value

@@ -11,11 +11,10 @@ import shlex
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from flex_provider.client import Endpoints
+from flex_provider.endpoints import Endpoints, quote_url
 from flex_provider.errors import ConfigurationError
 from flex_provider.loopback import is_loopback
 from flex_provider.settings import SOURCES
-from flex_provider.values import quote
 from twilio_emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_HOST, DEFAULT_URL
 
 __all__ = ["emulator_environ", "emulator_settings", "emulator_url", "export_lines"]
@@ -29,14 +28,14 @@ def emulator_url(text: str | None = None) -> str:
     """The emulator's base URL, from a URL, a port, or nothing (where `python -m twilio_emulator` listens).
 
     Only a loopback URL: the emulator listens nowhere else, and its published token is sent nowhere else.
-    Raises ConfigurationError saying what to give instead.
+    Raises ConfigurationError saying what to give instead; it quotes the URL without its user info (`quote_url`).
     """
     if not text:
         return DEFAULT_URL
     url = f"http://{DEFAULT_HOST}:{text}" if text.isascii() and text.isdigit() else text
     host = _host(url)
     if host and not is_loopback(host):
-        raise ConfigurationError(f"{quote(text, 100)} is not a local emulator: the emulator listens on loopback only; "
+        raise ConfigurationError(f"{quote_url(text)} is not a local emulator: the emulator listens on loopback only; "
                                  f"give its port, or a URL such as {DEFAULT_URL}")
     return Endpoints.resolve(url, names=_NAMES).base_url()
 

@@ -23,7 +23,7 @@ from flex_provider.declarations import RESOURCE_TYPES
 from flex_provider.options import IMPORT_INPUT, OPTIONS_BY_KEY
 from flex_provider.provider import PROVIDERS, DeclaredProvider
 from flex_provider.pulumi_workarounds import PROVIDER_KEY, register_dynamic, serialized_provider
-from flex_provider.values import a_or_an, canonical_json, closest, nested, quote
+from flex_provider.values import a_or_an, canonical_json, closest, nested, quote, shown
 
 
 class DeclaredResource(Resource):
@@ -81,7 +81,7 @@ class DeclaredResource(Resource):
         name, args_type = cls.__name__, cls._args_type
         if args is not None and kwargs:
             raise TypeError(f"{name}() takes its inputs as args={args_type.__name__}(…) or as keyword arguments, "
-                            f"not both (got args and {', '.join(kwargs)})")
+                            f"not both (got args and {', '.join(shown(key) for key in kwargs)})")
         if args is not None:
             if not isinstance(args, args_type):
                 raise TypeError(f"{name}() args must be a {args_type.__name__}, not {type(args).__name__}")
@@ -133,12 +133,14 @@ def _s(items: list[str]) -> str:
 def _suggested(unknown: Mapping[str, str | None], known: list[str]) -> str:
     """Unknown names, each with the known one it resembles, as stack files say it; the known list when one has none.
 
-    `identty; did you mean 'identity'?`, or `colour; known: flex_flow_sid, …`.
+    `identty; did you mean 'identity'?`, or `colour; known: flex_flow_sid, …`. Each is shown as stack files show
+    names (`shown`), so a look-alike letter or an escape sequence in one shows as its code point.
     """
     if len(unknown) == 1:
         [(key, close)] = unknown.items()
-        return f"{key}; did you mean '{close}'?" if close else f"{key}; known: {', '.join(known)}"
-    named = ", ".join(f"{key} (did you mean '{close}'?)" if close else key for key, close in unknown.items())
+        return f"{shown(key)}; did you mean '{close}'?" if close else f"{shown(key)}; known: {', '.join(known)}"
+    named = ", ".join(f"{shown(key)} (did you mean '{close}'?)" if close else shown(key)
+                      for key, close in unknown.items())
     return named + ("" if all(unknown.values()) else f"; known: {', '.join(known)}")
 
 

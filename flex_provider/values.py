@@ -26,6 +26,7 @@ __all__ = [
     "counted",
     "depth_of",
     "describe",
+    "escaped",
     "integral",
     "is_url",
     "load_json",
@@ -233,6 +234,16 @@ def quote(text: str, limit: int = 60) -> str:
     (Cyrillic `с` for Latin `c`) or a hidden one never passes for what it imitates.
     """
     return ascii(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def escaped(text: str) -> str:
+    """A message that holds what a user typed, as a terminal may receive it: every character that is not printable
+    ASCII written as its code point, as `quote` writes it (`\\x1b`, `\\n`, `\\u0441`), and nothing else changed.
+
+    For messages another library makes (argparse's), where the typed part cannot be told from the rest. The '…'
+    that `quote` puts where it cut a value short stays: it is neither a control character nor a letter's look-alike.
+    """
+    return "".join(char if " " <= char <= "~" or char == "…" else ascii(char)[1:-1] for char in text)
 
 
 def shown(text: str, limit: int = 100) -> str:

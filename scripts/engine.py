@@ -30,6 +30,7 @@ import argparse
 import contextlib
 import fcntl
 import hashlib
+import http.client
 import json
 import os
 import platform
@@ -45,6 +46,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 PROJECT = Path(__file__).resolve().parent.parent
 ENGINE_MODULE = PROJECT / "engine"
@@ -287,12 +289,54 @@ def archive_name(version: str) -> str:
     return f"pulumi-v{version}-{OPERATING_SYSTEMS[system]}-{ARCHITECTURES[machine]}.tar.gz"
 
 
-def _unreachable(url: str, error: OSError) -> EngineError:
+_FETCH_ERRORS = (OSError, http.client.HTTPException, ValueError)
+"""What urllib raises for a download that failed: no answer, a malformed one (`IncompleteRead`), or a redirect to
+a URL it cannot open (`InvalidURL`, a ValueError): each is one line, not a traceback."""
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """Text from a user or a server as a message shows it: as is when printable ASCII, else quoted with every other
+    character as its code point, so it cannot send an escape sequence to the terminal, forge a line or pass a
+    look-alike letter for the one it imitates (flex_provider.values.shown does the same; this script runs before
+    .venv exists, on the standard library alone)."""
+    if len(text) <= limit and text.isascii() and text.isprintable() and text:
+        return text
+    return ascii(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def releases_url() -> str:
+    """FLEX_PULUMI_RELEASES_URL (else Pulumi's own releases), checked before anything is fetched or printed.
+
+    A URL with user info is refused and never shown with it: urllib does not send it (it read the password as a
+    port, or looked `user:…@host` up as a host name), and every step and error printed it. A URL urllib cannot
+    open, or one with a character a terminal acts on or a look-alike letter, is refused in one line instead of
+    urllib's traceback. So once checked, the URL is printed as it is.
+    """
+    url = os.environ.get("FLEX_PULUMI_RELEASES_URL", DEFAULT_RELEASES_URL).rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    named = f"{scheme}{sep}***@{rest.rsplit('@', 1)[1]}" if "@" in rest else url  # the password is before the last @
+    said = f"FLEX_PULUMI_RELEASES_URL {named!a}"
+    if not (url.isascii() and url.isprintable()) or " " in url:
+        raise EngineError(f"{said} holds a space, a control character or a character that is not ASCII")
+    try:
+        parts = urlsplit(url)
+        known = parts.scheme == "file" or (parts.scheme in ("http", "https") and parts.hostname and parts.port != 0)
+    except ValueError:  # a port that is no number, or a malformed IPv6 address
+        known = False
+    if "@" in rest:
+        raise EngineError(f"{said} holds user info, which the download does not send; give a mirror that needs no "
+                          "password")
+    if not known:
+        raise EngineError(f"{said} is not an http(s) URL of a mirror of {DEFAULT_RELEASES_URL}")
+    return url
+
+
+def _unreachable(url: str, error: Exception) -> EngineError:
     if isinstance(error, urllib.error.HTTPError):
-        return EngineError(f"the download failed: {url} answered {error.code} {error.reason}")
+        return EngineError(f"the download failed: {url} answered {error.code} {_shown(str(error.reason))}")
     reason = getattr(error, "reason", error)
-    return EngineError(f"the download from {url} failed ({reason}; offline? FLEX_PULUMI_RELEASES_URL can name a "
-                       "mirror)")
+    return EngineError(f"the download from {url} failed ({_shown(str(reason))}; offline? FLEX_PULUMI_RELEASES_URL can "
+                       "name a mirror)")
 
 
 def published_sha256(releases: str, version: str, archive: str) -> str:
@@ -300,7 +344,7 @@ def published_sha256(releases: str, version: str, archive: str) -> str:
     try:
         with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - https, or the user's mirror
             body = response.read(MAX_CHECKSUMS + 1)
-    except OSError as error:
+    except _FETCH_ERRORS as error:
         raise _unreachable(url, error) from error
     if len(body) > MAX_CHECKSUMS:
         raise EngineError(f"the checksums file {url} is over {MAX_CHECKSUMS:,} bytes, which no checksums file is, so "
@@ -326,7 +370,7 @@ def fetch_to(url: str, target: Path) -> str:
                     size += len(chunk)
                     digest.update(chunk)
                     out.write(chunk)
-        except OSError as error:
+        except _FETCH_ERRORS as error:
             raise _unreachable(url, error) from error
     if size > MAX_ARCHIVE:
         raise EngineError(f"the download {url} is over {MAX_ARCHIVE:,} bytes, which no release is, so nothing was "
@@ -367,7 +411,7 @@ def download(root: Path) -> Path:
     final = root / f"pulumi-v{version}-release"
     if (final / "bin" / "pulumi").is_file():
         return final / "bin"
-    releases = os.environ.get("FLEX_PULUMI_RELEASES_URL", DEFAULT_RELEASES_URL).rstrip("/")
+    releases = releases_url()
     archive = archive_name(version)
     step(f"Downloading the Pulumi CLI v{version} ({releases}/{archive}) into {final}")
     expected = published_sha256(releases, version, archive)

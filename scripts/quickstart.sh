@@ -222,14 +222,44 @@ use_twilio() {
     echo "stack '$STACK' (or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN), or leave TWILIO unset to use the emulator." >&2
     exit 2
   fi
+  if [ "${#account}" -ne 34 ] || [ "${account:0:2}" != AC ] || ! only "${account:2}" '0-9a-fA-F'; then
+    echo "TWILIO=yes, but $source is not an Account SID: 'AC' and 32 hex digits" >&2
+    exit 2
+  fi
   step "This changes Twilio account $account (from $source). Pulumi shows what it will do and asks first."
 }
 
-bad_twilio() {
-  printf "TWILIO must be 'yes' (change the account the stack's config names) or unset (the emulator), not %q\n" \
-    "$TWILIO" >&2
+# What the user typed, as every message of the project quotes it (flex_provider.values.quote): escaped, so a value
+# cannot send an escape sequence to the terminal or forge a line, and a look-alike letter shows as its code point.
+quoted() {
+  "${PYTHON:-python3}" -c 'import sys; from flex_provider.values import quote; print(quote(sys.argv[1]))' "$1"
+}
+
+# Whether $1 holds only characters of the `tr` set $2: byte by byte, whatever the locale makes of ranges. The '.'
+# keeps a trailing newline, which $(…) would drop.
+only() {
+  [ "$(printf '%s' "$1" | LC_ALL=C tr -d "$2"; echo .)" = . ]
+}
+
+# The settings from the environment, checked before anything is run or echoed: STACK names a file (stacks/$STACK.yaml)
+# and is in every step's line, the port is part of the URL the emulator is awaited on, TWILIO chooses the account.
+refuse() {
+  echo "$1 must be $2, not $(quoted "$3")" >&2
   exit 2
 }
+if [ -z "$STACK" ] || [ "${#STACK}" -gt 100 ] || ! only "$STACK" 'A-Za-z0-9._-'; then
+  refuse STACK "a stack name: letters, digits, '.', '_' and '-' (it names stacks/<STACK>.yaml and the Pulumi stack)" \
+    "$STACK"
+fi
+port=${FLEX_EMULATOR_PORT:-}
+if [ -n "$port" ] && { [ "${#port}" -gt 5 ] || ! only "$port" '0-9' || [ "$((10#$port))" -lt 1 ] ||
+                       [ "$((10#$port))" -gt 65535 ]; }; then
+  refuse FLEX_EMULATOR_PORT "the local emulator's TCP port, from 1 to 65535" "$port"
+fi
+case "$TWILIO" in
+  yes | "") ;;
+  *) refuse TWILIO "'yes' (change the account the stack's config names) or unset (the emulator)" "$TWILIO" ;;
+esac
 
 if [ "$command" = down ]; then
   stop_emulator --say-none
@@ -255,11 +285,7 @@ if [ "$command" = env ]; then
   fi
   engine_bin=$("${PYTHON:-python3}" scripts/engine.py --cached-only --for env)
   local_state
-  case "$TWILIO" in
-    yes) ;;
-    "") EMULATOR_ENV=$("$PY" -m flex_provider emulator-env "$(emulator_port)") ;;
-    *) bad_twilio ;;
-  esac
+  [ "$TWILIO" = yes ] || EMULATOR_ENV=$("$PY" -m flex_provider emulator-env "$(emulator_port)")
   shell_env
   exit 0
 fi
@@ -281,13 +307,16 @@ if [ "$command" = up ]; then
   "$PY" -m flex_provider validate "stacks/$STACK.yaml"
 fi
 
-step "Selecting stack '$STACK' (state: $PULUMI_BACKEND_URL)"
+# The backend's URL as messages quote a URL (flex_provider.endpoints.quote_url): a database backend's holds its
+# password, which Pulumi's own messages hide too.
+backend_shown=$("$PY" -c 'import sys; from flex_provider.endpoints import quote_url
+print(quote_url(sys.argv[1], 300))' "$PULUMI_BACKEND_URL")
+step "Selecting stack '$STACK' (state: $backend_shown)"
 pulumi stack select "$STACK" --create
 
 case "$TWILIO" in
   yes) use_twilio ;;
-  "") use_emulator ;;
-  *) bad_twilio ;;
+  *) use_emulator ;;
 esac
 # On the emulator nothing real can change, so pulumi need not ask; on an account it always asks.
 confirm=(--yes)

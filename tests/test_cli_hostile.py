@@ -124,6 +124,19 @@ def test_a_config_file_over_the_limit_is_refused_unread(tmp_path: Path, emulator
                                             "limited to 1,048,576 bytes (1 MiB)")
 
 
+@pytest.mark.parametrize(("setting", "value", "column"), [
+    ("twilio:accountSid", "{sid: AC" + "9" * 32 + "}", 22), ("flex:apiUrl", "[http://127.0.0.1:9]", 16),
+    ("twilio:region", "{}", 18)])
+def test_a_provider_setting_that_is_a_list_or_mapping_is_refused(tmp_path: Path, emulator: Emulator, setting: str,
+                                                                 value: str, column: int) -> None:
+    """The provider refuses such a setting (it takes text); `list --stack` left it out as it leaves out an encrypted
+    one, and listed the account or URL of the environment instead of the one the stack names, without a word."""
+    _config(tmp_path, f"config:\n  flex:other: [kept, as, the, program's]\n  {setting}: {value}\n")
+    assert _refused(tmp_path, emulator) == (
+        f"error: Pulumi.qa.yaml:3:{column}: {setting} must be one value, not a list or mapping: the provider refuses "
+        f"it too; write it out (`pulumi config set {setting} …`)")
+
+
 def test_the_config_file_of_a_qualified_stack_name_is_its_own(tmp_path: Path, emulator: Emulator) -> None:
     _config(tmp_path, f"config:\n  twilio:accountSid: {emulator.account_sid}\n  flex:apiUrl: {emulator.base_url}\n")
     listed = _cli("channels", "list", "--stack", "acme/flex-channels/qa", cwd=tmp_path,
@@ -201,3 +214,34 @@ def test_validate_names_a_stack_file_it_cannot_read_instead_of_skipping_it(tmp_p
         "stacks/zero.yaml:1:1: (file): is a character device, not a regular file; give the path of a stack file",
     ]
     assert done.stderr == "validate: 2 of 3 stack files have problems\n"
+
+
+# --- 3, 8. command-line arguments --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [f"http://user:{SECRET}@203.0.113.9:8765", f"http://user:{SECRET}/x@example.com"])
+def test_an_emulator_url_is_never_echoed_with_its_password(url: str) -> None:
+    """`--emulator` and `emulator-env` refuse a URL off loopback, naming it as any URL setting is named: without the
+    user info, where a password would be."""
+    for args in (("emulator-env", url), ("channels", "list", "--emulator", url)):
+        done = _cli(*args)
+        assert done.returncode == 2
+        assert SECRET not in done.stderr
+        assert done.stderr.splitlines()[-1].endswith(
+            f"'http://***@{url.rsplit('@', 1)[1]}' is not a local emulator: the emulator listens on loopback only; "
+            "give its port, or a URL such as http://127.0.0.1:8765")
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("channels", "list", "--json", "\x1b[2Jx\nforged"), "unrecognized arguments: \\x1b[2Jx\\nforged"),
+    (("\u0441hannels", "list"), "argument command: invalid choice: '\\u0441hannels' (choose from"),
+    (("channels", "list", "--flow", "FO\u0441hat"), "argument --flow: 'FO\\u0441hat' must be an FO SID"),
+])
+def test_a_usage_error_echoes_arguments_escaped(args: tuple[str, ...], said: str) -> None:
+    """argparse quotes what it refuses with `repr` (a look-alike letter stays as it was typed) or not at all (an
+    unknown argument's escape sequence reaches the terminal, its newline forges a line)."""
+    done = _cli(*args)
+    assert done.returncode == 2
+    assert said in done.stderr.splitlines()[-1]
+    assert done.stderr.isascii() and "\x1b" not in done.stderr
+    assert done.stdout == ""

@@ -230,6 +230,20 @@ def test_command_line_refuses_fault_values(args: tuple[str, ...], message: str) 
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (("--bogus", "\x1b[2Jx\nforged"), "unrecognized arguments: --bogus \\x1b[2Jx\\nforged"),
+    (("--rate-429", "0.\u0441"), "argument --rate-429: '0.\\u0441' is not a number"),
+])
+def test_command_line_echoes_what_it_refuses_escaped(args: tuple[str, ...], message: str) -> None:
+    """argparse echoes an unrecognized argument raw (an escape sequence reaches the log or terminal, a newline forges
+    a line) and a refused value with `repr`, which leaves a look-alike letter as it was typed."""
+    result = _refused("--port", "0", *args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == USAGE_ERROR + message
+    assert result.stderr.isascii() and "\x1b" not in result.stderr
+    assert result.stdout == ""
+
+
 # --- 3. malformed HTTP, ports, hosts, methods, authentication ----------------------------------------------------
 
 
@@ -372,6 +386,26 @@ def test_web_pages_cannot_drive_the_emulator(emulator: Emulator) -> None:
     assert [c["sid"] for c in emulator.resources("channels")] == [kept]
     for host in (f"localhost:{port}", f"LocalHost:{port}", f"127.0.0.1:{port}", f"127.9.9.9:{port}"):
         assert session.get(f"{emulator.base_url}/v1/Channels", headers={"Host": host}, timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize("host", [b"localhost:@evil.example", b"127.0.0.1:80/x?y#", b"[::1]evil.example",
+                                  b"127.0.0.1:8765\x1b[2J", b"127.0.0.1:99999", b"127.0.0.1, evil",
+                                  b"l\xd0\xbecalhost"])
+def test_a_host_header_that_is_no_host_and_port_is_400(emulator: Emulator, host: bytes) -> None:
+    """Answers' URLs are built from the Host header, whose name alone was checked: `localhost:@evil.example` passed
+    as localhost and made every `url` and page link of the answer point at evil.example (a URL's user info ends at
+    the '@'). RFC 9112 section 3.2: a Host that is not a host and port is a 400."""
+    answer = _raw(emulator, _post(emulator, b"Content-Length: 0\r\n").replace(b"Host: 127.0.0.1", b"Host: " + host))
+    assert (answer.status, answer.headers["Connection"]) == (400, "close")
+    assert answer.json() == _twilio_error(400, f"Host {host.decode('latin-1')!a} is not a host and port")
+    assert emulator.requests() == []
+
+
+def test_two_host_headers_are_400(emulator: Emulator) -> None:
+    answer = _raw(emulator, _post(emulator, b"Host: evil.example\r\nContent-Length: 0\r\n"))
+    assert answer.status == 400
+    assert answer.json() == _twilio_error(400, "Host is given more than once")
+    assert emulator.requests() == []
 
 
 def test_client_that_resets_mid_request_leaves_no_traceback(tmp_path: Path) -> None:

@@ -227,6 +227,50 @@ def endless_mirror(checksums: bytes | None = None) -> Iterator[str]:
         yield url
 
 
+SECRET = "hush-" + "7" * 20
+
+
+NO_PASSWORD = "holds user info, which the download does not send; give a mirror that needs no password"
+NOT_ASCII = "holds a space, a control character or a character that is not ASCII"
+
+
+@pytest.mark.parametrize(("mirror", "said"), [
+    (f"https://user:{SECRET}@mirror.example", f"'https://***@mirror.example' {NO_PASSWORD}"),
+    (f"http://user:{SECRET}@127.0.0.1:9", f"'http://***@127.0.0.1:9' {NO_PASSWORD}"),
+    ("mirror.example/sdk", "'mirror.example/sdk' is not an http(s) URL of a mirror of https://get.pulumi.com/releases/sdk"),
+    ("https://mirror.example:x/sdk", "'https://mirror.example:x/sdk' is not an http(s) URL of a mirror of "
+                                     "https://get.pulumi.com/releases/sdk"),
+    ("http://127.0.0.1:9/\x1b[2J", f"'http://127.0.0.1:9/\\x1b[2J' {NOT_ASCII}"),
+    ("https://get.pulum\u0456.com/releases/sdk", f"'https://get.pulum\\u0456.com/releases/sdk' {NOT_ASCII}"),
+])
+def test_a_mirror_url_is_checked_first_and_named_without_its_password(tmp_path: Path, mirror: str, said: str) -> None:
+    """A mirror's URL with a password was printed in every step and error (urllib never sends it: it read the
+    password as a port, or resolved `user:…@host` as a host name); one without a host, or with a control character,
+    ended in urllib's traceback."""
+    done = run(tmp_path, "--download", FLEX_PULUMI_RELEASES_URL=mirror)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith(f"No Pulumi engine: FLEX_PULUMI_RELEASES_URL {said}; and Go is not "
+                                                   "installed")
+    assert SECRET not in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.isascii() and "\x1b" not in done.stderr
+    assert cache_entries(tmp_path) == [".lock"]
+
+
+def test_what_a_mirror_answers_is_escaped(tmp_path: Path) -> None:
+    """The reason phrase of an error status is the server's own text."""
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(404, "Gone\x1b[2J\u00e9")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    with answering(answer) as mirror:
+        done = run(tmp_path, "--download", FLEX_PULUMI_RELEASES_URL=mirror)
+    assert done.returncode == 1
+    assert (f"No Pulumi engine: the download failed: {mirror}/pulumi-{CLI_VERSION}-checksums.txt answered 404 "
+            "'Gone\\x1b[2J\\xe9'; and Go") in done.stderr
+    assert "\x1b" not in done.stderr
+
+
 def test_an_endless_checksums_file_is_read_no_further_than_its_limit(tmp_path: Path) -> None:
     with endless_mirror() as mirror:
         done = run(tmp_path, "--download", FLEX_PULUMI_RELEASES_URL=mirror)

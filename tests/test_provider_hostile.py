@@ -94,6 +94,23 @@ def test_check_refuses_an_auto_creation_lacking_what_its_type_needs() -> None:
         "must be an ISO 3166-1 alpha-2 country code, two capital letters such as US, not 'USA'")
 
 
+def test_check_names_an_unknown_input_escaped() -> None:
+    """The engine prints a failure's property as it is given: a look-alike letter (Cyrillic `с`) read as the input it
+    imitates, beside a list that holds it, and an escape sequence or newline in a key (from a YAML program) reached
+    the terminal. Keys are shown as stack files show them, with the input they resemble."""
+    checked = FlexChannelProvider().check({}, {**channel_inputs("bot"), "\u0441hat_unique_name": "web-1",
+                                               "x\x1b[2J\nforged": 1})
+    assert [(f.property, f.reason) for f in checked.failures] == [
+        ("'\\u0441hat_unique_name'", "is not a FlexChannel input; did you mean 'chat_unique_name'?"),
+        ("'x\\x1b[2J\\nforged'", "is not a FlexChannel input; known: flex_flow_sid, identity, chat_user_friendly_name, "
+                                 "chat_friendly_name, target, chat_unique_name, pre_engagement_data, task_sid, "
+                                 "task_attributes, long_lived, import_sid")]
+    flow = FlexFlowProvider().check({}, {"friendly_name": "Web", "chat_service_sid": "IS" + "1" * 32,
+                                         "channel_type": "web", "integration": {"flow_s\u0456d": "FW" + "1" * 32}})
+    assert [(f.property, f.reason) for f in flow.failures] == [
+        ("integration.'flow_s\\u0456d'", "is not a key of integration; did you mean 'flow_sid'?")]
+
+
 def test_what_twilio_holds_is_escaped_in_an_adoption_error(stack: Stack, emulator: Emulator,
                                                            client: FlexClient) -> None:
     by_hand = client.create_channel(channel_inputs("vip"))

@@ -197,6 +197,52 @@ def test_twilio_yes_names_the_account_and_pulumi_asks_before_changing_it(project
     assert not (project / ".emulator" / "pid").exists()
 
 
+@pytest.mark.parametrize(("setting", "value", "rule"), [
+    ("STACK", "\x1b[2Jdev", "a stack name: letters, digits, '.', '_' and '-' (it names stacks/<STACK>.yaml and the "
+                            "Pulumi stack)"),
+    ("STACK", "../Pulumi", "a stack name: letters, digits, '.', '_' and '-' (it names stacks/<STACK>.yaml and the "
+                           "Pulumi stack)"),
+    ("STACK", "dev\n", "a stack name: letters, digits, '.', '_' and '-' (it names stacks/<STACK>.yaml and the "
+                      "Pulumi stack)"),
+    ("STACK", "d\u0435v", "a stack name: letters, digits, '.', '_' and '-' (it names stacks/<STACK>.yaml and the "
+                          "Pulumi stack)"),
+    ("FLEX_EMULATOR_PORT", "99999", "the local emulator's TCP port, from 1 to 65535"),
+    ("FLEX_EMULATOR_PORT", "@localhost", "the local emulator's TCP port, from 1 to 65535"),
+    ("TWILIO", "yes\x1b[2J\nforged", "'yes' (change the account the stack's config names) or unset (the emulator)"),
+])
+def test_make_up_refuses_a_hostile_setting_before_doing_anything(project: Path, tmp_path: Path, setting: str,
+                                                                 value: str, rule: str) -> None:
+    """STACK named a file outside stacks/ and was echoed raw in every step, a port that is no port was polled as part
+    of a URL (`http://127.0.0.1:@localhost/…`), and TWILIO's refusal echoed it raw, after the engine and .venv were
+    made: each is checked first and quoted escaped, as the CLI quotes what it refuses."""
+    done = _make(project, _env(tmp_path, **{setting: value}), "up")
+    assert done.returncode == 2
+    said = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]
+    assert said == [f"{setting} must be {rule}, not {value!a}"]
+    assert done.stdout == "" and "\x1b" not in done.stderr
+    assert not (project / ".emulator").exists() and not (project / ".pulumi-state").exists()
+
+
+def test_a_state_backends_password_is_never_printed(project: Path, tmp_path: Path) -> None:
+    """A database backend's URL holds its password, which Pulumi's own messages hide; the step that names the state
+    printed it."""
+    backend = f"postgres://flex:{REAL_TOKEN}@127.0.0.1:{closed_port()}/state"
+    done = _make(project, _env(tmp_path, PULUMI_BACKEND_URL=backend), "up")
+    assert done.returncode != 0, "no state database listens there"
+    assert f"==> Selecting stack 'dev' (state: 'postgres://***@{backend.rsplit('@', 1)[1]}')" in done.stdout
+    assert REAL_TOKEN not in done.stdout + done.stderr
+
+
+def test_twilio_yes_names_an_account_only_if_it_is_an_account_sid(project: Path, tmp_path: Path) -> None:
+    """The account is named before pulumi asks; a TWILIO_ACCOUNT_SID that is no SID reached the terminal raw."""
+    env = _env(tmp_path, TWILIO="yes", TWILIO_ACCOUNT_SID="AC\x1b[2J\n==> forged", TWILIO_AUTH_TOKEN=REAL_TOKEN)
+    done = _make(project, env, "up")
+    assert done.returncode == 2
+    assert "TWILIO=yes, but TWILIO_ACCOUNT_SID is not an Account SID: 'AC' and 32 hex digits\n" in done.stderr
+    assert "\x1b" not in done.stdout + done.stderr and "forged" not in done.stdout + done.stderr
+    assert not (project / ".emulator" / "pid").exists()
+
+
 def test_the_copied_program_runs_under_mocks_and_validates(project: Path) -> None:
     assert sorted(r.name for r in run_program("dev", program=project / "__main__.py").registrations) == [
         "billing", "support-sms", "web-chat", "web-support"]

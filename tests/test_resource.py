@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 import typing
 from pathlib import Path
@@ -78,6 +79,22 @@ def test_wrong_arguments_are_a_clear_type_error(call: typing.Callable[[], object
     with pytest.raises(TypeError) as caught:
         call()
     assert str(caught.value) == message
+
+
+def test_an_unknown_input_name_is_named_escaped() -> None:
+    """A look-alike letter (Cyrillic `с`) named as typed reads as the input it imitates, and an escape sequence or
+    newline in a name reached the terminal: names are shown as stack files show them."""
+    with pytest.raises(TypeError) as caught:
+        FlexChannel.registration(**channel_inputs(), **{"\u0441hat_unique_name": "web-1"})
+    assert str(caught.value) == ("FlexChannel() got unknown input '\\u0441hat_unique_name'; did you mean "
+                                 "'chat_unique_name'?")
+    with pytest.raises(TypeError) as caught:
+        FlexChannel.registration(FlexChannelArgs(**channel_inputs()), **{"x\x1b[2J\nforged": 1})  # type: ignore[arg-type]
+    assert str(caught.value) == ("FlexChannel() takes its inputs as args=FlexChannelArgs(…) or as keyword arguments, "
+                                 "not both (got args and 'x\\x1b[2J\\nforged')")
+    refused = "FlexFlow '': integration.'flow_s\\u0456d\\x1b[2J' is not a key of integration; did you mean 'flow_sid'?"
+    with pytest.raises(ValueError, match=re.escape(refused) + "$"):
+        FlexFlow.registration(**{**FLOW_INPUTS, "integration": {"flow_s\u0456d\x1b[2J": f"FW{'1' * 32}"}})
 
 
 def test_a_program_declares_with_keywords_an_output_as_input_and_get(tmp_path: Path) -> None:

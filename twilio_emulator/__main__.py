@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from twilio_emulator.emulator import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_HOST, DEFAULT_PORT, Emulator
 from twilio_emulator.faults import Faults
@@ -33,6 +34,19 @@ Besides the Twilio API it has an admin API for tests and benchmarks:
 
 Requests from web pages (an Origin header, or a Host that is not loopback) are refused.
 """
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors reach the terminal or log escaped: every character that is not printable ASCII as
+    its code point, as `ascii` writes it, but the '…' that marks a value cut short (`_port`).
+
+    argparse echoes an unrecognized argument as it was typed (an escape sequence reached the terminal, a newline
+    forged a line of the log) and a refused value with `repr`, which leaves a look-alike letter as it was typed.
+    (flex_provider's command line does the same; this package imports nothing of it.)
+    """
+
+    def error(self, message: str) -> NoReturn:
+        super().error("".join(char if " " <= char <= "~" or char == "…" else ascii(char)[1:-1] for char in message))
 
 
 def _port(text: str) -> int:
@@ -66,7 +80,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None, prog: str = "python -m twilio_emulator") -> int:
     """Start the emulator and serve until interrupted; 2 on a usage or start-up error."""
-    parser = argparse.ArgumentParser(prog=prog, description=_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog=prog, description=_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"loopback address to bind: {DEFAULT_HOST} (default), "
                                                              "::1, localhost or any 127.x.y.z")
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT,

@@ -10,6 +10,7 @@ import base64
 import binascii
 import ipaddress
 import json
+import re
 import secrets
 import socket
 import sys
@@ -169,8 +170,11 @@ class _Handler(BaseHTTPRequestHandler):
         if "Origin" in self.headers:
             raise TwilioError(403, 20403, "The emulator does not take requests from web pages (this one has an "
                                           "Origin header)")
-        if not _names_this_machine(_host_name(self.headers.get("Host"))):
-            raise TwilioError(403, 20403, f"Host {self.headers.get('Host', '')[:100]!r} is not a loopback address; "
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) > 1:
+            raise invalid("Host is given more than once")
+        if not _names_this_machine(_host_name(hosts[0] if hosts else None)):
+            raise TwilioError(403, 20403, f"Host {hosts[0][:100]!a} is not a loopback address; "
                                           "the emulator answers only requests sent to loopback")
 
     def _read_body(self) -> bytes:
@@ -302,14 +306,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
 
+_HOST = re.compile(r"(?:\[(?P<address>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9.-]+))(?::(?P<port>[0-9]{1,5}))?")
+"""A Host header: a name or IPv4 address, or an IPv6 address in brackets, and an optional port (RFC 9110 section 7.2).
+Answers' URLs are built from it, so nothing else may ride along: `localhost:@evil.example` made them point there."""
+
+
 def _host_name(host: str | None) -> str:
-    """The name or address in a Host header, without the port; no header means a loopback client."""
+    """The name or address in a Host header, without the port; no header means a loopback client. A header that is
+    not a host and optional port is a 400, as RFC 9112 section 3.2 says, quoting it escaped."""
     if not host:
         return "localhost"
-    host = host.lower()
-    if host.startswith("["):
-        return host[1:].partition("]")[0]
-    return host.rpartition(":")[0] if ":" in host else host
+    found = _HOST.fullmatch(host)
+    if found is None or int(found["port"] or 0) > 65535:
+        raise invalid(f"Host {host[:100]!a} is not a host and port")
+    return (found["address"] or found["name"]).lower()
 
 
 def _basic_credentials(header: str) -> tuple[str, str]:
