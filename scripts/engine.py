@@ -212,8 +212,10 @@ def run_go(args: list[str], what: str, cwd: Path, heartbeat: float = HEARTBEAT_S
     the CLI's build takes minutes, which a newcomer would otherwise take for a hang. Its failure becomes an
     EngineError that says what failed and, when it can, why."""
     started = time.monotonic()
+    # A session of its own, so that on Ctrl-C, SIGTERM or any error here go is stopped with the compilers and the
+    # linker it runs, not go alone (subprocess.run kills only the process it started).
     with subprocess.Popen(["go", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env=go_environment()) as process:
+                          env=go_environment(), start_new_session=True) as process:
         while True:
             try:
                 # Called again after a timeout, communicate() loses no output (its documented contract).
@@ -222,7 +224,8 @@ def run_go(args: list[str], what: str, cwd: Path, heartbeat: float = HEARTBEAT_S
             except subprocess.TimeoutExpired:
                 print(f"    … {what}: {elapsed(time.monotonic() - started)} so far", file=sys.stderr, flush=True)
             except BaseException:
-                process.kill()  # as subprocess.run does: Ctrl-C leaves no go behind
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 raise
     if process.returncode == 0:
         return stdout
@@ -324,8 +327,9 @@ def releases_url() -> str:
     except ValueError:  # a port that is no number, or a malformed IPv6 address
         known = False
     if "@" in rest:
-        raise EngineError(f"{said} holds user info, which the download does not send; give a mirror that needs no "
-                          "password")
+        raise EngineError(f"{said} holds an '@': user info, which the download does not send (give a mirror that "
+                          "needs no password), or an '@' in its path, which cannot be told from a password there "
+                          "(write it %40)")
     if not known:
         raise EngineError(f"{said} is not an http(s) URL of a mirror of {DEFAULT_RELEASES_URL}")
     return url

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -51,6 +52,19 @@ def outside_env(**extra: str) -> dict[str, str]:
     kept = {k: v for k, v in os.environ.items()
             if k not in dropped and not k.startswith(("TWILIO_", "FLEX_", "PULUMI_"))}
     return {**kept, **extra}
+
+
+def gone(pid: int) -> bool:
+    """Wait up to 5 s for the process to end; a zombie (ended, not yet reaped) counts as ended."""
+    for _ in range(50):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def closed_port() -> int:

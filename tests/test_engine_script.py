@@ -14,11 +14,13 @@ import io
 import os
 import platform
 import re
+import signal
 import stat
 import subprocess
 import sys
 import tarfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import ROOT, answering, closed_port
+from tests.support import ROOT, answering, closed_port, gone
 
 SCRIPT = ROOT / "scripts" / "engine.py"
 SDK_VERSION = re.search(r'"pulumi>=([0-9.]+)', (ROOT / "pyproject.toml").read_text()).group(1)
@@ -230,7 +232,8 @@ def endless_mirror(checksums: bytes | None = None) -> Iterator[str]:
 SECRET = "hush-" + "7" * 20
 
 
-NO_PASSWORD = "holds user info, which the download does not send; give a mirror that needs no password"
+NO_PASSWORD = ("holds an '@': user info, which the download does not send (give a mirror that needs no password), or "
+               "an '@' in its path, which cannot be told from a password there (write it %40)")
 NOT_ASCII = "holds a space, a control character or a character that is not ASCII"
 
 
@@ -309,3 +312,27 @@ def test_a_long_go_step_says_it_is_still_running_and_keeps_all_go_printed(
 
     executable(tmp_path / "slow-go", "go", slow)
     assert engine.run_go(["build"], "Building", tmp_path, heartbeat=0.3) == "first\nsecond\n"
+
+
+@pytest.mark.parametrize(("signal_number", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_stopping_a_build_stops_go_and_what_go_runs_and_leaves_nothing(
+        tmp_path: Path, signal_number: int, status: int) -> None:
+    """Go runs compilers and a linker of its own: a Ctrl-C or a kill of the script stops them all, not go alone."""
+    pids = tmp_path / "pids"
+    go = ('#!/bin/sh\n[ "$2" = GOVERSION ] && { echo go1.99.0; exit 0; }\n'
+          f'sleep 60 & echo "$$ $!" > {pids}\nwait\n')
+    executable(tmp_path / "go-bin", "go", go)
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "FLEX_", "GO"))}
+    env = {**keep, "PATH": f"{tmp_path / 'go-bin'}:/usr/bin:/bin", "FLEX_ENGINE_CACHE": str(tmp_path / "cache")}
+    script = subprocess.Popen([sys.executable, str(SCRIPT)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    for _ in range(200):
+        if pids.exists() and len(pids.read_text().split()) == 2:
+            break
+        time.sleep(0.05)
+    running = [int(pid) for pid in pids.read_text().split()]
+    script.send_signal(signal_number)
+    _, err = script.communicate(timeout=30)
+    assert script.returncode == status, err
+    assert [pid for pid in running if not gone(pid)] == [], "go or what it ran still runs"
+    assert cache_entries(tmp_path) == [".lock"], "no half-built engine is left"
