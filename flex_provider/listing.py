@@ -50,7 +50,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
-    """The plain values of a stack's Pulumi config file; encrypted (`secure:`) and nested values are left out.
+    """The plain values of a stack's Pulumi config file; encrypted (`secure:`) values and the program's own lists and
+    mappings are left out, and a provider setting written as a list or mapping is refused.
 
     Raises ConfigurationError naming the file, line and column; it never quotes the file's content.
     """
@@ -133,10 +134,8 @@ def _settings(loader: Any, events: Iterator[Event], name: str) -> dict[str, Any]
             raise ConfigurationError(f"{where}: an alias (`*…`) is not read here; write the value out")
         if isinstance(value, CollectionStartEvent):
             first = next(events)
-            if isinstance(first, CollectionStartEvent):
-                _skip_rest(events)
-            if not isinstance(first, CollectionEndEvent):
-                _skip_rest(events)
+            if not isinstance(first, CollectionEndEvent):  # to the value's end, past a first entry's own collection
+                _skip_rest(events, depth=2 if isinstance(first, CollectionStartEvent) else 1)
             secure = isinstance(value, MappingStartEvent) and isinstance(first, ScalarEvent) and first.value == "secure"
             if isinstance(key, ScalarEvent) and key.value in _PROVIDER_KEYS and not secure:
                 raise ConfigurationError(f"{where}: {key.value} must be one value, not a list or mapping: the provider "
@@ -147,9 +146,8 @@ def _settings(loader: Any, events: Iterator[Event], name: str) -> dict[str, Any]
     return values
 
 
-def _skip_rest(events: Iterator[Event]) -> None:
-    """Skip to the end of the collection just opened, counting (not building) what is inside."""
-    depth = 1
+def _skip_rest(events: Iterator[Event], depth: int = 1) -> None:
+    """Skip to the end of the `depth` collections just opened, counting (not building) what is inside."""
     for event in events:
         if isinstance(event, CollectionStartEvent):
             depth += 1
