@@ -50,7 +50,8 @@ validate: $(RUNTIME)
 emulator: $(RUNTIME)
 	@scripts/quickstart.sh emulator
 
-# The shell lines that give a shell the pulumi, state and emulator settings `make up` uses: eval "$$(make env)".
+# The shell lines that give a shell the pulumi, state and emulator settings `make up` uses: eval "$$(make env)"
+# (from another folder, `make -s -C <checkout> env`: -C alone prints "Entering directory" lines).
 env:
 	@scripts/quickstart.sh env
 

@@ -18,6 +18,7 @@ command=${1:-up}
 STACK=${STACK:-dev}
 TWILIO=${TWILIO:-}
 PY=.venv/bin/python
+USER_PATH=$PATH
 EMULATOR_DIR=.emulator
 DATA_FILE=$PWD/$EMULATOR_DIR/data.json
 LEGACY_DATA_FILE=$PWD/$EMULATOR_DIR/channels.json
@@ -143,23 +144,32 @@ local_state() {
   STATE_ENV+="export PULUMI_SKIP_UPDATE_CHECK=true"$'\n'
 }
 
-# The lines `make env` prints: the engine on PATH, the state, and (EMULATOR_ENV, unless TWILIO=yes) the emulator.
+# The lines `make env` prints: the engine on PATH (unless the user's own PATH, as this script found it, already runs
+# that pulumi: putting its folder first would reorder their PATH), the state, and (EMULATOR_ENV, unless TWILIO=yes)
+# the emulator.
 shell_env() {
-  printf 'export PATH=%q:"$PATH"\n%s' "$engine_bin" "$STATE_ENV"
+  local theirs
+  theirs=$(PATH=$USER_PATH command -v pulumi 2>/dev/null) || true
+  if [ -z "$theirs" ] || [ "$(realpath "$theirs")" != "$(realpath "$engine_bin/pulumi")" ]; then
+    printf 'export PATH=%q:"$PATH"\n' "$engine_bin"
+  fi
+  printf '%s' "$STATE_ENV"
   [ -z "${EMULATOR_ENV:-}" ] || printf '%s\n' "$EMULATOR_ENV"
 }
 
 # After a destroy, what the emulator still holds, said before it stops: a resource kept by `retain_on_delete`, or another
 # stack's, stays in .emulator/data.json and would be listed after the next `make up`.
 emulator_holds() {
-  "$PY" - "$FLEX_API_URL" <<'PYTHON'
+  "$PY" - "$FLEX_API_URL" <<'PYTHON' || true
 import json, sys, urllib.request
 from flex_provider.declarations import RESOURCE_TYPES
-from flex_provider.values import plural
-with urllib.request.urlopen(f"{sys.argv[1]}/_emulator/stats", timeout=5) as answer:
-    stats = json.load(answer)
-held = [f"{stats[rtype.section]} {rtype.noun if stats[rtype.section] == 1 else plural(rtype.noun)}"
-        for rtype in RESOURCE_TYPES if stats.get(rtype.section)]
+from flex_provider.values import counted
+try:
+    with urllib.request.urlopen(f"{sys.argv[1]}/_emulator/stats", timeout=5) as answer:
+        stats = json.load(answer)
+except (OSError, ValueError) as error:  # only a report: the destroy itself succeeded
+    sys.exit(f"(could not ask the emulator what it still holds: {type(error).__name__})")
+held = [counted(stats[rtype.section], rtype.noun) for rtype in RESOURCE_TYPES if stats.get(rtype.section)]
 if not held:
     print("==> The emulator holds nothing now")
 else:
@@ -204,29 +214,57 @@ use_emulator() {
   echo "    pulumi stack output --stack $STACK; $PY -m flex_provider channels list"
 }
 
-# TWILIO=yes: the account the stack's config or the environment names, said out loud; `pulumi` then asks.
+# TWILIO=yes: the account the stack's config or the environment names, said out loud; `pulumi` then asks. Each
+# setting is found as the provider finds it (the stack's config under either namespace, else the environment), and
+# a run that would still reach the local emulator is refused: its settings are what `eval "$(make env)"` left in
+# the shell, and with a real account's token in the config they would send that token to whatever listens there.
 use_twilio() {
-  local account source key
-  for key in twilio:accountSid flex:accountSid; do
-    if account=$(pulumi config get "$key" --stack "$STACK" 2>/dev/null); then
-      source="$key in the config of stack '$STACK'"
-      break
-    fi
-  done
-  if [ -n "${source:-}" ]; then
-    :
-  elif [ -n "${TWILIO_ACCOUNT_SID:-}" ]; then
-    account=$TWILIO_ACCOUNT_SID source="TWILIO_ACCOUNT_SID"
-  else
-    echo "TWILIO=yes, but no Twilio account is configured: set twilio:accountSid and --secret twilio:authToken for" >&2
-    echo "stack '$STACK' (or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN), or leave TWILIO unset to use the emulator." >&2
-    exit 2
-  fi
-  if [ "${#account}" -ne 34 ] || [ "${account:0:2}" != AC ] || ! only "${account:2}" '0-9a-fA-F'; then
-    echo "TWILIO=yes, but $source is not an Account SID: 'AC' and 32 hex digits" >&2
-    exit 2
-  fi
-  step "This changes Twilio account $account (from $source). Pulumi shows what it will do and asks first."
+  local config said
+  config=$(pulumi config --json --stack "$STACK")
+  said=$("$PY" - "$STACK" "$config" <<'PYTHON'
+import json, os, sys
+from urllib.parse import urlsplit
+from flex_provider.endpoints import quote_url
+from flex_provider.loopback import is_loopback
+from flex_provider.settings import SOURCES, from_config
+from twilio_emulator import DEFAULT_ACCOUNT_SID
+stack = sys.argv[1]
+config = {key: entry.get("value") for key, entry in json.loads(sys.argv[2]).items() if not entry.get("secret")}
+
+def found(name: str) -> tuple[str, str] | None:
+    """The setting and where it came from, as the provider reads it."""
+    source = SOURCES[name]
+    given = from_config(source, config.get)
+    if given:
+        return given[1], f"{given[0]} in the config of stack '{stack}'"
+    value = os.environ.get(source.env_var, "").strip()
+    return (value, source.env_var) if value else None
+
+leave = ("open a new shell, or `unset FLEX_API_URL TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN` (what eval \"$(make env)\" "
+         "set), then run it again")
+url = found("api_url")
+if url:
+    try:
+        host = urlsplit(url[0]).hostname or ""
+    except ValueError:
+        host = ""
+    if is_loopback(host):
+        sys.exit(f"TWILIO=yes changes a real Twilio account, but {url[1]} sends the requests to "
+                 f"{quote_url(url[0])}, a local emulator: {leave}")
+account = found("account_sid")
+if not account:
+    sys.exit(f"TWILIO=yes, but no Twilio account is configured: set twilio:accountSid and --secret twilio:authToken "
+             f"for stack '{stack}' (or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN), or leave TWILIO unset to use the "
+             "emulator.")
+sid, source = account
+if len(sid) != 34 or not sid.startswith("AC") or not all(c in "0123456789abcdefABCDEF" for c in sid[2:]):
+    sys.exit(f"TWILIO=yes, but {source} is not an Account SID: 'AC' and 32 hex digits")
+if sid == DEFAULT_ACCOUNT_SID:
+    sys.exit(f"TWILIO=yes changes a real Twilio account, but {source} is the local emulator's test account: {leave}")
+print(f"{sid} (from {source})")
+PYTHON
+) || exit 2
+  step "This changes Twilio account $said. Pulumi shows what it will do and asks first."
 }
 
 # What the user typed, as every message of the project quotes it (flex_provider.values.quote): escaped, so a value
@@ -247,9 +285,10 @@ refuse() {
   echo "$1 must be $2, not $(quoted "$3")" >&2
   exit 2
 }
-if [ -z "$STACK" ] || [ "${#STACK}" -gt 100 ] || ! only "$STACK" 'A-Za-z0-9._-'; then
-  refuse STACK "a stack name: letters, digits, '.', '_' and '-' (it names stacks/<STACK>.yaml and the Pulumi stack)" \
-    "$STACK"
+if [ -z "$STACK" ] || [ "${#STACK}" -gt 100 ] || ! only "$STACK" 'A-Za-z0-9._-' || ! only "${STACK:0:1}" 'A-Za-z0-9'
+then
+  refuse STACK "a stack name: a letter or digit, then letters, digits, '.', '_' and '-' (it names \
+stacks/<STACK>.yaml and the Pulumi stack)" "$STACK"
 fi
 port=${FLEX_EMULATOR_PORT:-}
 if [ -n "$port" ] && { [ "${#port}" -gt 5 ] || ! only "$port" '0-9' || [ "$((10#$port))" -lt 1 ] ||
@@ -274,18 +313,21 @@ if [ "$command" = emulator ]; then
   fi
   move_legacy_data
   step "To use the CLI against it, in another shell:"
-  "$PY" -m flex_provider emulator-env | sed 's/^/    /'
-  exec "$PY" -m twilio_emulator --data "$DATA_FILE"
+  PORT=$(emulator_port)
+  "$PY" -m flex_provider emulator-env "$PORT" | sed 's/^/    /'
+  exec "$PY" -m twilio_emulator --port "$PORT" --data "$DATA_FILE"
 fi
 
 if [ "$command" = env ]; then
-  if [ ! -x "$PY" ]; then
-    echo "There is no .venv here yet: run 'make up' first, then eval \"\$(make env)\"." >&2
-    exit 2
-  fi
   engine_bin=$("${PYTHON:-python3}" scripts/engine.py --cached-only --for env)
   local_state
-  [ "$TWILIO" = yes ] || EMULATOR_ENV=$("$PY" -m flex_provider emulator-env "$(emulator_port)")
+  if [ "$TWILIO" != yes ]; then
+    if [ ! -x "$PY" ]; then
+      echo "There is no .venv here yet: run 'make up' first, then eval \"\$(make env)\"." >&2
+      exit 2
+    fi
+    EMULATOR_ENV=$("$PY" -m flex_provider emulator-env "$(emulator_port)")
+  fi
   shell_env
   exit 0
 fi

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 
 from tests.pulumi_mocks import run_program
 from tests.real_engine import engine_bin
-from tests.support import ROOT, channel_inputs, closed_port, copy_project, make_client
+from tests.support import ROOT, channel_inputs, closed_port, copy_project, gone, make_client
 from twilio_emulator import Emulator
 
 pytestmark = pytest.mark.timeout(300)
@@ -66,19 +65,6 @@ def _emulator_counts(env: dict[str, str]) -> dict[str, int]:
     return {key: stats[key] for key in ("flex_flows", "channels", "addresses")}
 
 
-def _gone(pid: int) -> bool:
-    """Wait up to 5 s for the process to end; a zombie (ended, not yet reaped) counts as ended."""
-    for _ in range(50):
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return True
-        if state == "Z":
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_readme_quick_start_is_two_commands_and_ci_runs_the_same_tests() -> None:
     commands = _sh_blocks((ROOT / "README.md").read_text(), "Quick start")[0]
     assert commands == ["make up", "make test"]
@@ -96,7 +82,7 @@ def test_make_up_runs_pulumi_up_on_the_emulator_and_make_destroy_empties_it(proj
     assert "==> Validating stacks/dev.yaml" in out and re.search(r"^stacks/dev.yaml: .*, valid$", out, re.M)
     assert f"==> Starting the local Twilio API emulator on http://127.0.0.1:{port}" in out
     assert (f"==> Using the local emulator on http://127.0.0.1:{port}. To use pulumi and the CLI on it in your "
-            f'shell, eval "$(make env)":\n    export PATH={engine_bin()}:"$PATH"\n'
+            'shell, eval "$(make env)":\n'  # no PATH line: this shell's PATH runs that pulumi already
             f"    export PULUMI_BACKEND_URL=file://{project}/.pulumi-state\n    export PULUMI_CONFIG_PASSPHRASE=''\n"
             f"    export PULUMI_SKIP_UPDATE_CHECK=true\n"
             f"    export FLEX_API_URL=http://127.0.0.1:{port}\n    export TWILIO_ACCOUNT_SID=AC{'0' * 32}\n"
@@ -117,7 +103,7 @@ def test_make_up_runs_pulumi_up_on_the_emulator_and_make_destroy_empties_it(proj
     done = _make(project, env, "destroy")
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"==> The emulator holds nothing now\n==> Stopping the local Twilio API emulator (pid {pid})" in done.stdout
-    assert _gone(pid)
+    assert gone(pid)
     saved = json.loads((project / ".emulator" / "data.json").read_text())
     assert {key: value for key, value in saved.items() if key != "version"} == {
         "flex_flows": [], "channels": [], "addresses": []}, "destroy leaves the emulator empty"
@@ -197,15 +183,50 @@ def test_twilio_yes_names_the_account_and_pulumi_asks_before_changing_it(project
     assert not (project / ".emulator" / "pid").exists()
 
 
+def test_twilio_yes_refuses_what_make_env_left_in_the_shell(project: Path, tmp_path: Path) -> None:
+    """After `eval "$(make env)"` the shell points at the emulator; a real account's token set in the stack's config
+    would then be sent to whatever listens on loopback, under the real account's name."""
+    port = closed_port()
+    leave = ("open a new shell, or `unset FLEX_API_URL TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN` (what eval \"$(make "
+             "env)\" set), then run it again")
+    emulator_shell = {"FLEX_API_URL": f"http://127.0.0.1:{port}", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+                      "TWILIO_AUTH_TOKEN": "emulator-auth-token"}
+    env = _env(tmp_path, TWILIO="yes", **emulator_shell)
+
+    def pulumi(*args: str) -> None:
+        """`pulumi` in the project's state, as `make up` runs it."""
+        (project / ".pulumi-state").mkdir(exist_ok=True)
+        subprocess.run([str(engine_bin() / "pulumi"), *args], cwd=project, check=True, capture_output=True,
+                       env={**env, "PULUMI_BACKEND_URL": f"file://{project}/.pulumi-state",
+                            "PULUMI_CONFIG_PASSPHRASE": ""})
+
+    pulumi("stack", "select", "--create", "dev")
+    pulumi("config", "set", "--stack", "dev", "twilio:accountSid", "AC" + "9" * 32)
+    done = _make(project, env, "up")
+    assert done.returncode == 2
+    assert (f"TWILIO=yes changes a real Twilio account, but FLEX_API_URL sends the requests to "
+            f"'http://127.0.0.1:{port}', a local emulator: {leave}\n") in done.stderr
+    assert "This changes Twilio account" not in done.stdout
+
+    del env["FLEX_API_URL"]
+    pulumi("config", "rm", "--stack", "dev", "twilio:accountSid")
+    done = _make(project, env, "up")
+    assert done.returncode == 2
+    assert ("TWILIO=yes changes a real Twilio account, but TWILIO_ACCOUNT_SID is the local emulator's test account: "
+            f"{leave}\n") in done.stderr
+    assert not (project / ".emulator" / "pid").exists()
+
+
+STACK_RULE = ("a stack name: a letter or digit, then letters, digits, '.', '_' and '-' (it names stacks/<STACK>.yaml "
+              "and the Pulumi stack)")
+
+
 @pytest.mark.parametrize(("setting", "value", "rule"), [
-    ("STACK", "\x1b[2Jdev", "a stack name: letters, digits, '.', '_' and '-' (it names stacks/<STACK>.yaml and the "
-                            "Pulumi stack)"),
-    ("STACK", "../Pulumi", "a stack name: letters, digits, '.', '_' and '-' (it names stacks/<STACK>.yaml and the "
-                           "Pulumi stack)"),
-    ("STACK", "dev\n", "a stack name: letters, digits, '.', '_' and '-' (it names stacks/<STACK>.yaml and the "
-                      "Pulumi stack)"),
-    ("STACK", "d\u0435v", "a stack name: letters, digits, '.', '_' and '-' (it names stacks/<STACK>.yaml and the "
-                          "Pulumi stack)"),
+    ("STACK", "\x1b[2Jdev", STACK_RULE),
+    ("STACK", "../Pulumi", STACK_RULE),
+    ("STACK", "dev\n", STACK_RULE),
+    ("STACK", "d\u0435v", STACK_RULE),
+    ("STACK", "--help", STACK_RULE),
     ("FLEX_EMULATOR_PORT", "99999", "the local emulator's TCP port, from 1 to 65535"),
     ("FLEX_EMULATOR_PORT", "@localhost", "the local emulator's TCP port, from 1 to 65535"),
     ("TWILIO", "yes\x1b[2J\nforged", "'yes' (change the account the stack's config names) or unset (the emulator)"),
@@ -293,11 +314,20 @@ def test_make_env_gives_a_shell_the_pulumi_and_emulator_that_make_up_used(projec
     assert sorted(channel["sid"] for channel in outputs.values()) == sorted(channel["sid"] for channel in listed)
     assert REAL_TOKEN not in done.stdout + done.stderr
 
-    mine = _env(tmp_path, PULUMI_CONFIG_PASSPHRASE="my secret passphrase", PULUMI_BACKEND_URL="file:///elsewhere")
-    printed = _make(project, mine, "env", "TWILIO=yes")
-    assert printed.returncode == 0, printed.stderr
-    assert printed.stdout == f'export PATH={engine_bin()}:"$PATH"\nexport PULUMI_SKIP_UPDATE_CHECK=true\n', (
-        "a passphrase or backend of the user's own is never printed, and TWILIO=yes leaves the account to them")
+    passphrase_file = tmp_path / "passphrase"
+    passphrase_file.write_text("my secret passphrase from a file")
+    for own in ({"PULUMI_CONFIG_PASSPHRASE": "my secret passphrase"},
+                {"PULUMI_CONFIG_PASSPHRASE_FILE": str(passphrase_file)}):
+        mine = _env(tmp_path, PULUMI_BACKEND_URL="file:///elsewhere", **own)  # the engine on PATH already
+        emulator_lines = (f"export FLEX_API_URL=http://127.0.0.1:{mine['FLEX_EMULATOR_PORT']}\n"
+                          f"export TWILIO_ACCOUNT_SID=AC{'0' * 32}\nexport TWILIO_AUTH_TOKEN=emulator-auth-token\n"
+                          "unset TWILIO_API_KEY TWILIO_API_SECRET\n")
+        for twilio, expected in (("", emulator_lines), ("yes", "")):
+            printed = _make(project, mine, "env", f"TWILIO={twilio}")
+            assert printed.returncode == 0, printed.stderr
+            assert printed.stdout == "export PULUMI_SKIP_UPDATE_CHECK=true\n" + expected, (
+                "the user's own passphrase and backend are never printed, nor a PATH they already have, and "
+                "TWILIO=yes leaves the account to them")
 
 
 def test_make_destroy_names_what_the_emulator_keeps_and_a_failed_one_leaves_it_running(
