@@ -28,7 +28,7 @@ from flex_provider.declaration import ResourceType
 from flex_provider.errors import AlreadyExistsError, FlexError, InvalidIdError, NotFoundError
 from flex_provider.options import IMPORT_INPUT
 from flex_provider.pulumi_workarounds import contains_unknown
-from flex_provider.values import a_or_an, closest, quote, shown
+from flex_provider.values import a_or_an, quote, shown, suggestion
 
 __all__ = ["HANDED_BACK_AFTER", "Checked", "Diff", "Failure", "Found", "Held", "check", "create", "delete", "diff",
            "read", "update"]
@@ -117,10 +117,8 @@ def check(rtype: ResourceType, olds: Mapping[str, Any], news: Mapping[str, Any])
     known = [*rtype.by_name, IMPORT_INPUT]
     for key in news:
         if key not in known and key not in rtype.outputs:
-            close = closest(key, known)
-            hint = f"did you mean '{close}'?" if close else f"known: {', '.join(known)}"
             # The engine prints the property as given: shown, so a look-alike or an escape sequence shows as such.
-            failures.append(Failure(shown(key), f"is not {a_or_an(rtype.name)} input; {hint}"))
+            failures.append(Failure(shown(key), f"is not {a_or_an(rtype.name)} input; {suggestion(key, known)}"))
     given = rtype.with_defaults(news)
     for spec in rtype.fields:
         value = given.get(spec.name)

@@ -17,7 +17,6 @@ from flex_provider.values import (
     EXACT_INTEGER,
     a_or_an,
     canonical_json,
-    closest,
     control_character,
     describe,
     is_url,
@@ -25,6 +24,7 @@ from flex_provider.values import (
     quote,
     shown,
     sid_found,
+    suggestion,
 )
 
 if TYPE_CHECKING:
@@ -280,9 +280,7 @@ class _Object(Kind):
         found: Problems = []
         for key in value:
             if key not in spec.by_name:
-                close = closest(str(key), spec.by_name)
-                hint = f"did you mean '{close}'?" if close else f"known: {', '.join(spec.by_name)}"
-                found.append((shown(str(key)), f"is not a key of {spec.name}; {hint}"))
+                found.append((shown(str(key)), f"is not a key of {spec.name}; {suggestion(str(key), spec.by_name)}"))
         for sub in spec.fields:
             item = value.get(sub.name)
             if item is not None:

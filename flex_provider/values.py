@@ -34,6 +34,7 @@ __all__ = [
     "quote",
     "shown",
     "sid_found",
+    "suggestion",
 ]
 
 EXACT_INTEGER = 2**53
@@ -197,6 +198,13 @@ def closest(name: str, known: Iterable[str]) -> str | None:
     """The known name that `name` looks like a misspelling of, if any: what "did you mean" suggests."""
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return close[0] if close else None
+
+
+def suggestion(name: str, known: Iterable[str]) -> str:
+    """What an unknown name is told: the known one it resembles, else every known one."""
+    names = list(known)
+    close = closest(name, names)
+    return f"did you mean '{close}'?" if close else f"known: {', '.join(names)}"
 
 
 def a_or_an(noun: str) -> str:
