@@ -222,8 +222,9 @@ use_twilio() {
   local config said
   config=$(pulumi config --json --stack "$STACK")
   said=$("$PY" - "$STACK" "$config" <<'PYTHON'
-import json, os, sys
+import json, os, re, sys
 from urllib.parse import urlsplit
+from flex_provider.declaration import sid_pattern
 from flex_provider.endpoints import quote_url
 from flex_provider.loopback import is_loopback
 from flex_provider.settings import SOURCES, from_config
@@ -257,7 +258,7 @@ if not account:
              f"for stack '{stack}' (or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN), or leave TWILIO unset to use the "
              "emulator.")
 sid, source = account
-if len(sid) != 34 or not sid.startswith("AC") or not all(c in "0123456789abcdefABCDEF" for c in sid[2:]):
+if not re.fullmatch(sid_pattern("AC"), sid):
     sys.exit(f"TWILIO=yes, but {source} is not an Account SID: 'AC' and 32 hex digits")
 if sid == DEFAULT_ACCOUNT_SID:
     sys.exit(f"TWILIO=yes changes a real Twilio account, but {source} is the local emulator's test account: {leave}")
